@@ -1,0 +1,205 @@
+//! Checks of one response against one step's expectations: pure functions.
+//!
+//! Each check returns structured [`Mismatch`]es and never prints. They are tested by
+//! building responses by hand, and end to end against deliberately wrong gateways.
+
+use serde_json::Value;
+
+use crate::http::HttpResponse;
+use crate::outcome::{Check, Mismatch};
+use crate::spec::{HeaderCheck, HeaderRule, Operation, StatusSet, Step};
+use crate::template::Vars;
+
+/// Everything a step's response must satisfy, in the order a reader wants them.
+pub fn check_response(
+    step: &Step,
+    every_response: &[HeaderCheck],
+    response: &HttpResponse,
+    vars: &Vars,
+) -> Vec<Mismatch> {
+    let mismatch = |check: Check, expected: String, actual: String| Mismatch {
+        step: step.label.clone(),
+        check,
+        expected,
+        actual,
+        pointer: None,
+        schema_path: None,
+        span: step.expect.span.clone(),
+    };
+    let body = parse_json(&response.body);
+    let mut found = Vec::new();
+    if !step.expect.accepts(response.status) {
+        let actual = match body.as_ref().ok().and_then(error_code) {
+            Some(code) => format!("{} {code}", response.status),
+            None => response.status.to_string(),
+        };
+        found.push(mismatch(Check::Status, expected_status(step), actual));
+    }
+    found.extend(
+        every_response
+            .iter()
+            .chain(&step.expect.headers)
+            .filter_map(|rule| check_header(&step.label, rule, response)),
+    );
+    if !found.iter().any(|m| m.check == Check::Status) {
+        found.extend(check_body(step, response, body, vars));
+    }
+    found
+}
+
+fn expected_status(step: &Step) -> String {
+    let status = match &step.expect.status {
+        None => "a 2xx status".to_string(),
+        Some(StatusSet::One(s)) => s.to_string(),
+        Some(StatusSet::AnyOf(list)) => {
+            let list: Vec<String> = list.iter().map(u16::to_string).collect();
+            format!("one of {}", list.join(", "))
+        }
+    };
+    match &step.expect.code {
+        Some(code) => format!("{status} {code}"),
+        None => status,
+    }
+}
+
+/// The body checks, run once the status is as expected.
+fn check_body(
+    step: &Step,
+    response: &HttpResponse,
+    body: Result<Value, String>,
+    vars: &Vars,
+) -> Vec<Mismatch> {
+    let expect = &step.expect;
+    let schema = schema_for(&step.operation, response.status, expect.code.as_deref());
+    let needs_body = expect.code.is_some() || !expect.equals.is_empty() || schema.is_some();
+    let body = match body {
+        Ok(body) => body,
+        Err(problem) if needs_body => {
+            return vec![Mismatch {
+                step: step.label.clone(),
+                check: Check::Body,
+                expected: "a JSON body".to_string(),
+                actual: describe_non_json(response, &problem),
+                pointer: None,
+                schema_path: None,
+                span: expect.span.clone(),
+            }]
+        }
+        Err(_) => return Vec::new(),
+    };
+    let mut found = Vec::new();
+    if let Some(code) = &expect.code {
+        let actual = error_code(&body);
+        if actual != Some(code.as_str()) {
+            found.push(Mismatch {
+                step: step.label.clone(),
+                check: Check::ErrorCode,
+                expected: code.clone(),
+                actual: actual.map_or_else(|| "no error.code in the body".into(), str::to_string),
+                pointer: Some("/error/code".into()),
+                schema_path: None,
+                span: expect.span.clone(),
+            });
+        }
+    }
+    if let Some(documented) = schema {
+        found.extend(check_schema(&step.label, documented, &body));
+    }
+    for equality in &expect.equals {
+        let expected = match vars.render_value(&equality.value) {
+            Ok(value) => value,
+            Err(problem) => Value::String(format!("<{problem}>")),
+        };
+        let actual = body.pointer(&equality.pointer);
+        if actual != Some(&expected) {
+            found.push(Mismatch {
+                step: step.label.clone(),
+                check: Check::Equals(equality.pointer.clone()),
+                expected: expected.to_string(),
+                actual: actual.map_or_else(|| "nothing there".into(), Value::to_string),
+                pointer: Some(equality.pointer.clone()),
+                schema_path: None,
+                span: equality.span.clone(),
+            });
+        }
+    }
+    found
+}
+
+/// The documented response whose schema applies: the expected pair, else the actual status.
+fn schema_for<'a>(
+    operation: &'a Operation,
+    status: u16,
+    code: Option<&str>,
+) -> Option<&'a crate::spec::DocumentedResponse> {
+    operation
+        .documented(status, code)
+        .filter(|documented| documented.schema.is_some())
+}
+
+/// Every schema violation, each with its JSON pointer and schema path.
+pub fn check_schema(
+    step: &str,
+    documented: &crate::spec::DocumentedResponse,
+    body: &Value,
+) -> Vec<Mismatch> {
+    let Some(schema) = &documented.schema else {
+        return Vec::new();
+    };
+    schema
+        .validator
+        .iter_errors(body)
+        .map(|error| {
+            let pointer = error.instance_path().to_string();
+            Mismatch {
+                step: step.to_string(),
+                check: Check::Schema,
+                expected: format!("a body matching {}", schema.display),
+                actual: error.to_string(),
+                pointer: Some(if pointer.is_empty() { "/".into() } else { pointer }),
+                schema_path: Some(error.schema_path().to_string()),
+                span: documented.span.clone(),
+            }
+        })
+        .collect()
+}
+
+fn check_header(step: &str, rule: &HeaderCheck, response: &HttpResponse) -> Option<Mismatch> {
+    let value = response.header(&rule.name);
+    let (expected, ok) = match rule.rule {
+        HeaderRule::Present => ("present", value.is_some()),
+        HeaderRule::Integer => (
+            "a non-negative integer",
+            value.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())),
+        ),
+    };
+    (!ok).then(|| Mismatch {
+        step: step.to_string(),
+        check: Check::Header(rule.name.clone()),
+        expected: expected.to_string(),
+        actual: value.map_or_else(|| "missing".to_string(), |v| format!("{v:?}")),
+        pointer: None,
+        schema_path: None,
+        span: rule.span.clone(),
+    })
+}
+
+/// Parses a body as JSON, or says why it is not.
+pub fn parse_json(body: &[u8]) -> Result<Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the body is empty".to_string());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e})"))
+}
+
+fn describe_non_json(response: &HttpResponse, problem: &str) -> String {
+    let content_type = response
+        .header("content-type")
+        .map_or_else(|| "no Content-Type".to_string(), |v| format!("Content-Type {v}"));
+    format!("{problem}; {content_type}")
+}
+
+/// `error.code` of an error envelope, if the body has one.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body.pointer("/error/code").and_then(Value::as_str)
+}

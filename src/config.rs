@@ -1,0 +1,247 @@
+//! Every setting read from the environment, in one place.
+//!
+//! Nothing else in the crate reads environment variables. Values are parsed strictly: a
+//! bad value is an error naming the variable and what it accepts. Tests pass a map as the
+//! lookup instead of changing the process environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The base URL of a live gateway; unset means the in-process stub.
+pub const BASE_URL: &str = "LEADLEX_BASE_URL";
+/// `1` lets live runs include scenarios that spend the rate-limit quota on purpose.
+pub const SPEND_QUOTA: &str = "LEADLEX_SPEND_QUOTA";
+/// Total time allowed for one request, in seconds.
+pub const TIMEOUT: &str = "LEADLEX_TIMEOUT_SECS";
+/// Time allowed to open a connection, in seconds.
+pub const CONNECT_TIMEOUT: &str = "LEADLEX_CONNECT_TIMEOUT_SECS";
+/// Largest response body read, in bytes; a larger one fails its trial.
+pub const MAX_BODY: &str = "LEADLEX_MAX_BODY_BYTES";
+/// Where the JUnit report goes; `off` writes none.
+pub const JUNIT: &str = "LEADLEX_JUNIT";
+/// The specs directory.
+pub const SPECS: &str = "LEADLEX_SPECS";
+/// Set by cargo-nextest, which runs each trial in a process of its own.
+pub const NEXTEST: &str = "NEXTEST";
+
+/// Which gateway the trials talk to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetConfig {
+    /// The in-process wiremock stub built from the specs.
+    Stub,
+    /// A real gateway, such as `https://data.leadlex.com/functions/v1/api-gateway`.
+    Live { base_url: String },
+}
+
+/// A configured API key. Its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The key itself: only for the `Authorization` header and for redaction.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub target: TargetConfig,
+    /// Keys by environment variable name, for the variables that are set.
+    pub keys: BTreeMap<String, Secret>,
+    pub spend_quota: bool,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// `None`: no harness JUnit report (turned off, or running under nextest).
+    pub junit: Option<PathBuf>,
+    pub specs_dir: PathBuf,
+}
+
+/// A setting that could not be used.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl Config {
+    /// Reads the settings. `root` is the crate directory (defaults are relative to it);
+    /// `key_variables` are the credential variables named in `specs/suite.yaml`.
+    pub fn from_lookup(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        root: &std::path::Path,
+        key_variables: &[&str],
+    ) -> Result<Config, ConfigError> {
+        let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let target = match non_empty(BASE_URL) {
+            None => TargetConfig::Stub,
+            Some(url) => TargetConfig::Live {
+                base_url: parse_base_url(url.trim())?,
+            },
+        };
+        let keys = key_variables
+            .iter()
+            .filter_map(|name| non_empty(name).map(|v| (name.to_string(), Secret(v.trim().to_string()))))
+            .collect();
+        let junit = match non_empty(JUNIT) {
+            _ if non_empty(NEXTEST).is_some() => None,
+            Some(v) if v == "off" => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => Some(root.join("reports").join("junit.xml")),
+        };
+        Ok(Config {
+            target,
+            keys,
+            spend_quota: parse_flag(SPEND_QUOTA, non_empty(SPEND_QUOTA))?,
+            timeout: parse_seconds(TIMEOUT, non_empty(TIMEOUT), 30.0)?,
+            connect_timeout: parse_seconds(CONNECT_TIMEOUT, non_empty(CONNECT_TIMEOUT), 10.0)?,
+            max_body_bytes: parse_count(MAX_BODY, non_empty(MAX_BODY), 1 << 20)?,
+            junit,
+            specs_dir: non_empty(SPECS)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("specs")),
+        })
+    }
+
+    /// Reads only where the specs are, before the suite names its key variables.
+    pub fn specs_dir(lookup: &dyn Fn(&str) -> Option<String>, root: &std::path::Path) -> PathBuf {
+        lookup(SPECS)
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("specs"))
+    }
+}
+
+fn parse_base_url(url: &str) -> Result<String, ConfigError> {
+    let error = |message: String| ConfigError {
+        variable: BASE_URL,
+        message,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        error(format!(
+            "`{url}` is not a URL ({e}); expected e.g. https://data.leadlex.com/functions/v1/api-gateway"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(error(format!("`{url}` must start with http:// or https://")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(error(format!("`{url}` must not have a query or fragment")));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn parse_flag(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError {
+            variable,
+            message: format!("`{other}` is not one of 1, true, yes, 0, false, no"),
+        }),
+    }
+}
+
+fn parse_seconds(
+    variable: &'static str,
+    value: Option<String>,
+    default: f64,
+) -> Result<Duration, ConfigError> {
+    let seconds = match value {
+        None => default,
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+            .ok_or_else(|| ConfigError {
+                variable,
+                message: format!("`{v}` is not a number of seconds between 0 and 3600"),
+            })?,
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_count(variable: &'static str, value: Option<String>, default: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError {
+                variable,
+                message: format!("`{v}` is not a positive whole number"),
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&|k| map.get(k).cloned(), Path::new("/crate"), &["LEADLEX_API_KEY"])
+    }
+
+    #[test]
+    fn defaults_to_the_stub_and_the_crate_report() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.target, TargetConfig::Stub);
+        assert_eq!(c.junit, Some(PathBuf::from("/crate/reports/junit.xml")));
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert!(!c.spend_quota);
+    }
+
+    #[test]
+    fn live_settings_are_parsed_strictly() {
+        let c = config(&[
+            (BASE_URL, "https://gw.example/api/"),
+            ("LEADLEX_API_KEY", "wbk_x"),
+            (SPEND_QUOTA, "yes"),
+            (TIMEOUT, "2.5"),
+        ])
+        .unwrap();
+        assert_eq!(c.target, TargetConfig::Live { base_url: "https://gw.example/api".into() });
+        assert_eq!(c.keys["LEADLEX_API_KEY"].expose(), "wbk_x");
+        assert!(c.spend_quota);
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(config(&[(BASE_URL, "ftp://x")]).unwrap_err().variable, BASE_URL);
+        assert_eq!(config(&[(TIMEOUT, "soon")]).unwrap_err().variable, TIMEOUT);
+        assert_eq!(config(&[(SPEND_QUOTA, "maybe")]).unwrap_err().variable, SPEND_QUOTA);
+    }
+
+    #[test]
+    fn nextest_and_off_disable_the_harness_report() {
+        assert_eq!(config(&[(NEXTEST, "1")]).unwrap().junit, None);
+        assert_eq!(config(&[(JUNIT, "off")]).unwrap().junit, None);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("wbk_abc")), "Secret(***)");
+    }
+}

@@ -1,0 +1,210 @@
+//! The glue: command line → specs → plan → libtest trials → reports → exit code.
+//!
+//! Exit codes: 0 when every trial passed or was ignored, 101 when a trial failed (libtest's
+//! own code), 2 when the specs or the settings are broken (nothing was sent).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::config::{Config, TargetConfig};
+use crate::http::HttpClient;
+use crate::junit::{self, RunFacts};
+use crate::outcome::{Outcome, Verdict};
+use crate::plan::{plan, Planned};
+use crate::redact::Redactor;
+use crate::render::failure_text;
+use crate::run::{Engine, Keys};
+use crate::spec::{self, Suite};
+use crate::stub::Stub;
+
+/// The exit code of a run that could not start: broken specs or settings.
+pub const EXIT_BROKEN_INPUT: u8 = 2;
+
+/// Runs the suite with the process's arguments and environment. `root` is the crate
+/// directory, for the default locations of `specs/` and `reports/`.
+pub fn main(root: &Path) -> ExitCode {
+    run(Arguments::from_args(), &|name| std::env::var(name).ok(), root)
+}
+
+pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
+    let specs_dir = Config::specs_dir(lookup, root);
+    let suite = match spec::load(&specs_dir) {
+        Ok(suite) => Arc::new(suite),
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!(
+                "\n{} problem(s) in the specs under {}; no request was sent.",
+                errors.len(),
+                specs_dir.display()
+            );
+            return ExitCode::from(EXIT_BROKEN_INPUT);
+        }
+    };
+    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
+    let config = match Config::from_lookup(lookup, root, &key_variables) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}\nno request was sent.");
+            return ExitCode::from(EXIT_BROKEN_INPUT);
+        }
+    };
+    let planned = plan(&suite, &config);
+    let run = Arc::new(Run::new(suite, config));
+    let trials = planned.into_iter().map(|p| trial(&run, p)).collect();
+    if args.list {
+        let _listed_only = libtest_mimic::run(&args, trials);
+        return ExitCode::SUCCESS;
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Err(message) = run.write_reports() {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
+    conclusion.exit_code()
+}
+
+fn trial(run: &Arc<Run>, planned: Planned) -> Trial {
+    let name = planned.scenario.trial_name.clone();
+    let flagged = planned.ignored_by_spec.is_some();
+    let run = run.clone();
+    Trial::ignorable_test(name, move || run.execute(&planned)).with_ignored_flag(flagged)
+}
+
+/// What every trial of one run shares. The runtime, client and stub start with the first
+/// trial that needs them, so `--list` does no I/O.
+struct Run {
+    suite: Arc<Suite>,
+    config: Config,
+    run_id: String,
+    redactor: Redactor,
+    engine: OnceLock<Result<Started, String>>,
+    outcomes: Mutex<Vec<Outcome>>,
+}
+
+struct Started {
+    // Field order matters: the engine goes before the stub it talks to, then the runtime.
+    engine: Engine,
+    _stub: Option<Stub>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Run {
+    fn new(suite: Arc<Suite>, config: Config) -> Run {
+        Run {
+            redactor: Redactor::from_config(&config),
+            run_id: new_run_id(),
+            suite,
+            config,
+            engine: OnceLock::new(),
+            outcomes: Mutex::default(),
+        }
+    }
+
+    fn execute(&self, planned: &Planned) -> Result<Completion, Failed> {
+        let scenario = &planned.scenario;
+        if let Some(reason) = &planned.cannot_run {
+            self.record(ignored(scenario, reason));
+            return Ok(Completion::ignored_with(reason));
+        }
+        let started = match self.engine.get_or_init(|| self.start()) {
+            Ok(started) => started,
+            Err(message) => return Err(message.clone().into()),
+        };
+        let outcome = started.runtime.block_on(started.engine.run(scenario));
+        let result = match outcome.verdict {
+            Verdict::Passed => Ok(Completion::Completed),
+            Verdict::Ignored(ref reason) => Ok(Completion::ignored_with(reason)),
+            _ => Err(failure_text(&outcome, &self.redactor).into()),
+        };
+        self.record(outcome);
+        result
+    }
+
+    fn record(&self, outcome: Outcome) {
+        self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
+    }
+
+    fn start(&self) -> Result<Started, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let client = HttpClient::new(&self.config)?;
+        let (stub, base_url, keys) = match &self.config.target {
+            TargetConfig::Stub => {
+                let stub = runtime.block_on(Stub::start(&self.suite));
+                let base_url = stub.base_url();
+                (Some(stub), base_url, Keys::Stub)
+            }
+            TargetConfig::Live { base_url } => {
+                let keys = self
+                    .suite
+                    .credentials
+                    .iter()
+                    .filter_map(|(name, c)| Some((name.clone(), self.config.keys.get(&c.env)?.clone())))
+                    .collect();
+                (None, base_url.clone(), Keys::Live(keys))
+            }
+        };
+        let engine = Engine::new(self.suite.clone(), client, &base_url, keys, self.run_id.clone())?;
+        Ok(Started {
+            engine,
+            _stub: stub,
+            runtime,
+        })
+    }
+
+    fn facts(&self) -> RunFacts {
+        let (target, host) = match &self.config.target {
+            TargetConfig::Stub => ("stub", "127.0.0.1 (in-process wiremock)".to_string()),
+            TargetConfig::Live { base_url } => (
+                "live",
+                reqwest::Url::parse(base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
+        };
+        RunFacts {
+            run_id: self.run_id.clone(),
+            target: target.to_string(),
+            host,
+        }
+    }
+
+    fn write_reports(&self) -> Result<(), String> {
+        let Some(path) = &self.config.junit else {
+            return Ok(());
+        };
+        let outcomes = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        let report = junit::report(&outcomes, &self.facts(), &self.redactor);
+        junit::write(path, &report)?;
+        println!("JUnit report: {}", spec::display_path(path));
+        Ok(())
+    }
+}
+
+fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {
+    Outcome {
+        trial_name: scenario.trial_name.clone(),
+        operation_id: scenario.operation.id.clone(),
+        scenario: scenario.name.clone(),
+        span: scenario.span.clone(),
+        started: std::time::SystemTime::now(),
+        duration: std::time::Duration::ZERO,
+        verdict: Verdict::Ignored(reason.to_string()),
+        exchanges: Vec::new(),
+    }
+}
+
+/// `20261129T061500Z-3f2a91`: sortable, and unique enough to mark what a run creates.
+fn new_run_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), &random[..6])
+}

@@ -1,0 +1,165 @@
+//! The one HTTP client of a run: real HTTP and HTTPS, bounded in time and in memory.
+//!
+//! Both targets go through it: the stub is a real server on 127.0.0.1. Certificates are
+//! verified against the platform's trust store. A response body larger than the configured
+//! limit, a timeout, a reset or a refused connection becomes a [`TransportError`] with a
+//! plain message, never a panic or a hang.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+
+/// A request ready to send. `headers` never appear in reports; the key lives there.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: reqwest::Url,
+    pub bearer: Option<String>,
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl HttpResponse {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no complete response came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    Timeout(Duration),
+    Connect(String),
+    BodyTooLarge(usize),
+    Other(String),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Timeout(limit) => write!(
+                f,
+                "no complete response within {:.1} s (raise LEADLEX_TIMEOUT_SECS if the gateway is slow)",
+                limit.as_secs_f64()
+            ),
+            TransportError::Connect(message) => write!(f, "could not connect: {message}"),
+            TransportError::BodyTooLarge(limit) => write!(
+                f,
+                "the response body is larger than {limit} bytes (raise LEADLEX_MAX_BODY_BYTES to read more)"
+            ),
+            TransportError::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+pub struct HttpClient {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_body_bytes: usize,
+}
+
+impl HttpClient {
+    pub fn new(config: &Config) -> Result<HttpClient, String> {
+        // reqwest is built without a default crypto provider (the ring one builds much
+        // faster than aws-lc); it must be installed before the first client exists.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(concat!("leadlex-conformance/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {}", chain(&e)))?;
+        Ok(HttpClient {
+            client,
+            timeout: config.timeout,
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+
+    pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let started = Instant::now();
+        // reqwest's own timeout covers the body too; this outer one is a backstop so that
+        // nothing (a trickling body, say) can outlive the limit by more than a moment.
+        let limit = self.timeout + Duration::from_millis(500);
+        match tokio::time::timeout(limit, self.exchange(request, started)).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        request: &HttpRequest,
+        started: Instant,
+    ) -> Result<HttpResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| TransportError::Other(format!("bad method {}", request.method)))?;
+        let mut builder = self
+            .client
+            .request(method, request.url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = &request.bearer {
+            builder = builder.bearer_auth(token);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        let mut response = builder.send().await.map_err(|e| self.classify(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(TransportError::BodyTooLarge(self.max_body_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    fn classify(&self, error: &reqwest::Error) -> TransportError {
+        if error.is_timeout() {
+            TransportError::Timeout(self.timeout)
+        } else if error.is_connect() {
+            TransportError::Connect(chain(error))
+        } else {
+            TransportError::Other(chain(error))
+        }
+    }
+}
+
+/// An error and its causes on one line, without the URL (shown elsewhere).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

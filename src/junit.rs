@@ -1,0 +1,89 @@
+//! The JUnit XML report: one testcase per scenario, grouped by operation.
+//!
+//! `classname` is the operation (`contacts.delete`) and `name` the scenario, so CI
+//! dashboards group and label them well. Failures carry a one-line message and the full
+//! rendered text; ignored scenarios are skipped with their reason. Written with
+//! `quick-junit`, the nextest project's JUnit crate.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::outcome::{Outcome, Verdict};
+use crate::redact::Redactor;
+use crate::render::{failure_text, headline};
+
+/// Facts about the run, recorded as properties.
+#[derive(Clone, Debug)]
+pub struct RunFacts {
+    pub run_id: String,
+    /// `stub` or `live`.
+    pub target: String,
+    /// The gateway's host (the stub's address for stub runs).
+    pub host: String,
+}
+
+/// Builds the report; pure, so its text can be compared with golden files.
+pub fn report(outcomes: &[Outcome], facts: &RunFacts, redactor: &Redactor) -> Report {
+    let mut by_operation: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
+    for outcome in outcomes {
+        by_operation.entry(&outcome.operation_id).or_default().push(outcome);
+    }
+    let mut report = Report::new("leadlex-conformance");
+    for (operation, mut outcomes) in by_operation {
+        outcomes.sort_by(|a, b| a.scenario.cmp(&b.scenario));
+        let mut suite = TestSuite::new(operation);
+        suite.add_properties([
+            Property::new("target", facts.target.as_str()),
+            Property::new("host", facts.host.as_str()),
+            Property::new("run_id", facts.run_id.as_str()),
+            Property::new("harness_version", env!("CARGO_PKG_VERSION")),
+        ]);
+        if let Some(first) = outcomes.iter().map(|o| o.started).min() {
+            suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first));
+        }
+        suite.set_time(outcomes.iter().map(|o| o.duration).sum());
+        suite.add_test_cases(outcomes.into_iter().map(|o| test_case(o, redactor)));
+        report.add_test_suite(suite);
+    }
+    report
+}
+
+fn test_case(outcome: &Outcome, redactor: &Redactor) -> TestCase {
+    let status = match &outcome.verdict {
+        Verdict::Passed => TestCaseStatus::success(),
+        Verdict::Ignored(reason) => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(redactor.redact(reason));
+            status
+        }
+        verdict => {
+            let kind = match verdict {
+                Verdict::Errored { .. } => NonSuccessKind::Error,
+                _ => NonSuccessKind::Failure,
+            };
+            let mut status = TestCaseStatus::non_success(kind);
+            status
+                .set_message(redactor.redact(&headline(verdict)))
+                .set_description(failure_text(outcome, redactor));
+            status
+        }
+    };
+    let mut case = TestCase::new(outcome.scenario.as_str(), status);
+    case.set_classname(outcome.operation_id.as_str())
+        .set_timestamp(chrono::DateTime::<chrono::Utc>::from(outcome.started))
+        .set_time(outcome.duration);
+    case
+}
+
+/// Writes the report, creating its directory.
+pub fn write(path: &Path, report: &Report) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let text = report
+        .to_string()
+        .map_err(|e| format!("cannot serialize the JUnit report: {e}"))?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

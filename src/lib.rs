@@ -1,0 +1,16 @@
+//! leadlex-conformance: does the LeadLex REST API keep the promises of its documentation?
+
+pub mod check;
+pub mod config;
+pub mod harness;
+pub mod http;
+pub mod junit;
+pub mod outcome;
+pub mod plan;
+pub mod redact;
+pub mod render;
+pub mod run;
+pub mod source;
+pub mod spec;
+pub mod stub;
+pub mod template;

@@ -1,0 +1,98 @@
+//! The neutral result of one trial, consumed by every reporter.
+//!
+//! Outcomes know nothing of libtest or JUnit: the harness turns them into a libtest result
+//! and the reporters into files, all through [`crate::render`].
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::source::Span;
+
+/// What happened to one scenario.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub trial_name: String,
+    /// `contacts.delete`: groups testcases in reports.
+    pub operation_id: String,
+    pub scenario: String,
+    pub span: Span,
+    pub started: SystemTime,
+    pub duration: Duration,
+    pub verdict: Verdict,
+    /// Every request sent, in order, for the report.
+    pub exchanges: Vec<ExchangeSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Passed,
+    /// The gateway answered, and not as documented.
+    Failed(Vec<Mismatch>),
+    /// The scenario could not be judged: a setup step, the transport or a cleanup failed.
+    Errored { reason: String, mismatches: Vec<Mismatch> },
+    /// Not run; the text says why and how to run it.
+    Ignored(String),
+}
+
+impl Verdict {
+    pub fn is_success(&self) -> bool {
+        matches!(self, Verdict::Passed | Verdict::Ignored(_))
+    }
+}
+
+/// The part of a response a check looked at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    Status,
+    ErrorCode,
+    Header(String),
+    Body,
+    Schema,
+    Equals(String),
+    Capture(String),
+    Transport,
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Check::Status => f.write_str("status"),
+            Check::ErrorCode => f.write_str("error.code"),
+            Check::Header(name) => write!(f, "header {name}"),
+            Check::Body => f.write_str("body"),
+            Check::Schema => f.write_str("schema"),
+            Check::Equals(pointer) => write!(f, "equals {pointer}"),
+            Check::Capture(name) => write!(f, "capture {name}"),
+            Check::Transport => f.write_str("transport"),
+        }
+    }
+}
+
+/// One broken promise: which check, expected and actual, and where it was promised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// `request`, `setup[0]`, `verify[0]`, `cleanup`.
+    pub step: String,
+    pub check: Check,
+    pub expected: String,
+    pub actual: String,
+    /// JSON pointer into the response body, for body checks.
+    pub pointer: Option<String>,
+    /// Path inside the JSON Schema, for schema checks.
+    pub schema_path: Option<String>,
+    /// The spec line that made the promise.
+    pub span: Span,
+}
+
+/// A request and what came back, as shown in failure messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExchangeSummary {
+    pub step: String,
+    /// `DELETE https://host/v1/contacts/…`; never holds a key.
+    pub request_line: String,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    /// The body as received (bounded by the client), for rendering.
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+}

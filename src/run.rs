@@ -1,0 +1,346 @@
+//! Running one scenario: setup, the request under test, verification, cleanup.
+//!
+//! The [`Engine`] holds what a run shares (the suite, the one HTTP client, the target and
+//! its keys); [`Engine::run`] turns one scenario into an [`Outcome`]. Cleanup steps run
+//! whatever happened before them, and only ever touch what the scenario created: their
+//! requests are rendered from values captured from the scenario's own create responses.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use serde_json::Value;
+
+use crate::check::{check_response, parse_json};
+use crate::config::Secret;
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
+use crate::spec::{Operation, Request, Scenario, Step, Suite};
+use crate::stub::Stub;
+use crate::template::Vars;
+
+/// A well-formed key that no workspace has: what the `invalid` credential sends.
+pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
+
+/// Where the keys of a run come from.
+pub enum Keys {
+    /// Stub keys, made per trial.
+    Stub,
+    /// Live keys by credential name (only those configured).
+    Live(BTreeMap<String, Secret>),
+}
+
+/// What one run shares between its trials.
+pub struct Engine {
+    suite: Arc<Suite>,
+    client: HttpClient,
+    base_url: reqwest::Url,
+    keys: Keys,
+    run_id: String,
+    trials: AtomicU64,
+}
+
+impl Engine {
+    pub fn new(
+        suite: Arc<Suite>,
+        client: HttpClient,
+        base_url: &str,
+        keys: Keys,
+        run_id: String,
+    ) -> Result<Engine, String> {
+        let base_url = reqwest::Url::parse(base_url).map_err(|e| format!("bad base URL: {e}"))?;
+        Ok(Engine {
+            suite,
+            client,
+            base_url,
+            keys,
+            run_id,
+            trials: AtomicU64::new(1),
+        })
+    }
+
+    /// Runs one scenario to its outcome. Never panics on anything the gateway sends.
+    pub async fn run(&self, scenario: &Scenario) -> Outcome {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let mut trial = Trial {
+            engine: self,
+            number: self.trials.fetch_add(1, Ordering::Relaxed),
+            vars: Vars::new(&self.run_id),
+            exchanges: Vec::new(),
+            cleanups: Vec::new(),
+            done: HashSet::new(),
+        };
+        let verdict = trial.steps(scenario).await;
+        let leftovers = trial.clean_up().await;
+        let verdict = with_cleanup(verdict, leftovers);
+        Outcome {
+            trial_name: scenario.trial_name.clone(),
+            operation_id: scenario.operation.id.clone(),
+            scenario: scenario.name.clone(),
+            span: scenario.span.clone(),
+            started,
+            duration: clock.elapsed(),
+            verdict,
+            exchanges: trial.exchanges,
+        }
+    }
+}
+
+/// A failed cleanup turns a pass into an error and is added to a failure.
+fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
+    if leftovers.is_empty() {
+        return verdict;
+    }
+    let reason = "cleanup could not remove what the scenario created".to_string();
+    match verdict {
+        Verdict::Passed => Verdict::Errored { reason, mismatches: leftovers },
+        Verdict::Failed(mut found) => {
+            found.extend(leftovers);
+            Verdict::Failed(found)
+        }
+        Verdict::Errored { reason, mut mismatches } => {
+            mismatches.extend(leftovers);
+            Verdict::Errored { reason, mismatches }
+        }
+        ignored @ Verdict::Ignored(_) => ignored,
+    }
+}
+
+/// The state of one scenario while it runs.
+struct Trial<'e> {
+    engine: &'e Engine,
+    number: u64,
+    vars: Vars,
+    exchanges: Vec<ExchangeSummary>,
+    /// Requests that undo what setup created, in creation order.
+    cleanups: Vec<(String, HttpRequest)>,
+    /// (method, URL) of requests that already succeeded: their cleanup is done.
+    done: HashSet<(String, String)>,
+}
+
+impl Trial<'_> {
+    async fn steps(&mut self, scenario: &Scenario) -> Verdict {
+        for step in &scenario.setup {
+            let found = self.run_step(step).await;
+            if !found.is_empty() {
+                let reason = format!(
+                    "{} ({}) did not succeed, so the scenario could not be judged",
+                    step.label, step.operation.id
+                );
+                return Verdict::Errored { reason, mismatches: found };
+            }
+        }
+        let mut found = match scenario.repeat_until_status {
+            Some(max) => self.run_repeated(&scenario.main, max).await,
+            None => self.run_step(&scenario.main).await,
+        };
+        if let Some(transport) = found.iter().find(|m| m.check == Check::Transport) {
+            return Verdict::Errored {
+                reason: format!("{}: {}", transport.step, transport.actual),
+                mismatches: found,
+            };
+        }
+        for step in &scenario.verify {
+            found.extend(self.run_step(step).await);
+        }
+        if found.is_empty() {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(found)
+        }
+    }
+
+    /// Sends a step, checks its response, captures its values and records its cleanup.
+    async fn run_step(&mut self, step: &Step) -> Vec<Mismatch> {
+        let response = match self.send(step, &step.operation, &step.request).await {
+            Ok(response) => response,
+            Err(mismatch) => return vec![mismatch],
+        };
+        let every = &self.engine.suite.every_response;
+        let mut found = check_response(step, every, &response, &self.vars);
+        if found.is_empty() {
+            found.extend(self.capture(step, &response));
+        }
+        if let Some(cleanup) = &step.cleanup {
+            match self.render(&cleanup.operation, &cleanup.request) {
+                Ok(request) => self.cleanups.push((format!("cleanup of {}", step.label), request)),
+                Err(problem) => found.push(step_mismatch(step, Check::Capture("cleanup".into()), "a cleanup request", &problem)),
+            }
+        }
+        found
+    }
+
+    /// Sends the request until its expected status comes back, at most `max` times; the
+    /// last response is the one checked in full.
+    async fn run_repeated(&mut self, step: &Step, max: u32) -> Vec<Mismatch> {
+        let every = &self.engine.suite.every_response;
+        let mut found = Vec::new();
+        for attempt in 1..=max {
+            let response = match self.send(step, &step.operation, &step.request).await {
+                Ok(response) => response,
+                Err(mismatch) => return vec![mismatch],
+            };
+            let mut checked = check_response(step, every, &response, &self.vars);
+            if step.expect.accepts(response.status) || attempt == max {
+                if !step.expect.accepts(response.status) {
+                    for m in checked.iter_mut().filter(|m| m.check == Check::Status) {
+                        m.expected = format!("{} within {max} requests", m.expected);
+                    }
+                }
+                found.extend(checked);
+                return found;
+            }
+            // Earlier attempts only answer to the checks every response must pass.
+            checked.retain(|m| matches!(m.check, Check::Header(_)));
+            found.extend(checked);
+        }
+        found
+    }
+
+    fn capture(&mut self, step: &Step, response: &HttpResponse) -> Vec<Mismatch> {
+        if step.capture.is_empty() {
+            return Vec::new();
+        }
+        let body = parse_json(&response.body).unwrap_or(Value::Null);
+        let mut found = Vec::new();
+        for (name, pointer) in &step.capture {
+            match body.pointer(pointer) {
+                Some(value) if !value.is_null() => self.vars.set(name, value.clone()),
+                _ => found.push(Mismatch {
+                    pointer: Some(pointer.clone()),
+                    ..step_mismatch(step, Check::Capture(name.clone()), &format!("a value at {pointer}"), "nothing there")
+                }),
+            }
+        }
+        found
+    }
+
+    async fn send(
+        &mut self,
+        step: &Step,
+        operation: &Operation,
+        request: &Request,
+    ) -> Result<HttpResponse, Mismatch> {
+        let http = self
+            .render(operation, request)
+            .map_err(|problem| step_mismatch(step, Check::Capture("request".into()), "a complete request", &problem))?;
+        self.exchange(&step.label, &http)
+            .await
+            .map_err(|error| step_mismatch(step, Check::Transport, "a complete HTTP response", &error.to_string()))
+    }
+
+    async fn exchange(
+        &mut self,
+        label: &str,
+        http: &HttpRequest,
+    ) -> Result<HttpResponse, TransportError> {
+        let started = Instant::now();
+        let result = self.engine.client.send(http).await;
+        let (status, content_type, body) = match &result {
+            Ok(r) => (Some(r.status), r.header("content-type").map(str::to_string), r.body.clone()),
+            Err(_) => (None, None, Vec::new()),
+        };
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            self.done.insert((http.method.clone(), http.url.to_string()));
+        }
+        self.exchanges.push(ExchangeSummary {
+            step: label.to_string(),
+            request_line: format!("{} {}", http.method, http.url),
+            status,
+            content_type,
+            body,
+            elapsed: started.elapsed(),
+        });
+        result
+    }
+
+    /// Fills a request's templates and attaches the credential's key.
+    fn render(&self, operation: &Operation, request: &Request) -> Result<HttpRequest, String> {
+        let mut url = self.engine.base_url.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| "the base URL cannot take a path".to_string())?;
+            segments.pop_if_empty();
+            for segment in operation.path.split('/').skip(1) {
+                match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => {
+                        let template = request.path.get(param).map(String::as_str).unwrap_or("");
+                        segments.push(&self.vars.render_str(template)?);
+                    }
+                    None => {
+                        segments.push(segment);
+                    }
+                }
+            }
+        }
+        for (name, template) in &request.query {
+            let value = self.vars.render_str(template)?;
+            url.query_pairs_mut().append_pair(name, &value);
+        }
+        let body = match &request.body {
+            Some(body) => Some(self.vars.render_value(body)?),
+            None => None,
+        };
+        Ok(HttpRequest {
+            method: operation.method.clone(),
+            url,
+            bearer: self.key(&request.credential)?,
+            body,
+        })
+    }
+
+    fn key(&self, credential: &str) -> Result<Option<String>, String> {
+        Ok(match credential {
+            "none" => None,
+            "invalid" => Some(INVALID_KEY.to_string()),
+            name => Some(match &self.engine.keys {
+                Keys::Stub => Stub::key(self.number, name),
+                Keys::Live(keys) => keys
+                    .get(name)
+                    .map(|k| k.expose().to_string())
+                    .ok_or_else(|| format!("no key is configured for credential `{name}`"))?,
+            }),
+        })
+    }
+
+    /// Runs every pending cleanup, newest first; returns what could not be removed.
+    async fn clean_up(&mut self) -> Vec<Mismatch> {
+        let mut leftovers = Vec::new();
+        while let Some((label, request)) = self.cleanups.pop() {
+            if self.done.contains(&(request.method.clone(), request.url.to_string())) {
+                continue;
+            }
+            let line = format!("{} {}", request.method, request.url);
+            let problem = match self.exchange(&label, &request).await {
+                Ok(r) if (200..300).contains(&r.status) || r.status == 404 => continue,
+                Ok(r) => format!("{line} answered {}", r.status),
+                Err(error) => format!("{line}: {error}"),
+            };
+            leftovers.push(Mismatch {
+                step: label,
+                check: Check::Transport,
+                expected: "the created record removed (2xx, or 404 if already gone)".into(),
+                actual: problem,
+                pointer: None,
+                schema_path: None,
+                span: Default::default(),
+            });
+        }
+        leftovers
+    }
+}
+
+fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mismatch {
+    Mismatch {
+        step: step.label.clone(),
+        check,
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+        pointer: None,
+        schema_path: None,
+        span: step.span.clone(),
+    }
+}

@@ -1,0 +1,188 @@
+//! The typed specification: operations, their documented responses, and scenarios.
+//!
+//! Built by [`load`] from `specs/`, after every cross-check has passed. Every item keeps
+//! the [`Span`] it came from, so each failure can point at the YAML line that promised it.
+
+mod load;
+pub mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use load::{display_path, load, SpecError};
+pub use raw::{HeaderRule, StatusSet, StubAction, StubBehaviour};
+
+use crate::source::Span;
+
+/// Everything under `specs/`, validated.
+#[derive(Debug)]
+pub struct Suite {
+    pub credentials: BTreeMap<String, raw::Credential>,
+    pub every_response: Vec<HeaderCheck>,
+    pub stub_rate_limit: u32,
+    /// Sorted by id.
+    pub operations: Vec<Arc<Operation>>,
+    /// Sorted by trial name.
+    pub scenarios: Vec<Arc<Scenario>>,
+}
+
+/// One documented endpoint.
+#[derive(Debug)]
+pub struct Operation {
+    /// `contacts.delete` for `specs/contacts/delete.yaml`.
+    pub id: String,
+    pub title: String,
+    /// Upper case, e.g. `DELETE`.
+    pub method: String,
+    /// Template such as `/v1/contacts/{id}`.
+    pub path: String,
+    /// Names of the path template's parameters, in order.
+    pub params: Vec<String>,
+    pub doc: String,
+    pub permission: Option<String>,
+    pub stub: Option<StubBehaviour>,
+    pub responses: Vec<DocumentedResponse>,
+    pub span: Span,
+}
+
+impl Operation {
+    /// The documented response for a (status, code) pair; `code` is ignored when the
+    /// documentation gives none for that status.
+    pub fn documented(&self, status: u16, code: Option<&str>) -> Option<&DocumentedResponse> {
+        self.responses
+            .iter()
+            .filter(|r| r.status == status)
+            .find(|r| r.code.is_none() || code.is_none() || r.code.as_deref() == code)
+    }
+
+    /// The first documented success (2xx) response.
+    pub fn success(&self) -> Option<&DocumentedResponse> {
+        self.responses.iter().find(|r| (200..300).contains(&r.status))
+    }
+}
+
+#[derive(Debug)]
+pub struct DocumentedResponse {
+    pub status: u16,
+    pub code: Option<String>,
+    pub source: Option<String>,
+    pub schema: Option<Arc<Schema>>,
+    pub example: Option<Value>,
+    pub span: Span,
+}
+
+/// A JSON Schema file, compiled once per run with format checking on.
+pub struct Schema {
+    /// The file as shown to users.
+    pub display: String,
+    pub validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema").field("display", &self.display).finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HeaderCheck {
+    pub name: String,
+    pub rule: HeaderRule,
+    pub span: Span,
+}
+
+/// One scenario: one libtest trial.
+#[derive(Debug)]
+pub struct Scenario {
+    /// `contacts/delete.yaml::deletes_a_contact_it_created`: stable, unique, filterable.
+    pub trial_name: String,
+    pub name: String,
+    pub operation: Arc<Operation>,
+    pub about: Option<String>,
+    pub ignore: Option<String>,
+    pub spends_quota: bool,
+    pub setup: Vec<Step>,
+    pub main: Step,
+    /// Send the main request up to this many times until the expected status comes back.
+    pub repeat_until_status: Option<u32>,
+    pub verify: Vec<Step>,
+    pub span: Span,
+}
+
+impl Scenario {
+    /// Every credential the scenario's requests use, cleanup included.
+    pub fn credentials(&self) -> impl Iterator<Item = &str> {
+        self.setup
+            .iter()
+            .chain(std::iter::once(&self.main))
+            .chain(&self.verify)
+            .flat_map(|step| {
+                std::iter::once(step.request.credential.as_str())
+                    .chain(step.cleanup.as_ref().map(|c| c.request.credential.as_str()))
+            })
+    }
+}
+
+/// One request of a scenario and what its response must look like.
+#[derive(Debug)]
+pub struct Step {
+    /// `request`, `setup[0]`, `verify[1]`: names the step in messages.
+    pub label: String,
+    pub operation: Arc<Operation>,
+    pub request: Request,
+    pub expect: Expectation,
+    pub capture: Vec<(String, String)>,
+    pub cleanup: Option<Cleanup>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Resolved: the suite default when the spec names none.
+    pub credential: String,
+    pub path: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub body: Option<Value>,
+}
+
+#[derive(Debug)]
+pub struct Cleanup {
+    pub operation: Arc<Operation>,
+    pub request: Request,
+}
+
+#[derive(Debug, Default)]
+pub struct Expectation {
+    /// `None`: any 2xx.
+    pub status: Option<StatusSet>,
+    pub code: Option<String>,
+    pub headers: Vec<HeaderCheck>,
+    pub equals: Vec<Equality>,
+    pub span: Span,
+}
+
+impl Expectation {
+    pub fn accepts(&self, status: u16) -> bool {
+        match &self.status {
+            None => (200..300).contains(&status),
+            Some(StatusSet::One(s)) => *s == status,
+            Some(StatusSet::AnyOf(list)) => list.contains(&status),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Equality {
+    pub pointer: String,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// Credentials every suite has without declaring them.
+pub const BUILTIN_CREDENTIALS: [&str; 2] = ["invalid", "none"];
+
+/// Variables every template may use without capturing them.
+pub const BUILTIN_VARIABLES: [&str; 2] = ["run_id", "uuid"];

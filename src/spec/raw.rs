@@ -1,0 +1,225 @@
+//! The spec files' serde mirror: exactly what a user may write, nothing more.
+//!
+//! Every struct denies unknown keys, so a typo such as `shema:` is an error with a line
+//! number instead of a silently ignored setting. Validation beyond the shape (known
+//! credentials, documented pairs, defined variables) happens in [`super::validate`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `specs/suite.yaml`: settings shared by every spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub credentials: BTreeMap<String, Credential>,
+    #[serde(default = "default_credential")]
+    pub default_credential: String,
+    #[serde(default)]
+    pub every_response: EveryResponse,
+    #[serde(default)]
+    pub stub: StubSettings,
+}
+
+fn default_credential() -> String {
+    "full".to_string()
+}
+
+/// A named API key that scenarios refer to; its value comes from the environment.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// The environment variable holding the key in live runs.
+    pub env: String,
+    /// What kind of key to put there, shown when the variable is missing.
+    pub about: String,
+    /// Permissions this key must not have (the stub answers 403 for them).
+    #[serde(default)]
+    pub lacks: Vec<String>,
+}
+
+/// Checks applied to every response of every scenario, setup and verify steps included.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EveryResponse {
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderRule>,
+}
+
+/// What a response header must look like.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderRule {
+    /// The header is there, with any value.
+    Present,
+    /// The header is there and its value is a non-negative integer.
+    Integer,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StubSettings {
+    /// Requests one key may make before the stub answers 429.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit: u32,
+}
+
+impl Default for StubSettings {
+    fn default() -> Self {
+        StubSettings {
+            rate_limit: default_rate_limit(),
+        }
+    }
+}
+
+fn default_rate_limit() -> u32 {
+    10
+}
+
+/// One `specs/<group>/<name>.yaml` file: an operation and its scenarios.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    pub operation: Operation,
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub title: String,
+    pub method: String,
+    pub path: String,
+    /// The documentation page this operation's promises come from.
+    pub doc: String,
+    /// The permission the documentation names for this operation.
+    pub permission: Option<String>,
+    /// How the stub serves this operation.
+    pub stub: Option<StubBehaviour>,
+    pub responses: Vec<Response>,
+}
+
+/// A documented (status, error code) pair.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    pub code: Option<String>,
+    /// Where on the page this response is documented.
+    pub source: Option<String>,
+    /// JSON Schema file, relative to the spec file.
+    pub schema: Option<String>,
+    /// The documented example body; the stub answers with it.
+    pub example: Option<Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StubBehaviour {
+    pub action: StubAction,
+    /// Records of one collection are shared by every operation naming it.
+    pub collection: String,
+    /// JSON pointer to the record inside the success body.
+    #[serde(default = "default_record")]
+    pub record: String,
+}
+
+fn default_record() -> String {
+    "/data".to_string()
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StubAction {
+    /// Store the request body as a new record with a fresh UUID.
+    Create,
+    /// Return the record named by the last path parameter, or 404.
+    Read,
+    /// Remove the record named by the last path parameter, or 404.
+    Delete,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub about: Option<String>,
+    /// Never run unless asked for with `--ignored`; the text says why.
+    pub ignore: Option<String>,
+    /// Live runs skip it unless `LEADLEX_SPEND_QUOTA=1`.
+    #[serde(default)]
+    pub spends_quota: bool,
+    #[serde(default)]
+    pub setup: Vec<Step>,
+    #[serde(default)]
+    pub request: Request,
+    /// Send the request again until the expected status comes back.
+    pub repeat_until_status: Option<Repeat>,
+    pub expect: Expect,
+    #[serde(default)]
+    pub verify: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// A credential of `suite.yaml`, or `invalid` (a well-formed unknown key), or `none`.
+    pub credential: Option<String>,
+    #[serde(default)]
+    pub path: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    pub body: Option<Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    pub max_requests: u32,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub status: Option<StatusSet>,
+    pub code: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderRule>,
+    /// JSON pointer into the body → the value it must hold (templates allowed).
+    #[serde(default)]
+    pub equals: BTreeMap<String, Value>,
+}
+
+/// One status, or any of several.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum StatusSet {
+    One(u16),
+    AnyOf(Vec<u16>),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Operation id such as `contacts.create` (the spec file's path).
+    pub operation: String,
+    #[serde(default)]
+    pub request: Request,
+    /// Defaults to "any 2xx status".
+    pub expect: Option<Expect>,
+    /// Variable name → JSON pointer into the response body.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+    /// Run at the end of the scenario, whatever happened, to undo this step.
+    pub cleanup: Option<Cleanup>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cleanup {
+    pub operation: String,
+    #[serde(default)]
+    pub request: Request,
+}

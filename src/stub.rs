@@ -1,0 +1,275 @@
+//! The stub gateway: a wiremock server built from the specs alone.
+//!
+//! Each operation with a `stub:` section becomes one mock that answers by method and path,
+//! checks the bearer key (401), spends a per-key rate-limit budget (429), enforces the
+//! operation's documented permission (403), and then creates, reads or deletes records of
+//! a collection shared by every operation naming it, so that a contact created by one
+//! scenario step can be read and deleted by the next. Bodies are the documented examples,
+//! filled from the request (the id in the path, the fields of the body).
+//!
+//! Keys are `wbk_stub_<trial>_<credential>`: each trial has keys of its own, so a scenario
+//! that exhausts its rate limit cannot disturb another running in parallel.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{any, method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::spec::{Operation, StubAction, Suite};
+
+/// A running stub; it stops when dropped.
+pub struct Stub {
+    server: MockServer,
+}
+
+impl Stub {
+    pub async fn start(suite: &Suite) -> Stub {
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
+        let shared = Arc::new(Shared {
+            lacks: suite
+                .credentials
+                .iter()
+                .map(|(name, c)| (name.clone(), c.lacks.clone()))
+                .collect(),
+            rate_limit: suite.stub_rate_limit,
+            state: Mutex::default(),
+        });
+        for op in suite.operations.iter().filter(|op| op.stub.is_some()) {
+            Mock::given(method(op.method.as_str()))
+                .and(path_regex(path_pattern(&op.path)))
+                .respond_with(OperationResponder {
+                    operation: op.clone(),
+                    shared: shared.clone(),
+                })
+                .named(op.id.clone())
+                .mount(&server)
+                .await;
+        }
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(404)
+                    .set_body_json(json!({"error": {"code": "not_found", "message": "No such route in the stub"}})),
+            )
+            .with_priority(u8::MAX)
+            .mount(&server)
+            .await;
+        Stub { server }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The key the stub accepts for `credential` in trial number `trial`.
+    pub fn key(trial: u64, credential: &str) -> String {
+        format!("wbk_stub_{trial}_{credential}")
+    }
+}
+
+/// Credential named by a stub key, if the key is one.
+fn credential_of(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("wbk_stub_")?;
+    let (trial, credential) = rest.split_once('_')?;
+    trial.parse::<u64>().ok()?;
+    Some(credential)
+}
+
+/// `^/v1/contacts/([^/]+)$` for `/v1/contacts/{id}`.
+fn path_pattern(template: &str) -> String {
+    let segments: Vec<String> = template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "([^/]+)".to_string()
+            } else {
+                segment
+                    .chars()
+                    .map(|c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        true => c.to_string(),
+                        false => format!("\\{c}"),
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    format!("^{}$", segments.join("/"))
+}
+
+struct Shared {
+    lacks: HashMap<String, Vec<String>>,
+    rate_limit: u32,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    collections: HashMap<String, BTreeMap<String, Value>>,
+    used: HashMap<String, u32>,
+}
+
+struct OperationResponder {
+    operation: Arc<Operation>,
+    shared: Arc<Shared>,
+}
+
+impl Respond for OperationResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let key = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (status, body, remaining) = answer(&self.operation, &self.shared, &mut state, key, request);
+        ResponseTemplate::new(status)
+            .set_body_json(body)
+            .insert_header("X-RateLimit-Limit", self.shared.rate_limit.to_string())
+            .insert_header("X-RateLimit-Remaining", remaining.to_string())
+            .insert_header("X-RateLimit-Reset", next_utc_midnight().to_string())
+            .insert_header("X-Request-ID", format!("req_{}", uuid::Uuid::new_v4().simple()))
+    }
+}
+
+/// The stub's answer: status, body and the key's remaining budget.
+fn answer(
+    op: &Operation,
+    shared: &Shared,
+    state: &mut State,
+    key: Option<&str>,
+    request: &Request,
+) -> (u16, Value, u32) {
+    let limit = shared.rate_limit;
+    let Some((key, credential)) = key.and_then(|k| Some((k, credential_of(k)?))) else {
+        return (401, error_body(op, 401, "invalid_key", "Invalid or expired API key"), limit);
+    };
+    let Some(lacks) = shared.lacks.get(credential) else {
+        return (401, error_body(op, 401, "invalid_key", "Invalid or expired API key"), limit);
+    };
+    let used = state.used.entry(key.to_string()).or_default();
+    if *used >= limit {
+        return (429, error_body(op, 429, "rate_limited", "Rate limit exceeded"), 0);
+    }
+    *used += 1;
+    let remaining = limit - *used;
+    if let Some(permission) = op.permission.as_ref().filter(|p| lacks.contains(p)) {
+        let message = format!("Missing {permission} permission");
+        return (403, error_body(op, 403, "insufficient_permissions", &message), remaining);
+    }
+    let (status, body) = act(op, state, request);
+    (status, body, remaining)
+}
+
+/// Performs the operation's action on the shared collections.
+fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
+    let behaviour = op.stub.as_ref().expect("only operations with a stub section are mounted");
+    let success = op.success();
+    let status = success.map_or(200, |s| s.status);
+    let mut body = success.and_then(|s| s.example.clone()).unwrap_or_else(|| json!({}));
+    let collection = state.collections.entry(behaviour.collection.clone()).or_default();
+    let id = last_path_value(&op.path, request.url.path());
+    let record_slot = |body: &mut Value| body.pointer_mut(&behaviour.record).map(std::mem::take);
+    match behaviour.action {
+        StubAction::Create => {
+            let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&request.body) else {
+                return (400, error_body(op, 400, "validation_error", "The body must be a JSON object"));
+            };
+            let mut record = match record_slot(&mut body) {
+                Some(Value::Object(example)) => example,
+                _ => serde_json::Map::new(),
+            };
+            record.extend(fields);
+            let id = uuid::Uuid::new_v4().to_string();
+            record.insert("id".into(), Value::String(id.clone()));
+            collection.insert(id, Value::Object(record.clone()));
+            put(&mut body, &behaviour.record, Value::Object(record));
+            (status, body)
+        }
+        StubAction::Read => match id.and_then(|id| collection.get(&id)) {
+            Some(record) => {
+                put(&mut body, &behaviour.record, record.clone());
+                (status, body)
+            }
+            None => not_found(op),
+        },
+        StubAction::Delete => match id.and_then(|id| collection.remove(&id).map(|_| id)) {
+            Some(id) => {
+                put(&mut body, &format!("{}/id", behaviour.record), Value::String(id));
+                (status, body)
+            }
+            None => not_found(op),
+        },
+    }
+}
+
+fn not_found(op: &Operation) -> (u16, Value) {
+    (404, error_body(op, 404, "not_found", "Not found"))
+}
+
+/// Sets the value at a JSON pointer, creating objects on the way; the root is `""`.
+fn put(body: &mut Value, pointer: &str, value: Value) {
+    let mut target = body;
+    for token in pointer.split('/').skip(1) {
+        if !target.is_object() {
+            *target = json!({});
+        }
+        target = target
+            .as_object_mut()
+            .expect("just made an object")
+            .entry(token.replace("~1", "/").replace("~0", "~"))
+            .or_insert(Value::Null);
+    }
+    *target = value;
+}
+
+/// The value of the template's last parameter in a concrete path.
+fn last_path_value(template: &str, path: &str) -> Option<String> {
+    let segments: Vec<&str> = template.split('/').collect();
+    let position = segments.iter().rposition(|s| s.starts_with('{'))?;
+    path.split('/').nth(position).map(str::to_string)
+}
+
+/// The documented error body for a status, or the standard envelope.
+fn error_body(op: &Operation, status: u16, code: &str, message: &str) -> Value {
+    op.responses
+        .iter()
+        .find(|r| r.status == status)
+        .and_then(|r| r.example.clone())
+        .unwrap_or_else(|| json!({"error": {"code": code, "message": message}}))
+}
+
+fn next_utc_midnight() -> i64 {
+    let now = chrono::Utc::now();
+    let tomorrow = now.date_naive() + chrono::Days::new(1);
+    tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map_or(now.timestamp() + 86_400, |t| t.and_utc().timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_and_keys() {
+        assert_eq!(path_pattern("/v1/contacts/{id}"), "^/v1/contacts/([^/]+)$");
+        assert_eq!(path_pattern("/v1/a.b"), "^/v1/a\\.b$");
+        assert_eq!(credential_of(&Stub::key(7, "no_contacts_delete")), Some("no_contacts_delete"));
+        assert_eq!(credential_of("wbk_live_x"), None);
+        assert_eq!(last_path_value("/v1/contacts/{id}", "/v1/contacts/abc"), Some("abc".into()));
+    }
+
+    #[test]
+    fn put_creates_the_path() {
+        let mut body = json!({"data": {"deleted": true, "id": "x"}});
+        put(&mut body, "/data/id", json!("y"));
+        assert_eq!(body, json!({"data": {"deleted": true, "id": "y"}}));
+        let mut empty = json!(null);
+        put(&mut empty, "/data", json!(1));
+        assert_eq!(empty, json!({"data": 1}));
+    }
+}

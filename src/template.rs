@@ -1,0 +1,160 @@
+//! `{{name}}` templates in request fields and expected values.
+//!
+//! A template is filled from the scenario's variables: values captured from earlier
+//! responses, `run_id` (the run's id) and `uuid` (a fresh random UUID at each use).
+//! A string that is exactly one `{{name}}` takes the variable's JSON value as is, so a
+//! captured number stays a number.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Variables available to templates while a scenario runs.
+#[derive(Clone, Debug, Default)]
+pub struct Vars {
+    values: BTreeMap<String, Value>,
+}
+
+impl Vars {
+    pub fn new(run_id: &str) -> Vars {
+        let mut vars = Vars::default();
+        vars.set("run_id", Value::String(run_id.to_string()));
+        vars
+    }
+
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            "uuid" => Some(Value::String(uuid::Uuid::new_v4().to_string())),
+            _ => self.values.get(name).cloned(),
+        }
+    }
+
+    /// Fills a string template; a variable holding a non-string is written as JSON.
+    pub fn render_str(&self, template: &str) -> Result<String, String> {
+        let mut out = String::new();
+        for piece in pieces(template)? {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Var(name) => match self.get(name).ok_or_else(|| undefined(name))? {
+                    Value::String(s) => out.push_str(&s),
+                    other => out.push_str(&other.to_string()),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fills every string inside a JSON value.
+    pub fn render_value(&self, value: &Value) -> Result<Value, String> {
+        Ok(match value {
+            Value::String(s) => match pieces(s)?.as_slice() {
+                [Piece::Var(name)] => self.get(name).ok_or_else(|| undefined(name))?,
+                _ => Value::String(self.render_str(s)?),
+            },
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.render_value(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.render_value(v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+}
+
+fn undefined(name: &str) -> String {
+    format!("variable `{name}` is not defined")
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Var(&'a str),
+}
+
+fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        if open > 0 {
+            out.push(Piece::Text(&rest[..open]));
+        }
+        let after = &rest[open + 2..];
+        let close = after
+            .find("}}")
+            .ok_or_else(|| format!("unclosed `{{{{` in `{template}`"))?;
+        let name = after[..close].trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "`{{{{{name}}}}}` is not a variable name (letters, digits and _)"
+            ));
+        }
+        out.push(Piece::Var(name));
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    Ok(out)
+}
+
+/// The variable names a string uses, or why the string is not a valid template.
+pub fn variables(template: &str) -> Result<Vec<&str>, String> {
+    Ok(pieces(template)?
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Var(name) => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect())
+}
+
+/// Every string inside a JSON value, for checking the variables they use.
+pub fn strings_in(value: &Value) -> Vec<&str> {
+    match value {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().flat_map(strings_in).collect(),
+        Value::Object(map) => map.values().flat_map(strings_in).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fills_strings_and_keeps_whole_values_typed() {
+        let mut vars = Vars::new("run-1");
+        vars.set("n", json!(42));
+        assert_eq!(vars.render_str("a {{run_id}} b {{ n }}").unwrap(), "a run-1 b 42");
+        assert_eq!(vars.render_value(&json!({"x": ["{{n}}"]})).unwrap(), json!({"x": [42]}));
+    }
+
+    #[test]
+    fn reports_undefined_and_malformed_templates() {
+        let vars = Vars::new("r");
+        assert_eq!(vars.render_str("{{nope}}").unwrap_err(), "variable `nope` is not defined");
+        assert!(variables("{{open").unwrap_err().contains("unclosed"));
+        assert!(variables("{{a b}}").unwrap_err().contains("not a variable name"));
+        assert_eq!(variables("{{a}}-{{b}}").unwrap(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn uuid_is_fresh_at_each_use() {
+        let vars = Vars::new("r");
+        let a = vars.render_str("{{uuid}}").unwrap();
+        assert_ne!(a, vars.render_str("{{uuid}}").unwrap());
+        assert!(uuid::Uuid::parse_str(&a).is_ok());
+    }
+}

@@ -1,0 +1,600 @@
+//! A small, self-contained fake LeadLex API gateway for integration tests.
+//!
+//! [`Gateway::start`] runs a real HTTP/1.1 server on `127.0.0.1` (random port) on
+//! its own thread with its own tokio runtime. It serves the documented contact
+//! routes under the `/functions/v1/api-gateway` prefix, like the real
+//! `https://data.leadlex.com/functions/v1/api-gateway`:
+//!
+//! - `POST /v1/contacts`, `GET /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`;
+//! - `Authorization: Bearer <key>` auth (401 `invalid_key`), a per-key request
+//!   budget (429 `rate_limited`) and the `contacts:delete` permission
+//!   (403 `insufficient_permissions`);
+//! - `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and
+//!   `X-Request-ID` on every response.
+//!
+//! Order of checks: path prefix (404, not counted), auth (401, not counted),
+//! rate limit (429), then routing. Every response carries `Connection: close`
+//! and the socket is closed after it. A [`Behaviour`] other than
+//! [`Behaviour::Documented`] injects exactly one deviation from the docs, so
+//! tests can prove that the harness notices it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Path prefix under which the resource routes are served.
+const PREFIX: &str = "/functions/v1/api-gateway";
+/// Largest accepted request head (request line plus headers).
+const MAX_HEAD: usize = 64 * 1024;
+/// Largest accepted request body.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Keys, request budget and (optional) deviation of a [`Gateway`].
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Key holding every permission.
+    pub full_key: String,
+    /// Key lacking the `contacts:delete` permission.
+    pub no_delete_key: String,
+    /// Requests each key may make before it gets 429.
+    pub rate_limit: u32,
+    /// Documented behaviour, or one deviation from it.
+    pub behaviour: Behaviour,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            full_key: "wbk_test_full_0123456789".to_owned(),
+            no_delete_key: "wbk_test_nodelete_0123456789".to_owned(),
+            rate_limit: 1000,
+            behaviour: Behaviour::Documented,
+        }
+    }
+}
+
+/// How the gateway behaves: as documented, or with exactly one deviation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Everything as the LeadLex documentation says.
+    Documented,
+    /// A successful DELETE answers 202 instead of 200 (same body).
+    WrongStatus,
+    /// The 403 answers code `forbidden` instead of `insufficient_permissions`.
+    WrongErrorCode,
+    /// A successful DELETE body has `"deleted": false`.
+    DeletedFalse,
+    /// A successful DELETE echoes a different (valid, random) UUID as `data.id`.
+    OtherIdEchoed,
+    /// A successful DELETE body is `{"deleted":true,"id":...}` without `data`.
+    NoDataEnvelope,
+    /// Every response omits `X-RateLimit-Remaining`.
+    MissingRateLimitHeader,
+    /// 401 responses are an HTML page (`text/html`) instead of JSON.
+    HtmlErrorPage,
+    /// A successful DELETE answers 200 with an empty body.
+    EmptyBody,
+    /// Every request is read and recorded, then never answered (socket held open).
+    Stall,
+    /// The no-delete key can delete (200, really deletes): permission not enforced.
+    DeleteIgnoresPermission,
+}
+
+/// One request as received by the gateway.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// Request method, e.g. `DELETE`.
+    pub method: String,
+    /// Path after the gateway prefix (e.g. `/v1/contacts/<id>`), query stripped.
+    /// Requests outside the prefix keep their full path.
+    pub path: String,
+    /// Raw `Authorization` header value, if any.
+    pub authorization: Option<String>,
+    /// Request body (lossy UTF-8).
+    pub body: String,
+}
+
+/// A running fake gateway; dropping it stops the server.
+pub struct Gateway {
+    /// `http://127.0.0.1:PORT/functions/v1/api-gateway`.
+    pub base_url: String,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Gateway {
+    /// Binds a random local port and serves on a background thread.
+    /// Returns once the socket is listening.
+    pub fn start(config: GatewayConfig) -> Gateway {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind gateway");
+        let port = listener.local_addr().expect("local addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::default(),
+        });
+        let (shutdown, signal) = oneshot::channel();
+        let server = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || serve(listener, server, signal));
+        Gateway {
+            base_url: format!("http://127.0.0.1:{port}{PREFIX}"),
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.clone()
+    }
+
+    /// Ids of the contacts currently stored, in creation order.
+    pub fn contact_ids(&self) -> Vec<String> {
+        let state = self.shared.state();
+        let ids = state.contacts.iter().filter_map(contact_id);
+        ids.map(str::to_owned).collect()
+    }
+
+    /// Pre-seeds a contact that "someone else" created.
+    pub fn insert_contact(&self, id: &str) {
+        let contact = json!({
+            "id": id, "first_name": "Seeded", "last_name": "Contact",
+            "full_name": "Seeded Contact", "email": null, "priority": null,
+            "created_date": now_rfc3339(),
+        });
+        self.shared.state().contacts.push(contact);
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// State shared between the [`Gateway`] handle and the server tasks.
+struct Shared {
+    config: GatewayConfig,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<RecordedRequest>,
+    contacts: Vec<Value>,
+    /// Requests counted per key.
+    used: HashMap<String, u32>,
+}
+
+impl State {
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.contacts.iter().position(|c| contact_id(c) == Some(id))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Full,
+    NoDelete,
+}
+
+/// A parsed HTTP request: only the parts the gateway looks at.
+struct Request {
+    method: String,
+    /// Full path, query string stripped.
+    path: String,
+    authorization: Option<String>,
+    content_length: usize,
+    body: String,
+}
+
+/// A response before the rate-limit and request-id headers are added.
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    remaining: u32,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply {
+            status,
+            content_type,
+            body,
+            remaining: 0,
+        }
+    }
+
+    fn json(status: u16, body: &Value) -> Reply {
+        Reply::new(status, "application/json", body.to_string())
+    }
+
+    fn error(status: u16, code: &str, message: &str) -> Reply {
+        let body = json!({ "error": { "code": code, "message": message } });
+        Reply::json(status, &body)
+    }
+
+    fn with_remaining(mut self, remaining: u32) -> Reply {
+        self.remaining = remaining;
+        self
+    }
+}
+
+fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, signal: oneshot::Receiver<()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("gateway runtime");
+    runtime.block_on(accept_loop(listener, shared, signal));
+    // Stalled connections are parked forever; dropping the runtime cancels them.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut signal: oneshot::Receiver<()>,
+) {
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = &mut signal => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => drop(tokio::spawn(connection(stream, Arc::clone(&shared)))),
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
+    let limit = shared.config.rate_limit;
+    let reply = match read_request(&mut stream).await {
+        Ok(Some(request)) => {
+            shared.record(&request);
+            if shared.config.behaviour == Behaviour::Stall {
+                std::future::pending::<()>().await;
+            }
+            shared.respond(&request)
+        }
+        Ok(None) => return,
+        Err(msg) => Reply::error(400, "bad_request", msg).with_remaining(limit),
+    };
+    let _ = stream.write_all(&render(&reply, &shared.config)).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Reads one request; `Ok(None)` when the peer went away, `Err` when malformed.
+async fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, &'static str> {
+    let mut buf = Vec::with_capacity(4096);
+    let head_end = loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err("Request head too large");
+        }
+        if !read_more(stream, &mut buf).await {
+            return Ok(None);
+        }
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| "Head is not UTF-8")?;
+    let mut request = parse_head(head)?;
+    let length = request.content_length;
+    let mut body = buf.split_off(head_end + 4);
+    while body.len() < length {
+        if !read_more(stream, &mut body).await {
+            return Ok(None);
+        }
+    }
+    body.truncate(length);
+    request.body = String::from_utf8_lossy(&body).into_owned();
+    Ok(Some(request))
+}
+
+/// Appends whatever the socket has; false on EOF or error.
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 8192];
+    match stream.read(&mut chunk).await {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            true
+        }
+    }
+}
+
+/// Parses the request line and headers; the body is left empty.
+fn parse_head(head: &str) -> Result<Request, &'static str> {
+    let mut lines = head.split("\r\n");
+    let parts: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    let [method, target, version] = parts.as_slice() else {
+        return Err("Malformed request line");
+    };
+    if method.is_empty() || !target.starts_with('/') || !version.starts_with("HTTP/1.") {
+        return Err("Malformed request line");
+    }
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    let mut request = Request {
+        method: method.to_string(),
+        path: path.to_owned(),
+        authorization: None,
+        content_length: 0,
+        body: String::new(),
+    };
+    for line in lines {
+        let (name, value) = line.split_once(':').ok_or("Malformed header line")?;
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "authorization" => request.authorization = Some(value.to_owned()),
+            "content-length" => request.content_length = value.parse().map_err(|_| "Bad length")?,
+            "transfer-encoding" => return Err("Transfer-Encoding is not supported"),
+            _ => {}
+        }
+    }
+    match request.content_length {
+        0..=MAX_BODY => Ok(request),
+        _ => Err("Request body too large"),
+    }
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, request: &Request) {
+        let path = strip_prefix(&request.path).unwrap_or(&request.path);
+        let recorded = RecordedRequest {
+            method: request.method.clone(),
+            path: path.to_owned(),
+            authorization: request.authorization.clone(),
+            body: request.body.clone(),
+        };
+        self.state().requests.push(recorded);
+    }
+
+    fn respond(&self, request: &Request) -> Reply {
+        let limit = self.config.rate_limit;
+        let Some(path) = strip_prefix(&request.path) else {
+            return route_not_found().with_remaining(limit);
+        };
+        let Some((role, key)) = self.authenticate(request.authorization.as_deref()) else {
+            return self.unauthorized().with_remaining(limit);
+        };
+        let Some(remaining) = self.spend(key) else {
+            return Reply::error(429, "rate_limited", "Rate limit exceeded");
+        };
+        let reply = self.route(&request.method, path, role, &request.body);
+        reply.with_remaining(remaining)
+    }
+
+    fn authenticate<'a>(&'a self, header: Option<&str>) -> Option<(Role, &'a str)> {
+        let (scheme, key) = header?.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let key = key.trim();
+        if key == self.config.full_key {
+            Some((Role::Full, &self.config.full_key))
+        } else if key == self.config.no_delete_key {
+            Some((Role::NoDelete, &self.config.no_delete_key))
+        } else {
+            None
+        }
+    }
+
+    fn unauthorized(&self) -> Reply {
+        if self.config.behaviour != Behaviour::HtmlErrorPage {
+            return Reply::error(401, "invalid_key", "Invalid or expired API key");
+        }
+        let body = "<!DOCTYPE html><html><head><title>401 Unauthorized</title></head>\
+                    <body><h1>401 Unauthorized</h1><p>Invalid or expired API key</p></body></html>";
+        Reply::new(401, "text/html; charset=utf-8", body.to_owned())
+    }
+
+    /// Counts one request against `key`; `None` when its budget is used up.
+    fn spend(&self, key: &str) -> Option<u32> {
+        let limit = self.config.rate_limit;
+        let mut state = self.state();
+        let used = state.used.entry(key.to_owned()).or_insert(0);
+        if *used >= limit {
+            return None;
+        }
+        *used += 1;
+        Some(limit - *used)
+    }
+
+    fn route(&self, method: &str, path: &str, role: Role, body: &str) -> Reply {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method, segments.as_slice()) {
+            ("POST", ["v1", "contacts"]) => self.create(body),
+            ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id),
+            ("DELETE", ["v1", "contacts", id]) if !id.is_empty() => self.delete(id, role),
+            _ => route_not_found(),
+        }
+    }
+
+    fn create(&self, body: &str) -> Reply {
+        match new_contact(body) {
+            Ok(contact) => {
+                self.state().contacts.push(contact.clone());
+                Reply::json(201, &json!({ "data": contact }))
+            }
+            Err(message) => Reply::error(400, "validation_error", message),
+        }
+    }
+
+    fn get(&self, id: &str) -> Reply {
+        let state = self.state();
+        match state.index_of(id) {
+            Some(index) => Reply::json(200, &json!({ "data": state.contacts[index] })),
+            None => contact_not_found(),
+        }
+    }
+
+    fn delete(&self, id: &str, role: Role) -> Reply {
+        let behaviour = self.config.behaviour;
+        if role == Role::NoDelete && behaviour != Behaviour::DeleteIgnoresPermission {
+            let code = match behaviour {
+                Behaviour::WrongErrorCode => "forbidden",
+                _ => "insufficient_permissions",
+            };
+            return Reply::error(403, code, "Missing contacts:delete permission");
+        }
+        let mut state = self.state();
+        let Some(index) = state.index_of(id) else {
+            return contact_not_found();
+        };
+        state.contacts.remove(index);
+        deleted_reply(id, behaviour)
+    }
+}
+
+/// The success answer of DELETE, with the configured deviation applied.
+fn deleted_reply(id: &str, behaviour: Behaviour) -> Reply {
+    let echoed = match behaviour {
+        Behaviour::OtherIdEchoed => Uuid::new_v4().to_string(),
+        _ => id.to_owned(),
+    };
+    let deleted = json!({ "deleted": behaviour != Behaviour::DeletedFalse, "id": echoed });
+    let body = match behaviour {
+        Behaviour::NoDataEnvelope => deleted,
+        _ => json!({ "data": deleted }),
+    };
+    let status = match behaviour {
+        Behaviour::WrongStatus => 202,
+        _ => 200,
+    };
+    let mut reply = Reply::json(status, &body);
+    if behaviour == Behaviour::EmptyBody {
+        reply.body.clear();
+    }
+    reply
+}
+
+/// Builds a contact from a create body, or says why it is invalid.
+fn new_contact(body: &str) -> Result<Value, &'static str> {
+    let Ok(Value::Object(input)) = serde_json::from_str::<Value>(body) else {
+        return Err("Request body must be a JSON object");
+    };
+    let text = |name: &str| {
+        let value = input.get(name).and_then(Value::as_str).map(str::trim);
+        value.filter(|s| !s.is_empty()).map(str::to_owned)
+    };
+    let (full, email) = (text("full_name"), text("email"));
+    let (mut first, mut last) = (text("first_name"), text("last_name"));
+    if [&first, &last, &full, &email].iter().all(|v| v.is_none()) {
+        return Err("At least one of full_name, first_name, last_name or email is required");
+    }
+    let priority = match input.get("priority") {
+        None | Some(Value::Null) => Value::Null,
+        Some(number @ Value::Number(_)) => number.clone(),
+        Some(_) => return Err("priority must be a number"),
+    };
+    if let (Some(name), None, None) = (&full, &first, &last) {
+        (first, last) = split_full_name(name);
+    }
+    Ok(json!({
+        "id": Uuid::new_v4().to_string(), "first_name": first, "last_name": last,
+        "full_name": full, "email": email, "priority": priority, "created_date": now_rfc3339(),
+    }))
+}
+
+/// Splits on the last whitespace: `"Ada King Lovelace"` → `("Ada King", "Lovelace")`.
+fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
+    match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) => (Some(first.trim_end().to_owned()), Some(last.to_owned())),
+        None => (Some(name.to_owned()), None),
+    }
+}
+
+fn contact_id(contact: &Value) -> Option<&str> {
+    contact.get("id").and_then(Value::as_str)
+}
+
+/// The path after [`PREFIX`], if the path is under it.
+fn strip_prefix(path: &str) -> Option<&str> {
+    path.strip_prefix(PREFIX).filter(|r| r.starts_with('/'))
+}
+
+fn route_not_found() -> Reply {
+    Reply::error(404, "not_found", "Route not found")
+}
+
+fn contact_not_found() -> Reply {
+    Reply::error(404, "not_found", "Contact not found")
+}
+
+/// Serialises a reply with the documented headers.
+fn render(reply: &Reply, config: &GatewayConfig) -> Vec<u8> {
+    let (status, length) = (reply.status, reply.body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {}\r\nContent-Length: {length}\r\n\
+         Connection: close\r\nX-RateLimit-Limit: {}\r\nX-RateLimit-Reset: {}\r\n\
+         X-Request-ID: {}\r\n",
+        reason(status),
+        reply.content_type,
+        config.rate_limit,
+        next_utc_midnight(),
+        request_id(),
+    );
+    if config.behaviour != Behaviour::MissingRateLimitHeader {
+        head += &format!("X-RateLimit-Remaining: {}\r\n", reply.remaining);
+    }
+    head += "\r\n";
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(reply.body.as_bytes());
+    bytes
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        _ => "Unknown",
+    }
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn next_utc_midnight() -> i64 {
+    const DAY: i64 = 86_400;
+    (chrono::Utc::now().timestamp().div_euclid(DAY) + 1) * DAY
+}
+
+/// `req_` followed by 26 random uppercase alphanumerics.
+fn request_id() -> String {
+    const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let bytes = [Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat();
+    let pick = |b: &u8| char::from(ALPHABET[usize::from(*b) % 36]);
+    let suffix: String = bytes[..26].iter().map(pick).collect();
+    format!("req_{suffix}")
+}
