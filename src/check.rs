@@ -156,7 +156,11 @@ pub fn check_schema(
                 check: Check::Schema,
                 expected: format!("a body matching {}", schema.display),
                 actual: error.to_string(),
-                pointer: Some(if pointer.is_empty() { "/".into() } else { pointer }),
+                pointer: Some(if pointer.is_empty() {
+                    "/".into()
+                } else {
+                    pointer
+                }),
                 schema_path: Some(error.schema_path().to_string()),
                 span: documented.span.clone(),
             }
@@ -193,9 +197,10 @@ pub fn parse_json(body: &[u8]) -> Result<Value, String> {
 }
 
 fn describe_non_json(response: &HttpResponse, problem: &str) -> String {
-    let content_type = response
-        .header("content-type")
-        .map_or_else(|| "no Content-Type".to_string(), |v| format!("Content-Type {v}"));
+    let content_type = response.header("content-type").map_or_else(
+        || "no Content-Type".to_string(),
+        |v| format!("Content-Type {v}"),
+    );
     format!("{problem}; {content_type}")
 }
 

@@ -100,7 +100,9 @@ impl Config {
         };
         let keys = key_variables
             .iter()
-            .filter_map(|name| non_empty(name).map(|v| (name.to_string(), Secret(v.trim().to_string()))))
+            .filter_map(|name| {
+                non_empty(name).map(|v| (name.to_string(), Secret(v.trim().to_string())))
+            })
             .collect();
         let junit = match non_empty(JUNIT) {
             _ if non_empty(NEXTEST).is_some() => None,
@@ -142,7 +144,9 @@ fn parse_base_url(url: &str) -> Result<String, ConfigError> {
         ))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(error(format!("`{url}` must start with http:// or https://")));
+        return Err(error(format!(
+            "`{url}` must start with http:// or https://"
+        )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(error(format!("`{url}` must not have a query or fragment")));
@@ -181,7 +185,11 @@ fn parse_seconds(
     Ok(Duration::from_secs_f64(seconds))
 }
 
-fn parse_count(variable: &'static str, value: Option<String>, default: usize) -> Result<usize, ConfigError> {
+fn parse_count(
+    variable: &'static str,
+    value: Option<String>,
+    default: usize,
+) -> Result<usize, ConfigError> {
     match value {
         None => Ok(default),
         Some(v) => v
@@ -202,9 +210,15 @@ mod tests {
     use std::path::Path;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(&|k| map.get(k).cloned(), Path::new("/crate"), &["LEADLEX_API_KEY"])
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(
+            &|k| map.get(k).cloned(),
+            Path::new("/crate"),
+            &["LEADLEX_API_KEY"],
+        )
     }
 
     #[test]
@@ -225,13 +239,24 @@ mod tests {
             (TIMEOUT, "2.5"),
         ])
         .unwrap();
-        assert_eq!(c.target, TargetConfig::Live { base_url: "https://gw.example/api".into() });
+        assert_eq!(
+            c.target,
+            TargetConfig::Live {
+                base_url: "https://gw.example/api".into()
+            }
+        );
         assert_eq!(c.keys["LEADLEX_API_KEY"].expose(), "wbk_x");
         assert!(c.spend_quota);
         assert_eq!(c.timeout, Duration::from_millis(2500));
-        assert_eq!(config(&[(BASE_URL, "ftp://x")]).unwrap_err().variable, BASE_URL);
+        assert_eq!(
+            config(&[(BASE_URL, "ftp://x")]).unwrap_err().variable,
+            BASE_URL
+        );
         assert_eq!(config(&[(TIMEOUT, "soon")]).unwrap_err().variable, TIMEOUT);
-        assert_eq!(config(&[(SPEND_QUOTA, "maybe")]).unwrap_err().variable, SPEND_QUOTA);
+        assert_eq!(
+            config(&[(SPEND_QUOTA, "maybe")]).unwrap_err().variable,
+            SPEND_QUOTA
+        );
     }
 
     #[test]

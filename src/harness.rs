@@ -26,35 +26,21 @@ pub const EXIT_BROKEN_INPUT: u8 = 2;
 /// Runs the suite with the process's arguments and environment. `root` is the crate
 /// directory, for the default locations of `specs/` and `reports/`.
 pub fn main(root: &Path) -> ExitCode {
-    run(Arguments::from_args(), &|name| std::env::var(name).ok(), root)
+    run(
+        Arguments::from_args(),
+        &|name| std::env::var(name).ok(),
+        root,
+    )
 }
 
 pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
-    let specs_dir = Config::specs_dir(lookup, root);
-    let suite = match spec::load(&specs_dir) {
-        Ok(suite) => Arc::new(suite),
-        Err(errors) => {
-            for error in &errors {
-                eprintln!("error: {error}");
-            }
-            eprintln!(
-                "\n{} problem(s) in the specs under {}; no request was sent.",
-                errors.len(),
-                specs_dir.display()
-            );
+    let (run, planned) = match prepare(lookup, root) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("{message}");
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
-    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
-    let config = match Config::from_lookup(lookup, root, &key_variables) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("error: {error}\nno request was sent.");
-            return ExitCode::from(EXIT_BROKEN_INPUT);
-        }
-    };
-    let planned = plan(&suite, &config);
-    let run = Arc::new(Run::new(suite, config));
     let trials = planned.into_iter().map(|p| trial(&run, p)).collect();
     if args.list {
         let _listed_only = libtest_mimic::run(&args, trials);
@@ -66,6 +52,55 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         return ExitCode::FAILURE;
     }
     conclusion.exit_code()
+}
+
+/// Runs every scenario whose trial name contains `filter`, one after the other, without
+/// libtest or reports, and returns the outcomes: how the harness's own tests observe it.
+/// `Err` holds the message a broken spec or setting would print.
+pub fn run_quietly(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+    filter: &str,
+) -> Result<Vec<Outcome>, String> {
+    let (run, planned) = prepare(lookup, root)?;
+    for planned in planned
+        .iter()
+        .filter(|p| p.scenario.trial_name.contains(filter))
+    {
+        if let Err(failed) = run.execute(planned) {
+            let recorded = run.outcomes.lock().unwrap_or_else(|p| p.into_inner()).len();
+            if recorded == 0 {
+                return Err(failed
+                    .message()
+                    .unwrap_or("the run could not start")
+                    .to_string());
+            }
+        }
+    }
+    let outcomes = std::mem::take(&mut *run.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok(outcomes)
+}
+
+/// Loads the specs and the settings; `Err` is the whole message for the user.
+fn prepare(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+) -> Result<(Arc<Run>, Vec<Planned>), String> {
+    let specs_dir = Config::specs_dir(lookup, root);
+    let suite = spec::load(&specs_dir).map_err(|errors| {
+        let mut message: String = errors.iter().map(|e| format!("error: {e}\n")).collect();
+        message.push_str(&format!(
+            "\n{} problem(s) in the specs under {}; no request was sent.",
+            errors.len(),
+            specs_dir.display()
+        ));
+        message
+    })?;
+    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
+    let config = Config::from_lookup(lookup, root, &key_variables)
+        .map_err(|error| format!("error: {error}\nno request was sent."))?;
+    let planned = plan(&suite, &config);
+    Ok((Arc::new(Run::new(Arc::new(suite), config)), planned))
 }
 
 fn trial(run: &Arc<Run>, planned: Planned) -> Trial {
@@ -126,7 +161,10 @@ impl Run {
     }
 
     fn record(&self, outcome: Outcome) {
-        self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(outcome);
     }
 
     fn start(&self) -> Result<Started, String> {
@@ -147,12 +185,20 @@ impl Run {
                     .suite
                     .credentials
                     .iter()
-                    .filter_map(|(name, c)| Some((name.clone(), self.config.keys.get(&c.env)?.clone())))
+                    .filter_map(|(name, c)| {
+                        Some((name.clone(), self.config.keys.get(&c.env)?.clone()))
+                    })
                     .collect();
                 (None, base_url.clone(), Keys::Live(keys))
             }
         };
-        let engine = Engine::new(self.suite.clone(), client, &base_url, keys, self.run_id.clone())?;
+        let engine = Engine::new(
+            self.suite.clone(),
+            client,
+            &base_url,
+            keys,
+            self.run_id.clone(),
+        )?;
         Ok(Started {
             engine,
             _stub: stub,
@@ -206,5 +252,9 @@ fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {
 /// `20261129T061500Z-3f2a91`: sortable, and unique enough to mark what a run creates.
 fn new_run_id() -> String {
     let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), &random[..6])
+    format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &random[..6]
+    )
 }

@@ -28,7 +28,10 @@ pub struct RunFacts {
 pub fn report(outcomes: &[Outcome], facts: &RunFacts, redactor: &Redactor) -> Report {
     let mut by_operation: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
     for outcome in outcomes {
-        by_operation.entry(&outcome.operation_id).or_default().push(outcome);
+        by_operation
+            .entry(&outcome.operation_id)
+            .or_default()
+            .push(outcome);
     }
     let mut report = Report::new("leadlex-conformance");
     for (operation, mut outcomes) in by_operation {
@@ -80,7 +83,8 @@ fn test_case(outcome: &Outcome, redactor: &Redactor) -> TestCase {
 /// Writes the report, creating its directory.
 pub fn write(path: &Path, report: &Report) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let text = report
         .to_string()

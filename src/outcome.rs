@@ -29,7 +29,10 @@ pub enum Verdict {
     /// The gateway answered, and not as documented.
     Failed(Vec<Mismatch>),
     /// The scenario could not be judged: a setup step, the transport or a cleanup failed.
-    Errored { reason: String, mismatches: Vec<Mismatch> },
+    Errored {
+        reason: String,
+        mismatches: Vec<Mismatch>,
+    },
     /// Not run; the text says why and how to run it.
     Ignored(String),
 }

@@ -23,8 +23,10 @@ impl Redactor {
     pub fn add(&mut self, secret: &str, replacement: &str) {
         // Very short values would redact ordinary words; no real key is this short.
         if secret.len() >= 4 {
-            self.secrets.push((secret.to_string(), replacement.to_string()));
-            self.secrets.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+            self.secrets
+                .push((secret.to_string(), replacement.to_string()));
+            self.secrets
+                .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
         }
     }
 

@@ -27,8 +27,15 @@ pub fn headline(verdict: &Verdict) -> String {
 }
 
 fn one_line(m: &Mismatch) -> String {
-    let step = if m.step == "request" { String::new() } else { format!("{}: ", m.step) };
-    format!("{step}{}: expected {}, got {}", m.check, m.expected, m.actual)
+    let step = if m.step == "request" {
+        String::new()
+    } else {
+        format!("{}: ", m.step)
+    };
+    format!(
+        "{step}{}: expected {}, got {}",
+        m.check, m.expected, m.actual
+    )
 }
 
 /// The full text of a failed or errored outcome.
@@ -100,6 +107,9 @@ pub fn body_text(body: &[u8]) -> String {
         text
     } else {
         let cut: String = text.chars().take(BODY_LIMIT).collect();
-        format!("{cut}\n… ({} more characters not shown)", total - BODY_LIMIT)
+        format!(
+            "{cut}\n… ({} more characters not shown)",
+            total - BODY_LIMIT
+        )
     }
 }

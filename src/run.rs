@@ -95,12 +95,18 @@ fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
     }
     let reason = "cleanup could not remove what the scenario created".to_string();
     match verdict {
-        Verdict::Passed => Verdict::Errored { reason, mismatches: leftovers },
+        Verdict::Passed => Verdict::Errored {
+            reason,
+            mismatches: leftovers,
+        },
         Verdict::Failed(mut found) => {
             found.extend(leftovers);
             Verdict::Failed(found)
         }
-        Verdict::Errored { reason, mut mismatches } => {
+        Verdict::Errored {
+            reason,
+            mut mismatches,
+        } => {
             mismatches.extend(leftovers);
             Verdict::Errored { reason, mismatches }
         }
@@ -129,7 +135,10 @@ impl Trial<'_> {
                     "{} ({}) did not succeed, so the scenario could not be judged",
                     step.label, step.operation.id
                 );
-                return Verdict::Errored { reason, mismatches: found };
+                return Verdict::Errored {
+                    reason,
+                    mismatches: found,
+                };
             }
         }
         let mut found = match scenario.repeat_until_status {
@@ -160,13 +169,22 @@ impl Trial<'_> {
         };
         let every = &self.engine.suite.every_response;
         let mut found = check_response(step, every, &response, &self.vars);
-        if found.is_empty() {
+        // Capture whenever the status says the step did its job, even if another check
+        // failed: the captured id is what lets cleanup remove what was created.
+        if step.expect.accepts(response.status) {
             found.extend(self.capture(step, &response));
         }
         if let Some(cleanup) = &step.cleanup {
             match self.render(&cleanup.operation, &cleanup.request) {
-                Ok(request) => self.cleanups.push((format!("cleanup of {}", step.label), request)),
-                Err(problem) => found.push(step_mismatch(step, Check::Capture("cleanup".into()), "a cleanup request", &problem)),
+                Ok(request) => self
+                    .cleanups
+                    .push((format!("cleanup of {}", step.label), request)),
+                Err(problem) => found.push(step_mismatch(
+                    step,
+                    Check::Capture("cleanup".into()),
+                    "a cleanup request",
+                    &problem,
+                )),
             }
         }
         found
@@ -210,7 +228,12 @@ impl Trial<'_> {
                 Some(value) if !value.is_null() => self.vars.set(name, value.clone()),
                 _ => found.push(Mismatch {
                     pointer: Some(pointer.clone()),
-                    ..step_mismatch(step, Check::Capture(name.clone()), &format!("a value at {pointer}"), "nothing there")
+                    ..step_mismatch(
+                        step,
+                        Check::Capture(name.clone()),
+                        &format!("a value at {pointer}"),
+                        "nothing there",
+                    )
                 }),
             }
         }
@@ -223,12 +246,22 @@ impl Trial<'_> {
         operation: &Operation,
         request: &Request,
     ) -> Result<HttpResponse, Mismatch> {
-        let http = self
-            .render(operation, request)
-            .map_err(|problem| step_mismatch(step, Check::Capture("request".into()), "a complete request", &problem))?;
-        self.exchange(&step.label, &http)
-            .await
-            .map_err(|error| step_mismatch(step, Check::Transport, "a complete HTTP response", &error.to_string()))
+        let http = self.render(operation, request).map_err(|problem| {
+            step_mismatch(
+                step,
+                Check::Capture("request".into()),
+                "a complete request",
+                &problem,
+            )
+        })?;
+        self.exchange(&step.label, &http).await.map_err(|error| {
+            step_mismatch(
+                step,
+                Check::Transport,
+                "a complete HTTP response",
+                &error.to_string(),
+            )
+        })
     }
 
     async fn exchange(
@@ -239,11 +272,16 @@ impl Trial<'_> {
         let started = Instant::now();
         let result = self.engine.client.send(http).await;
         let (status, content_type, body) = match &result {
-            Ok(r) => (Some(r.status), r.header("content-type").map(str::to_string), r.body.clone()),
+            Ok(r) => (
+                Some(r.status),
+                r.header("content-type").map(str::to_string),
+                r.body.clone(),
+            ),
             Err(_) => (None, None, Vec::new()),
         };
         if status.is_some_and(|s| (200..300).contains(&s)) {
-            self.done.insert((http.method.clone(), http.url.to_string()));
+            self.done
+                .insert((http.method.clone(), http.url.to_string()));
         }
         self.exchanges.push(ExchangeSummary {
             step: label.to_string(),
@@ -310,7 +348,10 @@ impl Trial<'_> {
     async fn clean_up(&mut self) -> Vec<Mismatch> {
         let mut leftovers = Vec::new();
         while let Some((label, request)) = self.cleanups.pop() {
-            if self.done.contains(&(request.method.clone(), request.url.to_string())) {
+            if self
+                .done
+                .contains(&(request.method.clone(), request.url.to_string()))
+            {
                 continue;
             }
             let line = format!("{} {}", request.method, request.url);

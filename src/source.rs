@@ -53,8 +53,14 @@ pub struct PosIndex {
 }
 
 enum Frame {
-    Map { path: String, key: Option<(String, Pos)> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        key: Option<(String, Pos)>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 impl PosIndex {
@@ -71,7 +77,10 @@ impl PosIndex {
             };
             match event {
                 Event::Scalar(value, ..) => {
-                    if let Some(Frame::Map { key: key @ None, .. }) = stack.last_mut() {
+                    if let Some(Frame::Map {
+                        key: key @ None, ..
+                    }) = stack.last_mut()
+                    {
                         *key = Some((value.into_owned(), here));
                     } else if let Some((path, pos)) = child_path(&mut stack, here) {
                         index.positions.insert(path, pos);
@@ -106,7 +115,13 @@ impl PosIndex {
             }
             match path.rfind(['.', '[']) {
                 Some(cut) => path = &path[..cut],
-                None => return self.positions.get("").copied().unwrap_or(Pos { line: 1, col: 1 }),
+                None => {
+                    return self
+                        .positions
+                        .get("")
+                        .copied()
+                        .unwrap_or(Pos { line: 1, col: 1 })
+                }
             }
         }
     }
@@ -148,15 +163,24 @@ mod tests {
         let index = PosIndex::build(DOC);
         assert_eq!(index.pos("operation.method"), Pos { line: 2, col: 3 });
         assert_eq!(index.pos("scenarios[0]"), Pos { line: 4, col: 5 });
-        assert_eq!(index.pos("scenarios[0].expect.status"), Pos { line: 6, col: 7 });
+        assert_eq!(
+            index.pos("scenarios[0].expect.status"),
+            Pos { line: 6, col: 7 }
+        );
         assert_eq!(index.pos("scenarios[1].name"), Pos { line: 7, col: 5 });
-        assert_eq!(index.pos("scenarios[1].equals./data/id"), Pos { line: 8, col: 15 });
+        assert_eq!(
+            index.pos("scenarios[1].equals./data/id"),
+            Pos { line: 8, col: 15 }
+        );
     }
 
     #[test]
     fn unknown_paths_fall_back_to_the_nearest_ancestor() {
         let index = PosIndex::build(DOC);
-        assert_eq!(index.pos("scenarios[1].nothing.here"), Pos { line: 7, col: 5 });
+        assert_eq!(
+            index.pos("scenarios[1].nothing.here"),
+            Pos { line: 7, col: 5 }
+        );
         assert_eq!(index.pos("missing"), Pos { line: 1, col: 1 });
     }
 }

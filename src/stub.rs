@@ -51,10 +51,9 @@ impl Stub {
                 .await;
         }
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(404)
-                    .set_body_json(json!({"error": {"code": "not_found", "message": "No such route in the stub"}})),
-            )
+            .respond_with(ResponseTemplate::new(404).set_body_json(
+                json!({"error": {"code": "not_found", "message": "No such route in the stub"}}),
+            ))
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -89,10 +88,12 @@ fn path_pattern(template: &str) -> String {
             } else {
                 segment
                     .chars()
-                    .map(|c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                        true => c.to_string(),
-                        false => format!("\\{c}"),
-                    })
+                    .map(
+                        |c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                            true => c.to_string(),
+                            false => format!("\\{c}"),
+                        },
+                    )
                     .collect()
             }
         })
@@ -125,13 +126,17 @@ impl Respond for OperationResponder {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (status, body, remaining) = answer(&self.operation, &self.shared, &mut state, key, request);
+        let (status, body, remaining) =
+            answer(&self.operation, &self.shared, &mut state, key, request);
         ResponseTemplate::new(status)
             .set_body_json(body)
             .insert_header("X-RateLimit-Limit", self.shared.rate_limit.to_string())
             .insert_header("X-RateLimit-Remaining", remaining.to_string())
             .insert_header("X-RateLimit-Reset", next_utc_midnight().to_string())
-            .insert_header("X-Request-ID", format!("req_{}", uuid::Uuid::new_v4().simple()))
+            .insert_header(
+                "X-Request-ID",
+                format!("req_{}", uuid::Uuid::new_v4().simple()),
+            )
     }
 }
 
@@ -145,20 +150,36 @@ fn answer(
 ) -> (u16, Value, u32) {
     let limit = shared.rate_limit;
     let Some((key, credential)) = key.and_then(|k| Some((k, credential_of(k)?))) else {
-        return (401, error_body(op, 401, "invalid_key", "Invalid or expired API key"), limit);
+        return (
+            401,
+            error_body(op, 401, "invalid_key", "Invalid or expired API key"),
+            limit,
+        );
     };
     let Some(lacks) = shared.lacks.get(credential) else {
-        return (401, error_body(op, 401, "invalid_key", "Invalid or expired API key"), limit);
+        return (
+            401,
+            error_body(op, 401, "invalid_key", "Invalid or expired API key"),
+            limit,
+        );
     };
     let used = state.used.entry(key.to_string()).or_default();
     if *used >= limit {
-        return (429, error_body(op, 429, "rate_limited", "Rate limit exceeded"), 0);
+        return (
+            429,
+            error_body(op, 429, "rate_limited", "Rate limit exceeded"),
+            0,
+        );
     }
     *used += 1;
     let remaining = limit - *used;
     if let Some(permission) = op.permission.as_ref().filter(|p| lacks.contains(p)) {
         let message = format!("Missing {permission} permission");
-        return (403, error_body(op, 403, "insufficient_permissions", &message), remaining);
+        return (
+            403,
+            error_body(op, 403, "insufficient_permissions", &message),
+            remaining,
+        );
     }
     let (status, body) = act(op, state, request);
     (status, body, remaining)
@@ -166,17 +187,33 @@ fn answer(
 
 /// Performs the operation's action on the shared collections.
 fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
-    let behaviour = op.stub.as_ref().expect("only operations with a stub section are mounted");
+    let behaviour = op
+        .stub
+        .as_ref()
+        .expect("only operations with a stub section are mounted");
     let success = op.success();
     let status = success.map_or(200, |s| s.status);
-    let mut body = success.and_then(|s| s.example.clone()).unwrap_or_else(|| json!({}));
-    let collection = state.collections.entry(behaviour.collection.clone()).or_default();
+    let mut body = success
+        .and_then(|s| s.example.clone())
+        .unwrap_or_else(|| json!({}));
+    let collection = state
+        .collections
+        .entry(behaviour.collection.clone())
+        .or_default();
     let id = last_path_value(&op.path, request.url.path());
     let record_slot = |body: &mut Value| body.pointer_mut(&behaviour.record).map(std::mem::take);
     match behaviour.action {
         StubAction::Create => {
             let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&request.body) else {
-                return (400, error_body(op, 400, "validation_error", "The body must be a JSON object"));
+                return (
+                    400,
+                    error_body(
+                        op,
+                        400,
+                        "validation_error",
+                        "The body must be a JSON object",
+                    ),
+                );
             };
             let mut record = match record_slot(&mut body) {
                 Some(Value::Object(example)) => example,
@@ -198,7 +235,11 @@ fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
         },
         StubAction::Delete => match id.and_then(|id| collection.remove(&id).map(|_| id)) {
             Some(id) => {
-                put(&mut body, &format!("{}/id", behaviour.record), Value::String(id));
+                put(
+                    &mut body,
+                    &format!("{}/id", behaviour.record),
+                    Value::String(id),
+                );
                 (status, body)
             }
             None => not_found(op),
@@ -258,9 +299,15 @@ mod tests {
     fn patterns_and_keys() {
         assert_eq!(path_pattern("/v1/contacts/{id}"), "^/v1/contacts/([^/]+)$");
         assert_eq!(path_pattern("/v1/a.b"), "^/v1/a\\.b$");
-        assert_eq!(credential_of(&Stub::key(7, "no_contacts_delete")), Some("no_contacts_delete"));
+        assert_eq!(
+            credential_of(&Stub::key(7, "no_contacts_delete")),
+            Some("no_contacts_delete")
+        );
         assert_eq!(credential_of("wbk_live_x"), None);
-        assert_eq!(last_path_value("/v1/contacts/{id}", "/v1/contacts/abc"), Some("abc".into()));
+        assert_eq!(
+            last_path_value("/v1/contacts/{id}", "/v1/contacts/abc"),
+            Some("abc".into())
+        );
     }
 
     #[test]

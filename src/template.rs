@@ -137,16 +137,27 @@ mod tests {
     fn fills_strings_and_keeps_whole_values_typed() {
         let mut vars = Vars::new("run-1");
         vars.set("n", json!(42));
-        assert_eq!(vars.render_str("a {{run_id}} b {{ n }}").unwrap(), "a run-1 b 42");
-        assert_eq!(vars.render_value(&json!({"x": ["{{n}}"]})).unwrap(), json!({"x": [42]}));
+        assert_eq!(
+            vars.render_str("a {{run_id}} b {{ n }}").unwrap(),
+            "a run-1 b 42"
+        );
+        assert_eq!(
+            vars.render_value(&json!({"x": ["{{n}}"]})).unwrap(),
+            json!({"x": [42]})
+        );
     }
 
     #[test]
     fn reports_undefined_and_malformed_templates() {
         let vars = Vars::new("r");
-        assert_eq!(vars.render_str("{{nope}}").unwrap_err(), "variable `nope` is not defined");
+        assert_eq!(
+            vars.render_str("{{nope}}").unwrap_err(),
+            "variable `nope` is not defined"
+        );
         assert!(variables("{{open").unwrap_err().contains("unclosed"));
-        assert!(variables("{{a b}}").unwrap_err().contains("not a variable name"));
+        assert!(variables("{{a b}}")
+            .unwrap_err()
+            .contains("not a variable name"));
         assert_eq!(variables("{{a}}-{{b}}").unwrap(), vec!["a", "b"]);
     }
 

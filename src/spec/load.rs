@@ -43,7 +43,11 @@ impl SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.pos {
-            Some(pos) => write!(f, "{}:{}:{}: {}", self.file, pos.line, pos.col, self.message)?,
+            Some(pos) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, pos.line, pos.col, self.message
+            )?,
             None => write!(f, "{}: {}", self.file, self.message)?,
         }
         if let Some(hint) = &self.hint {
@@ -101,7 +105,11 @@ fn spec_files(dir: &Path, errors: &mut Vec<SpecError>) -> Vec<PathBuf> {
         let entries = match std::fs::read_dir(&current) {
             Ok(entries) => entries,
             Err(err) => {
-                errors.push(SpecError::new(display_path(&current), None, err.to_string()));
+                errors.push(SpecError::new(
+                    display_path(&current),
+                    None,
+                    err.to_string(),
+                ));
                 continue;
             }
         };

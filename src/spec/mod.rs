@@ -60,7 +60,9 @@ impl Operation {
 
     /// The first documented success (2xx) response.
     pub fn success(&self) -> Option<&DocumentedResponse> {
-        self.responses.iter().find(|r| (200..300).contains(&r.status))
+        self.responses
+            .iter()
+            .find(|r| (200..300).contains(&r.status))
     }
 }
 
@@ -83,7 +85,9 @@ pub struct Schema {
 
 impl std::fmt::Debug for Schema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Schema").field("display", &self.display).finish()
+        f.debug_struct("Schema")
+            .field("display", &self.display)
+            .finish()
     }
 }
 

@@ -147,7 +147,9 @@ fn path_params(template: &str) -> Result<Vec<String>, String> {
             }
             params.push(name.to_string());
         } else if segment.contains(['{', '}']) {
-            return Err(format!("path segment `{segment}` mixes text and a parameter"));
+            return Err(format!(
+                "path segment `{segment}` mixes text and a parameter"
+            ));
         }
     }
     Ok(params)
@@ -172,7 +174,11 @@ fn build_operation(
     if !METHODS.contains(&method.as_str()) {
         errors.push(ctx.error(
             "operation.method",
-            format!("unknown method `{}`; use one of {}", raw.method, METHODS.join(", ")),
+            format!(
+                "unknown method `{}`; use one of {}",
+                raw.method,
+                METHODS.join(", ")
+            ),
         ));
     }
     if !raw.path.starts_with('/') {
@@ -249,9 +255,11 @@ fn build_operation(
 }
 
 fn first_schema_error(schema: &Schema, value: &Value) -> Option<String> {
-    schema.validator.iter_errors(value).next().map(|e| {
-        format!("{} (at `{}`)", e, e.instance_path())
-    })
+    schema
+        .validator
+        .iter_errors(value)
+        .next()
+        .map(|e| format!("{} (at `{}`)", e, e.instance_path()))
 }
 
 /// Compiles each schema file once, whatever the number of responses using it.
@@ -274,9 +282,8 @@ fn compile_schema(path: &Path) -> Result<Arc<Schema>, String> {
     let display = display_path(path);
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("schema file {display} cannot be read: {err}"))?;
-    let value: Value = serde_json::from_str(&text).map_err(|err| {
-        format!("schema file {display} is not JSON: {err}")
-    })?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|err| format!("schema file {display} is not JSON: {err}"))?;
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&value)
@@ -315,7 +322,10 @@ fn build_scenarios(
         {
             errors.push(ctx.error(
                 &join(&at, "name"),
-                format!("scenario name `{}` must be letters, digits, `_` or `-`", raw.name),
+                format!(
+                    "scenario name `{}` must be letters, digits, `_` or `-`",
+                    raw.name
+                ),
             ));
         }
         if !names.insert(raw.name.as_str()) {
@@ -374,7 +384,13 @@ impl ScenarioBuilder<'_, '_> {
                 let at = format!("{}[{i}]", join(at, field));
                 let operation = self.operation(&join(&at, "operation"), &step.operation)?;
                 let expect = step.expect.clone().unwrap_or_default();
-                let mut built = self.step(&at, format!("{field}[{i}]"), operation, &step.request, &expect);
+                let mut built = self.step(
+                    &at,
+                    format!("{field}[{i}]"),
+                    operation,
+                    &step.request,
+                    &expect,
+                );
                 for (name, pointer) in &step.capture {
                     if !pointer.starts_with('/') {
                         self.errors.push(self.ctx.error(
@@ -397,7 +413,13 @@ impl ScenarioBuilder<'_, '_> {
     }
 
     fn main_step(&mut self, at: &str, own: &Arc<Operation>, raw: &raw::Scenario) -> Step {
-        let step = self.step(at, "request".to_string(), own.clone(), &raw.request, &raw.expect);
+        let step = self.step(
+            at,
+            "request".to_string(),
+            own.clone(),
+            &raw.request,
+            &raw.expect,
+        );
         match &raw.expect.status {
             None => self.errors.push(self.ctx.error(
                 &join(at, "expect"),
@@ -505,7 +527,10 @@ impl ScenarioBuilder<'_, '_> {
             self.errors.push(
                 self.ctx
                     .error(at, format!("unknown operation `{id}`"))
-                    .with_hint(format!("operations are named by their spec file: {}", ids.join(", "))),
+                    .with_hint(format!(
+                        "operations are named by their spec file: {}",
+                        ids.join(", ")
+                    )),
             );
         }
         found
@@ -524,7 +549,10 @@ impl ScenarioBuilder<'_, '_> {
             names.extend(BUILTIN_CREDENTIALS);
             self.errors.push(
                 self.ctx
-                    .error(&join(&at, "credential"), format!("unknown credential `{credential}`"))
+                    .error(
+                        &join(&at, "credential"),
+                        format!("unknown credential `{credential}`"),
+                    )
                     .with_hint(format!("known credentials: {}", names.join(", "))),
             );
         }
@@ -533,7 +561,10 @@ impl ScenarioBuilder<'_, '_> {
         for missing in wanted.difference(&given) {
             self.errors.push(self.ctx.error(
                 &at,
-                format!("path parameter `{missing}` of {} is not given", operation.path),
+                format!(
+                    "path parameter `{missing}` of {} is not given",
+                    operation.path
+                ),
             ));
         }
         for extra in given.difference(&wanted) {
@@ -543,7 +574,11 @@ impl ScenarioBuilder<'_, '_> {
             ));
         }
         for (name, value) in raw.path.iter().chain(&raw.query) {
-            let field = if raw.path.contains_key(name) { "path" } else { "query" };
+            let field = if raw.path.contains_key(name) {
+                "path"
+            } else {
+                "query"
+            };
             self.check_template(&join(&join(&at, field), name), value);
         }
         if let Some(body) = &raw.body {

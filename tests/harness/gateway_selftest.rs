@@ -1,13 +1,12 @@
-//! Self-test of the fake LeadLex gateway, spoken to over plain `std::net::TcpStream`.
-
-mod support;
+//! Self-test of the fake LeadLex gateway, spoken to over plain `std::net::TcpStream`: the
+//! deliberately wrong servers must be wrong in exactly the way they claim.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 use serde_json::Value;
-use support::gateway::{Behaviour, Gateway, GatewayConfig};
 
 struct Response {
     status: u16,

@@ -1,0 +1,128 @@
+//! The command line: the stub run, `--list`, filters, broken specs and their exit code.
+
+use std::collections::BTreeMap;
+
+use crate::common::{command, junit_in, root, text};
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_stub_run_passes_and_writes_one_testcase_per_scenario() {
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let output = command(&env(&[("LEADLEX_JUNIT", junit.to_str().unwrap())]), &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("7 passed; 0 failed; 0 ignored"), "{stdout}");
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(report.matches("<testcase ").count(), 7);
+    assert!(report
+        .contains(r#"<testcase name="deletes_a_contact_it_created" classname="contacts.delete""#));
+}
+
+#[test]
+fn list_names_every_trial_and_does_nothing_else() {
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let output = command(
+        &env(&[("LEADLEX_JUNIT", junit.to_str().unwrap())]),
+        &["--list"],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success());
+    for name in [
+        "contacts/delete.yaml::deletes_a_contact_it_created: test",
+        "contacts/delete.yaml::invalid_key_is_rejected: test",
+        "contacts/delete.yaml::key_without_delete_permission_is_forbidden: test",
+        "contacts/delete.yaml::rate_limit_exceeded: test",
+    ] {
+        assert!(stdout.contains(name), "{name} in {stdout}");
+    }
+    assert!(!junit.exists(), "--list writes no report");
+}
+
+#[test]
+fn filters_skip_and_exact_select_trials() {
+    let off = env(&[("LEADLEX_JUNIT", "off")]);
+    let output = command(&off, &["delete.yaml", "--skip", "rate_limit"]);
+    assert!(
+        text(&output.stdout).contains("3 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out")
+    );
+    let output = command(
+        &off,
+        &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
+    );
+    assert!(
+        text(&output.stdout).contains("1 passed; 0 failed; 0 ignored; 0 measured; 6 filtered out")
+    );
+}
+
+#[test]
+fn a_broken_spec_stops_the_run_before_any_request_with_exit_code_2() {
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let delete = specs.path().join("contacts/delete.yaml");
+    let text_before = std::fs::read_to_string(&delete).unwrap();
+    std::fs::write(
+        &delete,
+        text_before.replacen(
+            "    expect:\n      status: 200",
+            "    expect:\n      statuss: 200",
+            1,
+        ),
+    )
+    .unwrap();
+    let line = text_before
+        .lines()
+        .position(|l| l == "      status: 200")
+        .unwrap()
+        + 1;
+    let output = command(
+        &env(&[
+            ("LEADLEX_SPECS", specs.path().to_str().unwrap()),
+            ("LEADLEX_JUNIT", "off"),
+        ]),
+        &[],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("contacts/delete.yaml:{line}:")),
+        "file and line: {stderr}"
+    );
+    assert!(stderr.contains("unknown field `statuss`"), "{stderr}");
+    assert!(stderr.contains("no request was sent"), "{stderr}");
+    assert!(text(&output.stdout).is_empty(), "no trial ran");
+}
+
+#[test]
+fn a_bad_setting_names_the_variable_and_exits_with_2() {
+    let output = command(&env(&[("LEADLEX_TIMEOUT_SECS", "soon")]), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("LEADLEX_TIMEOUT_SECS: `soon` is not a number of seconds")
+    );
+}
+
+/// Copies the shipped specs into `dir`, so a test can break a copy.
+fn copy_specs(dir: &std::path::Path) {
+    let source = root().join("specs");
+    let mut pending = vec![source.clone()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap().flatten() {
+            let path = entry.path();
+            let target = dir.join(path.strip_prefix(&source).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                pending.push(path);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Each deviation from the documentation fails the right trial, naming the check, while a
+//! gateway that behaves as documented passes every trial.
+
+use leadlex_conformance::outcome::{Check, Verdict};
+
+use crate::common::{failed_checks, live_env, run_with};
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+
+const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
+const FORBIDDEN: &str = "contacts/delete.yaml::key_without_delete_permission_is_forbidden";
+const DELETE_401: &str = "contacts/delete.yaml::invalid_key_is_rejected";
+const GET_401: &str = "contacts/get.yaml::invalid_key_is_rejected";
+const RATE_LIMIT: &str = "contacts/delete.yaml::rate_limit_exceeded";
+
+/// Runs every scenario against a gateway with one behaviour; returns trial → failed checks.
+fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
+    let config = GatewayConfig {
+        behaviour,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let outcomes = run_with(&live_env(&gateway, &config), "");
+    assert_eq!(outcomes.len(), 7, "every shipped scenario ran");
+    assert!(
+        gateway.contact_ids().is_empty() || behaviour == Behaviour::Stall,
+        "{behaviour:?}: cleanup removed every created contact, left {:?}",
+        gateway.contact_ids()
+    );
+    outcomes
+        .values()
+        .filter(|o| !o.verdict.is_success())
+        .map(|o| (o.trial_name.clone(), failed_checks(o)))
+        .collect()
+}
+
+fn only_failure(behaviour: Behaviour) -> (String, Vec<(String, Check)>) {
+    let mut failures = failures_with(behaviour);
+    assert_eq!(
+        failures.len(),
+        1,
+        "{behaviour:?} fails exactly one trial: {failures:#?}"
+    );
+    failures.remove(0)
+}
+
+fn request(check: Check) -> (String, Check) {
+    ("request".to_string(), check)
+}
+
+#[test]
+fn a_documented_gateway_passes_every_trial() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let outcomes = run_with(&live_env(&gateway, &config), "");
+    for outcome in outcomes.values() {
+        if outcome.trial_name == RATE_LIMIT {
+            assert!(
+                matches!(&outcome.verdict, Verdict::Ignored(r) if r.contains("LEADLEX_SPEND_QUOTA=1"))
+            );
+        } else {
+            assert_eq!(outcome.verdict, Verdict::Passed, "{}", outcome.trial_name);
+        }
+    }
+    assert!(gateway.contact_ids().is_empty(), "nothing left behind");
+}
+
+#[test]
+fn wrong_status_fails_the_success_trial_on_status() {
+    let (trial, checks) = only_failure(Behaviour::WrongStatus);
+    assert_eq!(trial, DELETES);
+    assert_eq!(checks, vec![request(Check::Status)]);
+}
+
+#[test]
+fn wrong_error_code_fails_the_403_trial_on_error_code() {
+    let (trial, checks) = only_failure(Behaviour::WrongErrorCode);
+    assert_eq!(trial, FORBIDDEN);
+    assert_eq!(checks, vec![request(Check::ErrorCode)]);
+}
+
+#[test]
+fn deleted_false_fails_the_schema_and_the_equality() {
+    let (trial, checks) = only_failure(Behaviour::DeletedFalse);
+    assert_eq!(trial, DELETES);
+    assert_eq!(
+        checks,
+        vec![
+            request(Check::Schema),
+            request(Check::Equals("/data/deleted".into()))
+        ]
+    );
+}
+
+#[test]
+fn another_id_echoed_fails_the_id_equality() {
+    let (trial, checks) = only_failure(Behaviour::OtherIdEchoed);
+    assert_eq!(trial, DELETES);
+    assert_eq!(checks, vec![request(Check::Equals("/data/id".into()))]);
+}
+
+#[test]
+fn a_missing_data_envelope_fails_the_schema() {
+    let (trial, checks) = only_failure(Behaviour::NoDataEnvelope);
+    assert_eq!(trial, DELETES);
+    assert!(checks.contains(&request(Check::Schema)), "{checks:?}");
+    assert!(
+        checks.contains(&request(Check::Equals("/data/id".into()))),
+        "{checks:?}"
+    );
+}
+
+#[test]
+fn a_missing_rate_limit_header_fails_every_trial() {
+    let failures = failures_with(Behaviour::MissingRateLimitHeader);
+    assert_eq!(failures.len(), 6, "every trial that ran: {failures:#?}");
+    for (trial, checks) in failures {
+        assert!(
+            checks
+                .iter()
+                .any(|(_, c)| *c == Check::Header("X-RateLimit-Remaining".into())),
+            "{trial}: {checks:?}"
+        );
+    }
+}
+
+#[test]
+fn an_html_error_page_fails_the_401_trials_on_the_body() {
+    let failures = failures_with(Behaviour::HtmlErrorPage);
+    let trials: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(trials, vec![DELETE_401, GET_401]);
+    for (_, checks) in &failures {
+        assert_eq!(checks, &vec![request(Check::Body)]);
+    }
+}
+
+#[test]
+fn an_empty_body_fails_the_success_trial_on_the_body() {
+    let (trial, checks) = only_failure(Behaviour::EmptyBody);
+    assert_eq!(trial, DELETES);
+    assert_eq!(checks, vec![request(Check::Body)]);
+}
+
+#[test]
+fn a_gateway_ignoring_the_permission_fails_the_403_trial_and_its_verification() {
+    let (trial, checks) = only_failure(Behaviour::DeleteIgnoresPermission);
+    assert_eq!(trial, FORBIDDEN);
+    assert_eq!(
+        checks,
+        vec![
+            request(Check::Status),
+            ("verify[0]".to_string(), Check::Status)
+        ]
+    );
+}
+
+#[test]
+fn failure_messages_name_the_check_the_spec_line_and_both_values() {
+    let config = GatewayConfig {
+        behaviour: Behaviour::WrongErrorCode,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let outcomes = run_with(&live_env(&gateway, &config), FORBIDDEN);
+    let text = leadlex_conformance::render::failure_text(&outcomes[FORBIDDEN], &Default::default());
+    assert!(
+        text.starts_with("error.code: expected insufficient_permissions, got forbidden"),
+        "{text}"
+    );
+    assert!(text.contains("specs/contacts/delete.yaml:"), "{text}");
+    assert!(
+        text.contains("\"code\": \"forbidden\""),
+        "the body is shown pretty-printed: {text}"
+    );
+    assert!(
+        !text.contains(&config.no_delete_key) && !text.contains(&config.full_key),
+        "{text}"
+    );
+}
+
+#[test]
+fn schema_failures_give_the_pointer_and_the_schema_path() {
+    let config = GatewayConfig {
+        behaviour: Behaviour::DeletedFalse,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let outcomes = run_with(&live_env(&gateway, &config), DELETES);
+    let Verdict::Failed(found) = &outcomes[DELETES].verdict else {
+        panic!("{:?}", outcomes[DELETES].verdict)
+    };
+    let schema = found
+        .iter()
+        .find(|m| m.check == Check::Schema)
+        .expect("a schema mismatch");
+    assert_eq!(schema.pointer.as_deref(), Some("/data/deleted"));
+    assert_eq!(
+        schema.schema_path.as_deref(),
+        Some("/properties/data/properties/deleted/const")
+    );
+}
+
+#[test]
+fn a_stalling_gateway_fails_within_the_timeout() {
+    let config = GatewayConfig {
+        behaviour: Behaviour::Stall,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_TIMEOUT_SECS".into(), "0.5".into());
+    let started = std::time::Instant::now();
+    let outcomes = run_with(&env, GET_401);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    let Verdict::Errored { reason, .. } = &outcomes[GET_401].verdict else {
+        panic!("{:?}", outcomes[GET_401].verdict)
+    };
+    assert!(
+        reason.contains("no complete response within 0.5 s"),
+        "{reason}"
+    );
+}

@@ -1,0 +1,138 @@
+//! Live mode, end to end through the command, against a local gateway that behaves as
+//! documented (not the stub): the same trials, real HTTP, and nothing touched that the run
+//! did not create.
+
+use crate::common::{command, junit_in, live_env, text};
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+
+#[test]
+fn the_same_trials_pass_live_and_leave_nothing_behind() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let someone_elses = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
+    gateway.insert_contact(someone_elses);
+    let reports = tempfile::tempdir().unwrap();
+    let mut env = live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_JUNIT".into(),
+        junit_in(&reports).display().to_string(),
+    );
+
+    let output = command(&env, &["--test-threads", "2"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("6 passed; 0 failed; 1 ignored"), "{stdout}");
+    assert!(
+        stdout.contains("rate_limit_exceeded                        ... ignored (spends the workspace's rate-limit quota; set LEADLEX_SPEND_QUOTA=1"),
+        "{stdout}"
+    );
+
+    // Safety: the seeded contact is untouched, every contact the run created is gone, and
+    // every DELETE named a contact that this run's own POSTs created.
+    assert_eq!(gateway.contact_ids(), vec![someone_elses.to_string()]);
+    let requests = gateway.requests();
+    let created = requests.iter().filter(|r| r.method == "POST").count();
+    assert_eq!(
+        created, 4,
+        "the four scenarios that ran and create a contact created one each"
+    );
+    assert!(requests.iter().all(|r| !r.path.contains(someone_elses)));
+    assert!(requests.iter().any(|r| r.method == "DELETE"));
+    for request in requests.iter().filter(|r| r.method == "POST") {
+        assert!(
+            request.body.contains("Conformance 2"),
+            "created records carry the run id: {}",
+            request.body
+        );
+    }
+
+    let junit = std::fs::read_to_string(junit_in(&reports)).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 7, "{junit}");
+    assert!(
+        junit.contains(r#"<property name="target" value="live"/>"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<property name="host" value="127.0.0.1"/>"#),
+        "{junit}"
+    );
+    assert!(!junit.contains(&config.full_key) && !stdout.contains(&config.full_key));
+}
+
+#[test]
+fn a_missing_key_ignores_its_scenarios_with_the_variable_to_set() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.remove("LEADLEX_API_KEY_NO_DELETE");
+    env.insert("LEADLEX_JUNIT".into(), "off".into());
+    let output = command(&env, &["key_without_delete_permission"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("0 passed; 0 failed; 1 ignored"), "{stdout}");
+    assert!(stdout.contains("ignored (set LEADLEX_API_KEY_NO_DELETE (a key of the same workspace without the contacts:delete permission) to run it live)"), "{stdout}");
+    assert!(
+        gateway.requests().is_empty(),
+        "an ignored scenario sends nothing"
+    );
+}
+
+#[test]
+fn the_rate_limit_scenario_runs_live_when_opted_in() {
+    let config = GatewayConfig {
+        rate_limit: 10,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    env.insert("LEADLEX_JUNIT".into(), "off".into());
+    let output = command(
+        &env,
+        &["--exact", "contacts/delete.yaml::rate_limit_exceeded"],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed"), "{stdout}");
+    let requests = gateway.requests();
+    assert!(
+        requests.len() <= 11,
+        "the burst stops at the first 429: {}",
+        requests.len()
+    );
+    assert!(gateway.contact_ids().is_empty());
+}
+
+#[test]
+fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
+    let config = GatewayConfig {
+        behaviour: Behaviour::WrongErrorCode,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let reports = tempfile::tempdir().unwrap();
+    let mut env = live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_JUNIT".into(),
+        junit_in(&reports).display().to_string(),
+    );
+    let output = command(&env, &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(101), "{stdout}");
+    assert!(stdout.contains("5 passed; 1 failed; 1 ignored"), "{stdout}");
+    assert!(
+        stdout.contains("error.code: expected insufficient_permissions, got forbidden"),
+        "{stdout}"
+    );
+    let junit = std::fs::read_to_string(junit_in(&reports)).unwrap();
+    assert!(
+        junit.contains(
+            r#"<failure message="error.code: expected insufficient_permissions, got forbidden""#
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<skipped message="spends the workspace"#),
+        "{junit}"
+    );
+}

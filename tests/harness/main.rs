@@ -1,0 +1,13 @@
+//! The harness's own tests: the conformance trials against deliberately wrong gateways,
+//! live mode against a local documented-behaviour gateway, and the command line.
+//!
+//! One integration binary (modules below) builds faster than one binary per file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod common;
+mod deviations;
+mod gateway_selftest;
+mod live;
