@@ -87,7 +87,7 @@ impl PosIndex {
                     }
                 }
                 Event::MappingStart(..) | Event::SequenceStart(..) => {
-                    let (path, pos) = child_path(&mut stack, here).unwrap_or_default();
+                    let (path, pos) = child_path(&mut stack, here).unwrap_or((String::new(), here));
                     index.positions.insert(path.clone(), pos);
                     stack.push(match event {
                         Event::MappingStart(..) => Frame::Map { path, key: None },
