@@ -41,7 +41,10 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
-    let trials = planned.into_iter().map(|p| trial(&run, p)).collect();
+    let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
+    if !args.list {
+        run.record_skipped_by_spec(&args, &trials);
+    }
     if args.list {
         let _listed_only = libtest_mimic::run(&args, trials);
         return ExitCode::SUCCESS;
@@ -158,6 +161,25 @@ impl Run {
         };
         self.record(outcome);
         result
+    }
+
+    /// Trials that the spec marks `ignore:` and libtest will not run still belong in the
+    /// report, as skipped with the spec's reason.
+    fn record_skipped_by_spec(&self, args: &Arguments, trials: &[Trial]) {
+        for trial in trials
+            .iter()
+            .filter(|t| args.is_ignored(t) && !args.is_filtered_out(t))
+        {
+            let scenario = self
+                .suite
+                .scenarios
+                .iter()
+                .find(|s| s.trial_name == trial.name());
+            if let Some(scenario) = scenario {
+                let reason = scenario.ignore.clone().unwrap_or_default();
+                self.record(ignored(scenario, &format!("ignored by its spec: {reason}")));
+            }
+        }
     }
 
     fn record(&self, outcome: Outcome) {

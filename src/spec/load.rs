@@ -167,16 +167,26 @@ fn parse_file<T: DeserializeOwned>(
 /// Converts a `serde_yaml` error into a [`SpecError`] with its position taken out of the
 /// message (it is shown as `file:line:col` instead).
 fn yaml_error(display: String, err: &serde_yaml::Error) -> SpecError {
-    let text = err.to_string();
-    let message = match text.rfind(" at line ") {
-        Some(cut) if err.location().is_some() => text[..cut].to_string(),
-        _ => text,
-    };
+    let message = without_location(&err.to_string());
     let pos = err.location().map(|l| Pos {
         line: l.line(),
         col: l.column(),
     });
     SpecError::new(display, pos, message)
+}
+
+/// Removes the ` at line L column C` that `serde_yaml` writes into its messages.
+fn without_location(text: &str) -> String {
+    let Some(start) = text.find(" at line ") else {
+        return text.to_string();
+    };
+    let rest = &text[start + " at line ".len()..];
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let after_line = &rest[digits(rest)..];
+    match after_line.strip_prefix(" column ") {
+        Some(column) => format!("{}{}", &text[..start], &column[digits(column)..]),
+        None => text.to_string(),
+    }
 }
 
 fn relative_name(specs_dir: &Path, path: &Path) -> String {
@@ -201,4 +211,22 @@ pub fn display_path(path: &Path) -> String {
 /// A shared file name for spans.
 pub(super) fn file_name(parsed_display: &str) -> Arc<str> {
     Arc::from(parsed_display)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_location;
+
+    #[test]
+    fn positions_are_taken_out_of_parser_messages() {
+        assert_eq!(
+            without_location("bad at line 3 column 1, while x"),
+            "bad, while x"
+        );
+        assert_eq!(
+            without_location("unknown field `a` at line 2 column 5"),
+            "unknown field `a`"
+        );
+        assert_eq!(without_location("no position"), "no position");
+    }
 }

@@ -11,3 +11,4 @@ mod common;
 mod deviations;
 mod gateway_selftest;
 mod live;
+mod specs;

@@ -1,0 +1,180 @@
+//! Loading specs: the shipped ones load, and broken ones fail with file, line and reason,
+//! every problem at once, before anything is sent.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use leadlex_conformance::spec::{load, SpecError};
+
+use crate::common::root;
+
+const SUITE: &str = "credentials:\n  full:\n    env: LEADLEX_API_KEY\n    about: a key\n";
+
+const OPERATION: &str = "\
+operation:
+  title: Delete Contact
+  method: DELETE
+  path: /v1/contacts/{id}
+  doc: https://docs.example/delete
+  responses:
+    - status: 200
+      schema: ok.json
+      example: { data: { id: x } }
+    - status: 401
+      code: invalid_key
+";
+
+const OK_SCHEMA: &str = r#"{"type": "object", "required": ["data"]}"#;
+
+/// Writes a specs directory with `suite.yaml`, `ok.json` and the given files.
+fn specs(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("suite.yaml"), SUITE).unwrap();
+    std::fs::create_dir_all(dir.path().join("contacts")).unwrap();
+    std::fs::write(dir.path().join("contacts/ok.json"), OK_SCHEMA).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn errors(dir: &Path) -> Vec<SpecError> {
+    load(dir).expect_err("the specs are broken")
+}
+
+fn rendered(errors: &[SpecError]) -> String {
+    errors.iter().map(|e| format!("{e}\n")).collect()
+}
+
+#[test]
+fn the_shipped_specs_load_and_share_compiled_schemas() {
+    let suite = load(&root().join("specs")).expect("shipped specs are valid");
+    assert_eq!(suite.scenarios.len(), 7);
+    let delete = suite
+        .operations
+        .iter()
+        .find(|o| o.id == "contacts.delete")
+        .unwrap();
+    let get = suite
+        .operations
+        .iter()
+        .find(|o| o.id == "contacts.get")
+        .unwrap();
+    let schema = |op: &leadlex_conformance::spec::Operation, status| {
+        op.documented(status, None).unwrap().schema.clone().unwrap()
+    };
+    assert!(Arc::ptr_eq(&schema(delete, 401), &schema(delete, 403)));
+    assert!(
+        Arc::ptr_eq(&schema(delete, 401), &schema(get, 404)),
+        "one compile per file"
+    );
+}
+
+#[test]
+fn an_unknown_key_names_the_file_and_line() {
+    let text = format!(
+        "{OPERATION}scenarios:\n  - name: a\n    request: {{ path: {{ id: x }} }}\n    expect:\n      status: 200\n      shema: ok.json\n"
+    );
+    let dir = specs(&[("contacts/delete.yaml", &text)]);
+    let found = errors(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0].to_string();
+    assert!(message.contains("contacts/delete.yaml:17:7: "), "{message}");
+    assert!(
+        message.contains("unknown field `shema`, expected one of"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_cross_check_problem_is_reported_at_once_with_its_line() {
+    let text = format!(
+        "{OPERATION}scenarios:
+  - name: undocumented_pair
+    request: {{ path: {{ id: x }} }}
+    expect: {{ status: 403, code: insufficient_permissions }}
+  - name: unknown_credential
+    request: {{ credential: admin, path: {{ id: x }} }}
+    expect: {{ status: 401, code: invalid_key }}
+  - name: undefined_variable
+    request: {{ path: {{ id: \"{{{{contact_id}}}}\" }} }}
+    expect: {{ status: 200 }}
+  - name: missing_param
+    expect: {{ status: 200 }}
+  - name: unknown_operation
+    setup:
+      - operation: contacts.creat
+    request: {{ path: {{ id: x }} }}
+    expect: {{ status: 200 }}
+  - name: unknown_operation
+    request: {{ path: {{ id: x, other: y }} }}
+    expect: {{ status: 200 }}
+"
+    );
+    let dir = specs(&[("contacts/delete.yaml", &text)]);
+    let all = rendered(&errors(dir.path()));
+    for expected in [
+        "delete.yaml:15:5: 403 insufficient_permissions is not documented for contacts.delete\n  hint: documented: 200, 401 invalid_key",
+        "delete.yaml:17:16: unknown credential `admin`\n  hint: known credentials: full, invalid, none",
+        "delete.yaml:20:24: variable `contact_id` is not defined at this point",
+        "delete.yaml:22:5: path parameter `id` of /v1/contacts/{id} is not given",
+        "delete.yaml:26:9: unknown operation `contacts.creat`",
+        "delete.yaml:29:5: scenario name `unknown_operation` is used twice in this file",
+        "delete.yaml:30:31: `other` is not a parameter of /v1/contacts/{id}",
+    ] {
+        assert!(all.contains(expected), "missing:\n{expected}\nin:\n{all}");
+    }
+}
+
+#[test]
+fn schema_files_are_checked_before_any_request() {
+    let operation = OPERATION
+        .replace("schema: ok.json", "schema: missing.json")
+        .replace(
+            "code: invalid_key\n",
+            "code: invalid_key\n      schema: broken.json\n",
+        );
+    let text = format!("{operation}scenarios:\n  - name: a\n    request: {{ path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");
+    let dir = specs(&[
+        ("contacts/delete.yaml", &text),
+        ("contacts/broken.json", r#"{"type": "nonsense"}"#),
+    ]);
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("delete.yaml:8:7: schema file") && all.contains("missing.json cannot be read"),
+        "{all}"
+    );
+    assert!(
+        all.contains("broken.json is not a valid JSON Schema"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_example_that_fails_its_own_schema_is_an_error() {
+    let operation = OPERATION.replace("example: { data: { id: x } }", "example: { id: x }");
+    let text = format!("{operation}scenarios:\n  - name: a\n    request: {{ path: {{ id: x }} }}\n    expect: {{ status: 200 }}\n");
+    let dir = specs(&[("contacts/delete.yaml", &text)]);
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("delete.yaml:9:7: the example does not match"),
+        "{all}"
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_and_empty_suites_are_errors() {
+    let dir = specs(&[(
+        "contacts/delete.yaml",
+        "operation:\n  title: \"unterminated\n",
+    )]);
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("contacts/delete.yaml:3:1: found unexpected end of stream, while scanning a quoted scalar at line 2 column 10"),
+        "{all}"
+    );
+
+    let dir = specs(&[("contacts/delete.yaml", OPERATION)]);
+    let all = rendered(&errors(dir.path()));
+    assert!(all.contains("no scenarios found"), "{all}");
+}
