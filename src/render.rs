@@ -63,15 +63,16 @@ pub fn failure_text(outcome: &Outcome, redactor: &Redactor) -> String {
         let _ = writeln!(out, "    actual:      {}", m.actual);
     }
     if !outcome.exchanges.is_empty() {
-        let _ = writeln!(out, "\nexchanges:");
+        let _ = writeln!(out, "\nexchanges (bodies shown for the steps that failed):");
         for exchange in &outcome.exchanges {
-            write_exchange(&mut out, exchange);
+            let failed = mismatches.iter().any(|m| m.step == exchange.step);
+            write_exchange(&mut out, exchange, failed);
         }
     }
     redactor.redact(&out)
 }
 
-fn write_exchange(out: &mut String, exchange: &ExchangeSummary) {
+fn write_exchange(out: &mut String, exchange: &ExchangeSummary, with_body: bool) {
     let status = exchange
         .status
         .map_or_else(|| "no response".to_string(), |s| s.to_string());
@@ -83,7 +84,7 @@ fn write_exchange(out: &mut String, exchange: &ExchangeSummary) {
         status,
         exchange.elapsed.as_millis()
     );
-    if exchange.status.is_some() {
+    if exchange.status.is_some() && with_body {
         if let Some(content_type) = &exchange.content_type {
             let _ = writeln!(out, "      Content-Type: {content_type}");
         }

@@ -5,7 +5,8 @@
 //! operation's documented permission (403), and then creates, reads or deletes records of
 //! a collection shared by every operation naming it, so that a contact created by one
 //! scenario step can be read and deleted by the next. Bodies are the documented examples,
-//! filled from the request (the id in the path, the fields of the body).
+//! filled from the request: the id in the path, the fields of the body (documented fields
+//! the request leaves out are null).
 //!
 //! Keys are `wbk_stub_<trial>_<credential>`: each trial has keys of its own, so a scenario
 //! that exhausts its rate limit cannot disturb another running in parallel.
@@ -215,8 +216,11 @@ fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
                     ),
                 );
             };
+            // The documented fields, empty unless the request gives them.
             let mut record = match record_slot(&mut body) {
-                Some(Value::Object(example)) => example,
+                Some(Value::Object(example)) => {
+                    example.into_iter().map(|(k, _)| (k, Value::Null)).collect()
+                }
                 _ => serde_json::Map::new(),
             };
             record.extend(fields);
