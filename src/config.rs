@@ -23,6 +23,10 @@ pub const MAX_BODY: &str = "LEADLEX_MAX_BODY_BYTES";
 pub const JUNIT: &str = "LEADLEX_JUNIT";
 /// The specs directory.
 pub const SPECS: &str = "LEADLEX_SPECS";
+/// Characters of each body shown in failure messages and reports.
+pub const REPORT_BODY_LIMIT: &str = "LEADLEX_REPORT_BODY_LIMIT";
+/// Set (to anything) to turn colour off on terminals (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
 /// Set by cargo-nextest, which runs each trial in a process of its own.
 pub const NEXTEST: &str = "NEXTEST";
 
@@ -65,6 +69,9 @@ pub struct Config {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
+    pub report_body_limit: usize,
+    /// Colour is allowed on terminals (`NO_COLOR` is not set).
+    pub color_allowed: bool,
     /// `None`: no harness JUnit report (turned off, or running under nextest).
     pub junit: Option<PathBuf>,
     pub specs_dir: PathBuf,
@@ -117,6 +124,8 @@ impl Config {
             timeout: parse_seconds(TIMEOUT, non_empty(TIMEOUT), 30.0)?,
             connect_timeout: parse_seconds(CONNECT_TIMEOUT, non_empty(CONNECT_TIMEOUT), 10.0)?,
             max_body_bytes: parse_count(MAX_BODY, non_empty(MAX_BODY), 1 << 20)?,
+            report_body_limit: parse_count(REPORT_BODY_LIMIT, non_empty(REPORT_BODY_LIMIT), 4000)?,
+            color_allowed: non_empty(NO_COLOR).is_none(),
             junit,
             specs_dir: non_empty(SPECS)
                 .map(PathBuf::from)

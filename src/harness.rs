@@ -1,27 +1,33 @@
 //! The glue: command line → specs → plan → libtest trials → reports → exit code.
 //!
 //! Exit codes: 0 when every trial passed or was ignored, 101 when a trial failed (libtest's
-//! own code), 2 when the specs or the settings are broken (nothing was sent).
+//! own code), 2 when the specs or the settings are broken (nothing was sent), 3 when a
+//! secret was found in the run's own reports or output (the report is removed).
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use std::io::IsTerminal;
+
+use libtest_mimic::{Arguments, ColorSetting, Completion, Failed, Trial};
 
 use crate::config::{Config, TargetConfig};
 use crate::http::HttpClient;
 use crate::junit::{self, RunFacts};
+use crate::leak::{find_leaks, Written};
 use crate::outcome::{Outcome, Verdict};
 use crate::plan::{plan, Planned};
 use crate::redact::Redactor;
-use crate::render::failure_text;
+use crate::render::{failure_text, summary, RenderOptions};
 use crate::run::{Engine, Keys};
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
 
 /// The exit code of a run that could not start: broken specs or settings.
 pub const EXIT_BROKEN_INPUT: u8 = 2;
+/// The exit code of a run that found a secret in its own reports or output.
+pub const EXIT_SECRET_LEAK: u8 = 3;
 
 /// Runs the suite with the process's arguments and environment. `root` is the crate
 /// directory, for the default locations of `specs/` and `reports/`.
@@ -34,13 +40,19 @@ pub fn main(root: &Path) -> ExitCode {
 }
 
 pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
-    let (run, planned) = match prepare(lookup, root) {
+    let (mut run, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
+    run.terminal.color = match args.color {
+        Some(ColorSetting::Always) => true,
+        Some(ColorSetting::Never) => false,
+        _ => std::io::stdout().is_terminal() && run.config.color_allowed,
+    };
+    let run = Arc::new(run);
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
     if !args.list {
         run.record_skipped_by_spec(&args, &trials);
@@ -50,11 +62,10 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         return ExitCode::SUCCESS;
     }
     let conclusion = libtest_mimic::run(&args, trials);
-    if let Err(message) = run.write_reports() {
-        eprintln!("error: {message}");
-        return ExitCode::FAILURE;
+    match run.finish() {
+        Ok(()) => conclusion.exit_code(),
+        Err(code) => code,
     }
-    conclusion.exit_code()
 }
 
 /// Runs every scenario whose trial name contains `filter`, one after the other, without
@@ -88,7 +99,7 @@ pub fn run_quietly(
 fn prepare(
     lookup: &dyn Fn(&str) -> Option<String>,
     root: &Path,
-) -> Result<(Arc<Run>, Vec<Planned>), String> {
+) -> Result<(Run, Vec<Planned>), String> {
     let specs_dir = Config::specs_dir(lookup, root);
     let suite = spec::load(&specs_dir).map_err(|errors| {
         let mut message: String = errors.iter().map(|e| format!("error: {e}\n")).collect();
@@ -103,7 +114,7 @@ fn prepare(
     let config = Config::from_lookup(lookup, root, &key_variables)
         .map_err(|error| format!("error: {error}\nno request was sent."))?;
     let planned = plan(&suite, &config);
-    Ok((Arc::new(Run::new(Arc::new(suite), config)), planned))
+    Ok((Run::new(Arc::new(suite), config), planned))
 }
 
 fn trial(run: &Arc<Run>, planned: Planned) -> Trial {
@@ -120,8 +131,12 @@ struct Run {
     config: Config,
     run_id: String,
     redactor: Redactor,
+    /// How failure messages look on this run's terminal.
+    terminal: RenderOptions,
     engine: OnceLock<Result<Started, String>>,
     outcomes: Mutex<Vec<Outcome>>,
+    /// Everything the run handed to the terminal.
+    printed: Mutex<Vec<String>>,
 }
 
 struct Started {
@@ -137,9 +152,14 @@ impl Run {
             redactor: Redactor::from_config(&config),
             run_id: new_run_id(),
             suite,
+            terminal: RenderOptions {
+                body_limit: config.report_body_limit,
+                color: false,
+            },
             config,
             engine: OnceLock::new(),
             outcomes: Mutex::default(),
+            printed: Mutex::default(),
         }
     }
 
@@ -157,7 +177,11 @@ impl Run {
         let result = match outcome.verdict {
             Verdict::Passed => Ok(Completion::Completed),
             Verdict::Ignored(ref reason) => Ok(Completion::ignored_with(reason)),
-            _ => Err(failure_text(&outcome, &self.redactor).into()),
+            _ => {
+                let text = failure_text(&outcome, &self.redactor, self.terminal);
+                self.printed(text.clone());
+                Err(text.into())
+            }
         };
         self.record(outcome);
         result
@@ -208,7 +232,8 @@ impl Run {
                     .credentials
                     .iter()
                     .filter_map(|(name, c)| {
-                        Some((name.clone(), self.config.keys.get(&c.env)?.clone()))
+                        let key = self.config.keys.get(&c.env)?.clone();
+                        Some((name.clone(), (c.env.clone(), key)))
                     })
                     .collect();
                 (None, base_url.clone(), Keys::Live(keys))
@@ -246,15 +271,67 @@ impl Run {
         }
     }
 
-    fn write_reports(&self) -> Result<(), String> {
-        let Some(path) = &self.config.junit else {
+    /// Prints the summary, writes the reports, and checks all of it for secrets.
+    fn finish(&self) -> Result<(), ExitCode> {
+        let outcomes =
+            std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
+        let summary = summary(&outcomes, &self.facts());
+        print!("{summary}");
+        self.printed(summary);
+        let mut written = Vec::new();
+        if let Some(path) = &self.config.junit {
+            let limit = self.config.report_body_limit;
+            let report = junit::report(&outcomes, &self.facts(), &self.redactor, limit);
+            if let Err(message) = junit::write(path, &report) {
+                eprintln!("error: {message}");
+                return Err(ExitCode::FAILURE);
+            }
+            println!("JUnit report: {}", spec::display_path(path));
+            written.push(Written::File(path.clone()));
+        }
+        let transcript = self
+            .printed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .join("\n");
+        written.push(Written::Printed {
+            place: "the terminal output".into(),
+            text: transcript,
+        });
+        let leaks = find_leaks(&self.redactor, &written);
+        if leaks.is_empty() {
             return Ok(());
-        };
-        let outcomes = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
-        let report = junit::report(&outcomes, &self.facts(), &self.redactor);
-        junit::write(path, &report)?;
-        println!("JUnit report: {}", spec::display_path(path));
-        Ok(())
+        }
+        for leak in &leaks {
+            eprintln!(
+                "error: SECRET LEAK: the value of {} appears in {}",
+                leak.secret, leak.place
+            );
+        }
+        for item in &written {
+            if let Written::File(path) = item {
+                if leaks
+                    .iter()
+                    .any(|l| l.place.starts_with(&path.display().to_string()))
+                {
+                    let _ = std::fs::remove_file(path);
+                    eprintln!(
+                        "error: removed {} so that it cannot be published",
+                        path.display()
+                    );
+                }
+            }
+        }
+        Err(ExitCode::from(EXIT_SECRET_LEAK))
+    }
+
+    /// Remembers text handed to the terminal, for the leak check.
+    fn printed(&self, text: String) {
+        self.printed_texts().push(text);
+    }
+
+    fn printed_texts(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.printed.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

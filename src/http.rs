@@ -10,13 +10,42 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 
-/// A request ready to send. `headers` never appear in reports; the key lives there.
+/// A request ready to send.
 #[derive(Clone, Debug)]
 pub struct HttpRequest {
     pub method: String,
     pub url: reqwest::Url,
-    pub bearer: Option<String>,
+    pub bearer: Option<Bearer>,
     pub body: Option<serde_json::Value>,
+}
+
+/// The key of a request, and how reports show it.
+#[derive(Clone)]
+pub struct Bearer {
+    pub key: String,
+    /// `$LEADLEX_API_KEY` for a configured key; the key itself when it is no secret
+    /// (stub keys, the deliberately invalid key).
+    pub shown: String,
+}
+
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bearer({})", self.shown)
+    }
+}
+
+impl HttpRequest {
+    /// The headers this client sends for the request, the key shown by reference.
+    pub fn shown_headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+        if let Some(bearer) = &self.bearer {
+            headers.push(("Authorization".into(), format!("Bearer {}", bearer.shown)));
+        }
+        if self.body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        headers
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -111,8 +140,8 @@ impl HttpClient {
             .client
             .request(method, request.url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(token) = &request.bearer {
-            builder = builder.bearer_auth(token);
+        if let Some(bearer) = &request.bearer {
+            builder = builder.bearer_auth(&bearer.key);
         }
         if let Some(body) = &request.body {
             builder = builder.json(body);

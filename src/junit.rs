@@ -12,7 +12,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use crate::outcome::{Outcome, Verdict};
 use crate::redact::Redactor;
-use crate::render::{failure_text, headline};
+use crate::render::{failure_text, headline, RenderOptions};
 
 /// Facts about the run, recorded as properties.
 #[derive(Clone, Debug)]
@@ -25,7 +25,16 @@ pub struct RunFacts {
 }
 
 /// Builds the report; pure, so its text can be compared with golden files.
-pub fn report(outcomes: &[Outcome], facts: &RunFacts, redactor: &Redactor) -> Report {
+pub fn report(
+    outcomes: &[Outcome],
+    facts: &RunFacts,
+    redactor: &Redactor,
+    body_limit: usize,
+) -> Report {
+    let options = RenderOptions {
+        body_limit,
+        color: false,
+    };
     let mut by_operation: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
     for outcome in outcomes {
         by_operation
@@ -47,13 +56,17 @@ pub fn report(outcomes: &[Outcome], facts: &RunFacts, redactor: &Redactor) -> Re
             suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first));
         }
         suite.set_time(outcomes.iter().map(|o| o.duration).sum());
-        suite.add_test_cases(outcomes.into_iter().map(|o| test_case(o, redactor)));
+        suite.add_test_cases(
+            outcomes
+                .into_iter()
+                .map(|o| test_case(o, redactor, options)),
+        );
         report.add_test_suite(suite);
     }
     report
 }
 
-fn test_case(outcome: &Outcome, redactor: &Redactor) -> TestCase {
+fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> TestCase {
     let status = match &outcome.verdict {
         Verdict::Passed => TestCaseStatus::success(),
         Verdict::Ignored(reason) => {
@@ -69,7 +82,7 @@ fn test_case(outcome: &Outcome, redactor: &Redactor) -> TestCase {
             let mut status = TestCaseStatus::non_success(kind);
             status
                 .set_message(redactor.redact(&headline(verdict)))
-                .set_description(failure_text(outcome, redactor));
+                .set_description(failure_text(outcome, redactor, options));
             status
         }
     };

@@ -5,6 +5,7 @@ pub mod config;
 pub mod harness;
 pub mod http;
 pub mod junit;
+pub mod leak;
 pub mod outcome;
 pub mod plan;
 pub mod redact;

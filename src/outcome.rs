@@ -87,15 +87,37 @@ pub struct Mismatch {
     pub span: Span,
 }
 
-/// A request and what came back, as shown in failure messages.
+/// A request and what came back, as shown in failure messages and reports.
+///
+/// Built so that nothing in it is secret: the key is held only as a reference to where
+/// it comes from (`$LEADLEX_API_KEY`), never as its value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeSummary {
     pub step: String,
-    /// `DELETE https://host/v1/contacts/…`; never holds a key.
-    pub request_line: String,
+    pub method: String,
+    pub url: String,
+    /// Headers as sent, with `Authorization` written as `Bearer <key reference>`.
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<serde_json::Value>,
     pub status: Option<u16>,
-    pub content_type: Option<String>,
-    /// The body as received (bounded by the client), for rendering.
+    pub response_headers: Vec<(String, String)>,
+    /// The body as received (bounded by the client).
     pub body: Vec<u8>,
     pub elapsed: Duration,
+    /// Why no response came back, if none did.
+    pub error: Option<String>,
+}
+
+impl ExchangeSummary {
+    /// `DELETE https://host/v1/contacts/…`
+    pub fn request_line(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }

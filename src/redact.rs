@@ -2,8 +2,51 @@
 //!
 //! Each configured API key is replaced by a reference to the variable it came from
 //! (`${LEADLEX_API_KEY}`), so a report shows which key was used without showing it.
+//! Besides the known values, headers that carry credentials and JSON fields whose names
+//! mark secrets are hidden wherever exchanges are shown.
+
+use serde_json::Value;
 
 use crate::config::Config;
+
+/// Response and request headers whose values are never shown.
+pub const SECRET_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
+
+/// Whether a JSON field's name marks its value as secret (`token`, `api_key`, `password`…).
+pub fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "authorization"]
+        .iter()
+        .any(|word| name.contains(word))
+        || name.ends_with("key")
+}
+
+/// A copy of `value` with the scalar values of secret-named fields replaced.
+pub fn redact_json_fields(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(name, v)| {
+                    let shown = match (is_secret_field(name), v) {
+                        (true, Value::String(_) | Value::Number(_)) => {
+                            Value::String("[redacted]".into())
+                        }
+                        _ => redact_json_fields(v),
+                    };
+                    (name.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json_fields).collect()),
+        other => other.clone(),
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
@@ -30,6 +73,11 @@ impl Redactor {
         }
     }
 
+    /// (secret value, what replaces it) for every known secret.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.secrets.iter().map(|(s, r)| (s.as_str(), r.as_str()))
+    }
+
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
         for (secret, replacement) in &self.secrets {
@@ -44,6 +92,18 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_fields_are_hidden_but_structure_is_kept() {
+        let body = json!({"data": {"api_key": "wbk_1", "token": 7, "keys": ["a"], "id": "x",
+            "webhook": {"signing_secret": "s"}, "idempotency_key": "k"}});
+        assert_eq!(
+            redact_json_fields(&body),
+            json!({"data": {"api_key": "[redacted]", "token": "[redacted]", "keys": ["a"], "id": "x",
+                "webhook": {"signing_secret": "[redacted]"}, "idempotency_key": "[redacted]"}})
+        );
+    }
 
     #[test]
     fn replaces_every_occurrence_with_the_variable() {

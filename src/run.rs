@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::check::{check_response, parse_json};
 use crate::config::Secret;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::http::{Bearer, HttpClient, HttpRequest, HttpResponse, TransportError};
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::spec::{Operation, Request, Scenario, Step, Suite};
 use crate::stub::Stub;
@@ -27,8 +27,8 @@ pub const INVALID_KEY: &str = "wbk_conformance0invalid0key0000000000000000000000
 pub enum Keys {
     /// Stub keys, made per trial.
     Stub,
-    /// Live keys by credential name (only those configured).
-    Live(BTreeMap<String, Secret>),
+    /// Live keys by credential name (only those configured), with their variable.
+    Live(BTreeMap<String, (String, Secret)>),
 }
 
 /// What one run shares between its trials.
@@ -271,13 +271,9 @@ impl Trial<'_> {
     ) -> Result<HttpResponse, TransportError> {
         let started = Instant::now();
         let result = self.engine.client.send(http).await;
-        let (status, content_type, body) = match &result {
-            Ok(r) => (
-                Some(r.status),
-                r.header("content-type").map(str::to_string),
-                r.body.clone(),
-            ),
-            Err(_) => (None, None, Vec::new()),
+        let (status, response_headers, body, error) = match &result {
+            Ok(r) => (Some(r.status), r.headers.clone(), r.body.clone(), None),
+            Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
         };
         if status.is_some_and(|s| (200..300).contains(&s)) {
             self.done
@@ -285,11 +281,15 @@ impl Trial<'_> {
         }
         self.exchanges.push(ExchangeSummary {
             step: label.to_string(),
-            request_line: format!("{} {}", http.method, http.url),
+            method: http.method.clone(),
+            url: http.url.to_string(),
+            request_headers: http.shown_headers(),
+            request_body: http.body.clone(),
             status,
-            content_type,
+            response_headers,
             body,
             elapsed: started.elapsed(),
+            error,
         });
         result
     }
@@ -330,16 +330,25 @@ impl Trial<'_> {
         })
     }
 
-    fn key(&self, credential: &str) -> Result<Option<String>, String> {
+    fn key(&self, credential: &str) -> Result<Option<Bearer>, String> {
+        let plain = |key: String| Bearer {
+            shown: key.clone(),
+            key,
+        };
         Ok(match credential {
             "none" => None,
-            "invalid" => Some(INVALID_KEY.to_string()),
+            "invalid" => Some(plain(INVALID_KEY.to_string())),
             name => Some(match &self.engine.keys {
-                Keys::Stub => Stub::key(self.number, name),
-                Keys::Live(keys) => keys
-                    .get(name)
-                    .map(|k| k.expose().to_string())
-                    .ok_or_else(|| format!("no key is configured for credential `{name}`"))?,
+                Keys::Stub => plain(Stub::key(self.number, name)),
+                Keys::Live(keys) => {
+                    let (variable, key) = keys
+                        .get(name)
+                        .ok_or_else(|| format!("no key is configured for credential `{name}`"))?;
+                    Bearer {
+                        key: key.expose().to_string(),
+                        shown: format!("${variable}"),
+                    }
+                }
             }),
         })
     }

@@ -161,7 +161,11 @@ fn failure_messages_name_the_check_the_spec_line_and_both_values() {
     };
     let gateway = Gateway::start(config.clone());
     let outcomes = run_with(&live_env(&gateway, &config), FORBIDDEN);
-    let text = leadlex_conformance::render::failure_text(&outcomes[FORBIDDEN], &Default::default());
+    let text = leadlex_conformance::render::failure_text(
+        &outcomes[FORBIDDEN],
+        &Default::default(),
+        Default::default(),
+    );
     assert!(
         text.starts_with("error.code: expected insufficient_permissions, got forbidden"),
         "{text}"

@@ -1,8 +1,9 @@
 //! A small, self-contained fake LeadLex API gateway for integration tests.
 //!
 //! [`Gateway::start`] runs a real HTTP/1.1 server on `127.0.0.1` (random port) on
-//! its own thread with its own tokio runtime. It serves the documented contact
-//! routes under the `/functions/v1/api-gateway` prefix, like the real
+//! its own thread with its own tokio runtime; with [`GatewayConfig::tls`] set it
+//! speaks HTTPS instead (`support::tls` makes test certificates). It serves the
+//! documented contact routes under the `/functions/v1/api-gateway` prefix, like the real
 //! `https://data.leadlex.com/functions/v1/api-gateway`:
 //!
 //! - `POST /v1/contacts`, `GET /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`;
@@ -17,6 +18,9 @@
 //! and the socket is closed after it. A [`Behaviour`] other than
 //! [`Behaviour::Documented`] injects exactly one deviation from the docs, so
 //! tests can prove that the harness notices it.
+//!
+//! Over HTTPS, a connection whose TLS handshake fails (e.g. the client rejects the
+//! certificate) is dropped without a response and without being recorded.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -24,10 +28,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
 
 /// Path prefix under which the resource routes are served.
@@ -36,6 +43,8 @@ const PREFIX: &str = "/functions/v1/api-gateway";
 const MAX_HEAD: usize = 64 * 1024;
 /// Largest accepted request body.
 const MAX_BODY: usize = 1024 * 1024;
+/// How long a client may take to complete the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Keys, request budget and (optional) deviation of a [`Gateway`].
 #[derive(Clone, Debug)]
@@ -48,6 +57,17 @@ pub struct GatewayConfig {
     pub rate_limit: u32,
     /// Documented behaviour, or one deviation from it.
     pub behaviour: Behaviour,
+    /// Serve HTTPS with this certificate and key; plain HTTP when `None`.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// PEM certificate chain (leaf first) and private key the gateway serves HTTPS with.
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    /// One or more `CERTIFICATE` blocks, leaf first.
+    pub cert_pem: String,
+    /// The leaf's private key (PKCS#8, PKCS#1 or SEC1 PEM).
+    pub key_pem: String,
 }
 
 impl Default for GatewayConfig {
@@ -57,6 +77,7 @@ impl Default for GatewayConfig {
             no_delete_key: "wbk_test_nodelete_0123456789".to_owned(),
             rate_limit: 1000,
             behaviour: Behaviour::Documented,
+            tls: None,
         }
     }
 }
@@ -104,7 +125,7 @@ pub struct RecordedRequest {
 
 /// A running fake gateway; dropping it stops the server.
 pub struct Gateway {
-    /// `http://127.0.0.1:PORT/functions/v1/api-gateway`.
+    /// `http://127.0.0.1:PORT/functions/v1/api-gateway`, or `https://...` with TLS.
     pub base_url: String,
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -113,8 +134,10 @@ pub struct Gateway {
 
 impl Gateway {
     /// Binds a random local port and serves on a background thread.
-    /// Returns once the socket is listening.
+    /// Returns once the socket is listening. Panics on unusable TLS material.
     pub fn start(config: GatewayConfig) -> Gateway {
+        let acceptor = config.tls.as_ref().map(tls_acceptor);
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind gateway");
         let port = listener.local_addr().expect("local addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
@@ -124,9 +147,9 @@ impl Gateway {
         });
         let (shutdown, signal) = oneshot::channel();
         let server = Arc::clone(&shared);
-        let thread = std::thread::spawn(move || serve(listener, server, signal));
+        let thread = std::thread::spawn(move || serve(listener, acceptor, server, signal));
         Gateway {
-            base_url: format!("http://127.0.0.1:{port}{PREFIX}"),
+            base_url: format!("{scheme}://127.0.0.1:{port}{PREFIX}"),
             shared,
             shutdown: Some(shutdown),
             thread: Some(thread),
@@ -236,19 +259,48 @@ impl Reply {
     }
 }
 
-fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, signal: oneshot::Receiver<()>) {
+/// A TLS acceptor for `identity`, on the ring provider (no process-wide default needed).
+fn tls_acceptor(identity: &TlsIdentity) -> TlsAcceptor {
+    let certs = CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .expect("gateway TLS certificate PEM");
+    assert!(
+        !certs.is_empty(),
+        "gateway TLS certificate PEM has no certificate"
+    );
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+        .expect("gateway TLS private key PEM");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("gateway TLS certificate and key");
+    // Only HTTP/1.1 is implemented; clients offering h2 fall back to it.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    TlsAcceptor::from(Arc::new(config))
+}
+
+fn serve(
+    listener: std::net::TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    signal: oneshot::Receiver<()>,
+) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("gateway runtime");
-    runtime.block_on(accept_loop(listener, shared, signal));
+    runtime.block_on(accept_loop(listener, acceptor, shared, signal));
     // Stalled connections are parked forever; dropping the runtime cancels them.
     runtime.shutdown_timeout(Duration::from_secs(1));
 }
 
 async fn accept_loop(
     listener: std::net::TcpListener,
+    acceptor: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut signal: oneshot::Receiver<()>,
 ) {
@@ -259,14 +311,30 @@ async fn accept_loop(
         tokio::select! {
             _ = &mut signal => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => drop(tokio::spawn(connection(stream, Arc::clone(&shared)))),
+                Ok((stream, _)) => {
+                    let shared = Arc::clone(&shared);
+                    drop(match &acceptor {
+                        None => tokio::spawn(connection(stream, shared)),
+                        Some(tls) => tokio::spawn(tls_connection(tls.clone(), stream, shared)),
+                    });
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
         }
     }
 }
 
-async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
+/// Completes the TLS handshake, then serves the connection like a plain one.
+/// A failed or timed-out handshake just drops the socket.
+async fn tls_connection(acceptor: TlsAcceptor, stream: TcpStream, shared: Arc<Shared>) {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    if let Ok(Ok(stream)) = handshake.await {
+        connection(stream, shared).await;
+    }
+}
+
+/// Serves one request on `stream` (plain TCP or TLS), then closes it.
+async fn connection(mut stream: impl AsyncRead + AsyncWrite + Unpin, shared: Arc<Shared>) {
     let limit = shared.config.rate_limit;
     let reply = match read_request(&mut stream).await {
         Ok(Some(request)) => {
@@ -284,7 +352,9 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Reads one request; `Ok(None)` when the peer went away, `Err` when malformed.
-async fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, &'static str> {
+async fn read_request(
+    stream: &mut (impl AsyncRead + Unpin),
+) -> Result<Option<Request>, &'static str> {
     let mut buf = Vec::with_capacity(4096);
     let head_end = loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -312,7 +382,7 @@ async fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, &'stati
 }
 
 /// Appends whatever the socket has; false on EOF or error.
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+async fn read_more(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> bool {
     let mut chunk = [0u8; 8192];
     match stream.read(&mut chunk).await {
         Ok(0) | Err(_) => false,
