@@ -23,6 +23,8 @@ pub const MAX_BODY: &str = "LEADLEX_MAX_BODY_BYTES";
 pub const JUNIT: &str = "LEADLEX_JUNIT";
 /// The specs directory.
 pub const SPECS: &str = "LEADLEX_SPECS";
+/// A PEM file of extra CA certificates to trust, beside the system's.
+pub const CA_BUNDLE: &str = "LEADLEX_CA_BUNDLE";
 /// Characters of each body shown in failure messages and reports.
 pub const REPORT_BODY_LIMIT: &str = "LEADLEX_REPORT_BODY_LIMIT";
 /// Set (to anything) to turn colour off on terminals (<https://no-color.org>).
@@ -70,6 +72,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
     pub report_body_limit: usize,
+    /// Extra trusted CA certificates (PEM), beside the platform's trust store.
+    pub ca_bundle: Option<PathBuf>,
     /// Colour is allowed on terminals (`NO_COLOR` is not set).
     pub color_allowed: bool,
     /// `None`: no harness JUnit report (turned off, or running under nextest).
@@ -126,6 +130,7 @@ impl Config {
             max_body_bytes: parse_count(MAX_BODY, non_empty(MAX_BODY), 1 << 20)?,
             report_body_limit: parse_count(REPORT_BODY_LIMIT, non_empty(REPORT_BODY_LIMIT), 4000)?,
             color_allowed: non_empty(NO_COLOR).is_none(),
+            ca_bundle: non_empty(CA_BUNDLE).map(PathBuf::from),
             junit,
             specs_dir: non_empty(SPECS)
                 .map(PathBuf::from)

@@ -1,7 +1,8 @@
 //! The one HTTP client of a run: real HTTP and HTTPS, bounded in time and in memory.
 //!
 //! Both targets go through it: the stub is a real server on 127.0.0.1. Certificates are
-//! verified against the platform's trust store. A response body larger than the configured
+//! always verified, against the platform's trust store plus any CA bundle named by
+//! `LEADLEX_CA_BUNDLE`. A response body larger than the configured
 //! limit, a timeout, a reset or a refused connection becomes a [`TransportError`] with a
 //! plain message, never a panic or a hang.
 
@@ -104,7 +105,11 @@ impl HttpClient {
         // reqwest is built without a default crypto provider (the ring one builds much
         // faster than aws-lc); it must be installed before the first client exists.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(path) = &config.ca_bundle {
+            builder = builder.tls_certs_merge(read_ca_bundle(path)?);
+        }
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .user_agent(concat!("leadlex-conformance/", env!("CARGO_PKG_VERSION")))
@@ -182,6 +187,23 @@ impl HttpClient {
             TransportError::Other(chain(error))
         }
     }
+}
+
+/// The certificates of a PEM bundle, or a message naming the file and the problem.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let shown = path.display();
+    let pem =
+        std::fs::read(path).map_err(|e| format!("LEADLEX_CA_BUNDLE: cannot read {shown}: {e}"))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        format!(
+            "LEADLEX_CA_BUNDLE: {shown} is not a PEM bundle: {}",
+            chain(&e)
+        )
+    })?;
+    if certs.is_empty() {
+        return Err(format!("LEADLEX_CA_BUNDLE: {shown} holds no certificate"));
+    }
+    Ok(certs)
 }
 
 /// An error and its causes on one line, without the URL (shown elsewhere).

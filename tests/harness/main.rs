@@ -10,5 +10,6 @@ mod cli;
 mod common;
 mod deviations;
 mod gateway_selftest;
+mod https;
 mod live;
 mod specs;
