@@ -12,4 +12,5 @@ mod deviations;
 mod gateway_selftest;
 mod https;
 mod live;
+mod secrets;
 mod specs;

@@ -107,6 +107,10 @@ pub enum Behaviour {
     Stall,
     /// The no-delete key can delete (200, really deletes): permission not enforced.
     DeleteIgnoresPermission,
+    /// A careless gateway: every response sends the request's `Authorization` back in an
+    /// `X-Echoed-Authorization` header, and the 403 answers code `echoed` with the key in
+    /// its message and in an `authorization` field.
+    EchoKey,
 }
 
 /// One request as received by the gateway.
@@ -232,6 +236,8 @@ struct Reply {
     content_type: &'static str,
     body: String,
     remaining: u32,
+    /// Sent back as `X-Echoed-Authorization` (the `EchoKey` behaviour).
+    echo: Option<String>,
 }
 
 impl Reply {
@@ -241,6 +247,7 @@ impl Reply {
             content_type,
             body,
             remaining: 0,
+            echo: None,
         }
     }
 
@@ -454,7 +461,10 @@ impl Shared {
         let Some(remaining) = self.spend(key) else {
             return Reply::error(429, "rate_limited", "Rate limit exceeded");
         };
-        let reply = self.route(&request.method, path, role, &request.body);
+        let mut reply = self.route(&request.method, path, role, &request.body);
+        if self.config.behaviour == Behaviour::EchoKey {
+            reply.echo = request.authorization.clone();
+        }
         reply.with_remaining(remaining)
     }
 
@@ -524,6 +534,15 @@ impl Shared {
 
     fn delete(&self, id: &str, role: Role) -> Reply {
         let behaviour = self.config.behaviour;
+        if role == Role::NoDelete && behaviour == Behaviour::EchoKey {
+            let key = &self.config.no_delete_key;
+            let body = json!({ "error": {
+                "code": "echoed",
+                "message": format!("Bearer {key} may not delete"),
+                "authorization": format!("Bearer {key}"),
+            }});
+            return Reply::json(403, &body);
+        }
         if role == Role::NoDelete && behaviour != Behaviour::DeleteIgnoresPermission {
             let code = match behaviour {
                 Behaviour::WrongErrorCode => "forbidden",
@@ -628,6 +647,9 @@ fn render(reply: &Reply, config: &GatewayConfig) -> Vec<u8> {
         next_utc_midnight(),
         request_id(),
     );
+    if let Some(echo) = &reply.echo {
+        head += &format!("X-Echoed-Authorization: {echo}\r\n");
+    }
     if config.behaviour != Behaviour::MissingRateLimitHeader {
         head += &format!("X-RateLimit-Remaining: {}\r\n", reply.remaining);
     }

@@ -1,0 +1,59 @@
+//! API keys never leak: not through a gateway that echoes them, not into any report.
+
+use crate::common::{command, junit_in, live_env, text};
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+
+#[test]
+fn a_gateway_echoing_the_key_cannot_make_it_appear_anywhere() {
+    let config = GatewayConfig {
+        behaviour: Behaviour::EchoKey,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "0".into());
+
+    let output = command(&env, &["--test-threads", "1"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    let report = std::fs::read_to_string(&junit).expect("the report is kept: it holds no key");
+
+    // The failure is still reported, with its evidence, only without the keys.
+    assert_eq!(output.status.code(), Some(101), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("error.code: expected insufficient_permissions, got echoed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Bearer ${LEADLEX_API_KEY_NO_DELETE} may not delete"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"authorization\": \"[redacted]\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("x-echoed-authorization: Bearer ${LEADLEX_API_KEY_NO_DELETE}"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-H \"Authorization: Bearer $LEADLEX_API_KEY_NO_DELETE\""),
+        "{stdout}"
+    );
+    assert!(report.contains("got echoed"), "{report}");
+    for key in [&config.full_key, &config.no_delete_key] {
+        assert!(!stdout.contains(key.as_str()), "key in stdout:\n{stdout}");
+        assert!(!stderr.contains(key.as_str()), "key in stderr:\n{stderr}");
+        assert!(
+            !report.contains(key.as_str()),
+            "key in the JUnit report:\n{report}"
+        );
+    }
+    // The gateway really did echo the key: the redaction above had something to do.
+    assert!(gateway
+        .requests()
+        .iter()
+        .any(|r| r.authorization.as_deref() == Some(&format!("Bearer {}", config.no_delete_key))));
+}
