@@ -100,7 +100,11 @@ fn write_mismatch(out: &mut String, m: &Mismatch, paint: Paint) {
         paint.bold(&m.check.to_string())
     );
     if !m.span.file.is_empty() {
-        let _ = writeln!(out, "    promised at: {}", m.span);
+        let label = match m.check {
+            Check::Transport | Check::Capture(_) => "step at:    ",
+            _ => "promised at:",
+        };
+        let _ = writeln!(out, "    {label} {}", m.span);
     }
     if let Some(pointer) = &m.pointer {
         let _ = writeln!(out, "    at:          {pointer}");

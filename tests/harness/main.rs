@@ -12,5 +12,6 @@ mod deviations;
 mod gateway_selftest;
 mod https;
 mod live;
+mod reports;
 mod secrets;
 mod specs;
