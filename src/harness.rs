@@ -298,7 +298,10 @@ impl Run {
             place: "the terminal output".into(),
             text: transcript,
         });
-        let leaks = find_leaks(&self.redactor, &written);
+        let every_secret = outcomes
+            .iter()
+            .fold(self.redactor.clone(), |all, o| all.merged(&o.secrets));
+        let leaks = find_leaks(&every_secret, &written);
         if leaks.is_empty() {
             return Ok(());
         }
@@ -345,6 +348,7 @@ fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {
         duration: std::time::Duration::ZERO,
         verdict: Verdict::Ignored(reason.to_string()),
         exchanges: Vec::new(),
+        secrets: Redactor::default(),
     }
 }
 

@@ -67,6 +67,7 @@ pub fn report(
 }
 
 fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> TestCase {
+    let redactor = &redactor.merged(&outcome.secrets);
     let status = match &outcome.verdict {
         Verdict::Passed => TestCaseStatus::success(),
         Verdict::Ignored(reason) => {

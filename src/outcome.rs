@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use crate::redact::Redactor;
 use crate::source::Span;
 
 /// What happened to one scenario.
@@ -21,6 +22,8 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// Every request sent, in order, for the report.
     pub exchanges: Vec<ExchangeSummary>,
+    /// Values the scenario captured as secrets; every rendering of it hides them.
+    pub secrets: Redactor,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -48,13 +48,31 @@ pub fn redact_json_fields(value: &Value) -> Value {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+/// Known secret values and what replaces them. Its `Debug` shows only the replacements.
+#[derive(Clone, Default, PartialEq)]
 pub struct Redactor {
     /// (secret value, replacement), longest secrets first so none is left half-replaced.
     secrets: Vec<(String, String)>,
 }
 
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.secrets.iter().map(|(_, shown)| shown))
+            .finish()
+    }
+}
+
 impl Redactor {
+    /// Both sets of secrets.
+    pub fn merged(&self, other: &Redactor) -> Redactor {
+        let mut merged = self.clone();
+        for (secret, shown) in &other.secrets {
+            merged.add(secret, shown);
+        }
+        merged
+    }
+
     pub fn from_config(config: &Config) -> Redactor {
         let mut redactor = Redactor::default();
         for (variable, secret) in &config.keys {

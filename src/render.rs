@@ -62,6 +62,7 @@ fn one_line(m: &Mismatch) -> String {
 
 /// The full text of a failed or errored outcome.
 pub fn failure_text(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> String {
+    let redactor = redactor.merged(&outcome.secrets);
     let paint = Paint(options.color);
     let mut out = String::new();
     let mismatches = match &outcome.verdict {

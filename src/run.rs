@@ -16,6 +16,7 @@ use crate::check::{check_response, parse_json};
 use crate::config::Secret;
 use crate::http::{Bearer, HttpClient, HttpRequest, HttpResponse, TransportError};
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
+use crate::redact::Redactor;
 use crate::spec::{Operation, Request, Scenario, Step, Suite};
 use crate::stub::Stub;
 use crate::template::Vars;
@@ -71,6 +72,7 @@ impl Engine {
             exchanges: Vec::new(),
             cleanups: Vec::new(),
             done: HashSet::new(),
+            secrets: Redactor::default(),
         };
         let verdict = trial.steps(scenario).await;
         let leftovers = trial.clean_up().await;
@@ -84,6 +86,7 @@ impl Engine {
             duration: clock.elapsed(),
             verdict,
             exchanges: trial.exchanges,
+            secrets: trial.secrets,
         }
     }
 }
@@ -124,6 +127,8 @@ struct Trial<'e> {
     cleanups: Vec<(String, HttpRequest)>,
     /// (method, URL) of requests that already succeeded: their cleanup is done.
     done: HashSet<(String, String)>,
+    /// Captured values marked secret.
+    secrets: Redactor,
 }
 
 impl Trial<'_> {
@@ -223,15 +228,24 @@ impl Trial<'_> {
         }
         let body = parse_json(&response.body).unwrap_or(Value::Null);
         let mut found = Vec::new();
-        for (name, pointer) in &step.capture {
-            match body.pointer(pointer) {
-                Some(value) if !value.is_null() => self.vars.set(name, value.clone()),
+        for capture in &step.capture {
+            match body.pointer(&capture.pointer) {
+                Some(value) if !value.is_null() => {
+                    if capture.secret {
+                        let text = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_string);
+                        self.secrets
+                            .add(&text, &format!("[secret:{}]", capture.name));
+                    }
+                    self.vars.set(&capture.name, value.clone());
+                }
                 _ => found.push(Mismatch {
-                    pointer: Some(pointer.clone()),
+                    pointer: Some(capture.pointer.clone()),
                     ..step_mismatch(
                         step,
-                        Check::Capture(name.clone()),
-                        &format!("a value at {pointer}"),
+                        Check::Capture(capture.name.clone()),
+                        &format!("a value at {}", capture.pointer),
                         "nothing there",
                     )
                 }),

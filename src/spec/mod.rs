@@ -138,9 +138,18 @@ pub struct Step {
     pub operation: Arc<Operation>,
     pub request: Request,
     pub expect: Expectation,
-    pub capture: Vec<(String, String)>,
+    pub capture: Vec<Captured>,
     pub cleanup: Option<Cleanup>,
     pub span: Span,
+}
+
+/// A value taken from a step's response into a variable.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub name: String,
+    pub pointer: String,
+    /// Redacted from every report and message, like an API key.
+    pub secret: bool,
 }
 
 #[derive(Clone, Debug)]

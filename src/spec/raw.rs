@@ -211,9 +211,42 @@ pub struct Step {
     pub expect: Option<Expect>,
     /// Variable name → JSON pointer into the response body.
     #[serde(default)]
-    pub capture: BTreeMap<String, String>,
+    pub capture: BTreeMap<String, Capture>,
     /// Run at the end of the scenario, whatever happened, to undo this step.
     pub cleanup: Option<Cleanup>,
+}
+
+/// Where a captured value comes from: a JSON pointer, or a pointer and whether the value
+/// is a secret (then it is redacted from every report, like an API key).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Capture {
+    Pointer(String),
+    Detailed(DetailedCapture),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedCapture {
+    pub pointer: String,
+    #[serde(default)]
+    pub secret: bool,
+}
+
+impl Capture {
+    pub fn pointer(&self) -> &str {
+        match self {
+            Capture::Pointer(pointer) => pointer,
+            Capture::Detailed(detailed) => &detailed.pointer,
+        }
+    }
+
+    pub fn secret(&self) -> bool {
+        matches!(
+            self,
+            Capture::Detailed(DetailedCapture { secret: true, .. })
+        )
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

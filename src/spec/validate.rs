@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::load::{display_path, file_name, Parsed, SpecError};
 use super::{
-    raw, Cleanup, DocumentedResponse, Equality, Expectation, HeaderCheck, Operation, Request,
-    Scenario, Schema, StatusSet, Step, StubAction, Suite, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    raw, Captured, Cleanup, DocumentedResponse, Equality, Expectation, HeaderCheck, Operation,
+    Request, Scenario, Schema, StatusSet, Step, StubAction, Suite, BUILTIN_CREDENTIALS,
+    BUILTIN_VARIABLES,
 };
 use crate::source::{join, Span};
 use crate::template;
@@ -391,7 +392,8 @@ impl ScenarioBuilder<'_, '_> {
                     &step.request,
                     &expect,
                 );
-                for (name, pointer) in &step.capture {
+                for (name, capture) in &step.capture {
+                    let pointer = capture.pointer();
                     if !pointer.starts_with('/') {
                         self.errors.push(self.ctx.error(
                             &join(&join(&at, "capture"), name),
@@ -399,7 +401,11 @@ impl ScenarioBuilder<'_, '_> {
                         ));
                     }
                     self.defined.insert(name.clone());
-                    built.capture.push((name.clone(), pointer.clone()));
+                    built.capture.push(Captured {
+                        name: name.clone(),
+                        pointer: pointer.to_string(),
+                        secret: capture.secret(),
+                    });
                 }
                 built.cleanup = step.cleanup.as_ref().and_then(|cleanup| {
                     let at = join(&at, "cleanup");

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{command, junit_in, root, text};
+use crate::common::{command, copy_specs, junit_in, text};
 
 fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -107,22 +107,4 @@ fn a_bad_setting_names_the_variable_and_exits_with_2() {
     assert!(
         text(&output.stderr).contains("LEADLEX_TIMEOUT_SECS: `soon` is not a number of seconds")
     );
-}
-
-/// Copies the shipped specs into `dir`, so a test can break a copy.
-fn copy_specs(dir: &std::path::Path) {
-    let source = root().join("specs");
-    let mut pending = vec![source.clone()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).unwrap().flatten() {
-            let path = entry.path();
-            let target = dir.join(path.strip_prefix(&source).unwrap());
-            if path.is_dir() {
-                std::fs::create_dir_all(&target).unwrap();
-                pending.push(path);
-            } else {
-                std::fs::copy(&path, &target).unwrap();
-            }
-        }
-    }
 }

@@ -69,3 +69,21 @@ pub fn text(bytes: &[u8]) -> String {
 pub fn junit_in(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("reports").join("junit.xml")
 }
+
+/// Copies the shipped specs into `dir`, so a test can break a copy.
+pub fn copy_specs(dir: &std::path::Path) {
+    let source = root().join("specs");
+    let mut pending = vec![source.clone()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap().flatten() {
+            let path = entry.path();
+            let target = dir.join(path.strip_prefix(&source).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                pending.push(path);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+}

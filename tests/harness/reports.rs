@@ -37,6 +37,7 @@ fn outcome(
         duration: Duration::from_millis(250 * (seconds + 1)),
         verdict,
         exchanges,
+        secrets: Redactor::default(),
     }
 }
 

@@ -57,3 +57,49 @@ fn a_gateway_echoing_the_key_cannot_make_it_appear_anywhere() {
         .iter()
         .any(|r| r.authorization.as_deref() == Some(&format!("Bearer {}", config.no_delete_key))));
 }
+
+#[test]
+fn a_captured_value_marked_secret_is_hidden_like_a_key() {
+    let specs = tempfile::tempdir().unwrap();
+    crate::common::copy_specs(specs.path());
+    let delete = specs.path().join("contacts/delete.yaml");
+    let original = std::fs::read_to_string(&delete).unwrap();
+    // The first scenario keeps the id it captures secret, and is made to fail so that its
+    // exchanges are shown.
+    let changed = original
+        .replacen(
+            "capture: { contact_id: /data/id }",
+            "capture: { contact_id: { pointer: /data/id, secret: true } }",
+            1,
+        )
+        .replacen("/data/deleted: true", "/data/deleted: false", 1);
+    std::fs::write(&delete, changed).unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let env = [
+        (
+            "LEADLEX_SPECS".to_string(),
+            specs.path().display().to_string(),
+        ),
+        ("LEADLEX_JUNIT".to_string(), junit.display().to_string()),
+    ]
+    .into();
+    let output = command(
+        &env,
+        &[
+            "--exact",
+            "contacts/delete.yaml::deletes_a_contact_it_created",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(101), "{stdout}");
+    let report = std::fs::read_to_string(&junit).unwrap();
+    for sink in [&stdout, &report] {
+        assert!(sink.contains("/v1/contacts/[secret:contact_id]"), "{sink}");
+        assert!(sink.contains("equals /data/deleted"), "{sink}");
+        let uuid_like = sink
+            .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+            .any(|w| w.len() == 36 && uuid::Uuid::parse_str(w).is_ok());
+        assert!(!uuid_like, "no captured id is shown: {sink}");
+    }
+}
