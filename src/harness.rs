@@ -102,9 +102,13 @@ fn prepare(
 ) -> Result<(Run, Vec<Planned>), String> {
     let specs_dir = Config::specs_dir(lookup, root);
     let suite = spec::load(&specs_dir).map_err(|errors| {
-        let mut message: String = errors.iter().map(|e| format!("error: {e}\n")).collect();
+        let color = std::io::stderr().is_terminal() && lookup(crate::config::NO_COLOR).is_none();
+        let mut message: String = errors
+            .iter()
+            .map(|e| format!("{}\n\n", e.render(color)))
+            .collect();
         message.push_str(&format!(
-            "\n{} problem(s) in the specs under {}; no request was sent.",
+            "{} problem(s) in the specs under {}; no request was sent.",
             errors.len(),
             specs_dir.display()
         ));

@@ -9,19 +9,27 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::{raw, validate, Suite};
+use super::{keys, raw, validate, Suite};
 use crate::source::{Pos, PosIndex, SourceFile};
 
 /// The name of the file holding suite-wide settings, at the top of the specs directory.
 pub const SUITE_FILE: &str = "suite.yaml";
 
 /// A problem in a spec file, located as precisely as the parser allows.
+///
+/// `Display` gives one line (`file:line:col: message`, then the hint); [`SpecError::render`]
+/// gives the full diagnostic with the offending line and a caret under it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpecError {
     pub file: String,
     pub pos: Option<Pos>,
     pub message: String,
+    /// What to do about it, or what was probably meant.
     pub hint: Option<String>,
+    /// A short note under the caret.
+    pub label: Option<String>,
+    /// The text of the line at `pos`, for the snippet.
+    line_text: Option<String>,
 }
 
 impl SpecError {
@@ -31,12 +39,87 @@ impl SpecError {
             pos,
             message: message.into(),
             hint: None,
+            label: None,
+            line_text: None,
         }
+    }
+
+    /// An error at `pos` of a file whose text is `text`, shown with that line.
+    pub fn in_source(
+        file: impl Into<String>,
+        text: &str,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut error = SpecError::new(file, Some(pos), message);
+        error.line_text = text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(str::to_string);
+        error
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// The diagnostic with its source line and a caret, as the terminal shows it.
+    pub fn render(&self, color: bool) -> String {
+        use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+        let path = match self.pos {
+            Some(pos) => format!("{}:{}:{}", self.file, pos.line, pos.col),
+            None => self.file.clone(),
+        };
+        let mut report = vec![];
+        let title = Level::ERROR.primary_title(self.message.as_str());
+        let group = match (&self.line_text, self.pos) {
+            (Some(line), Some(pos)) => {
+                let start = line
+                    .char_indices()
+                    .nth(pos.col.saturating_sub(1))
+                    .map_or(line.len(), |(i, _)| i);
+                let end = token_end(line, start);
+                let mut annotation = AnnotationKind::Primary.span(start..end);
+                if let Some(label) = &self.label {
+                    annotation = annotation.label(label.as_str());
+                }
+                title.element(
+                    Snippet::source(line.as_str())
+                        .line_start(pos.line)
+                        .path(self.file.as_str())
+                        .fold(false)
+                        .annotation(annotation),
+                )
+            }
+            _ => title.element(annotate_snippets::Origin::path(path.as_str())),
+        };
+        report.push(group);
+        if let Some(hint) = &self.hint {
+            report.push(Group::with_title(
+                Level::HELP.secondary_title(hint.as_str()),
+            ));
+        }
+        let renderer = match color {
+            true => Renderer::styled(),
+            false => Renderer::plain(),
+        };
+        renderer.render(&report).to_string()
+    }
+}
+
+/// Where the token starting at byte `start` ends: at `:`, `,`, a bracket or the line's end.
+fn token_end(line: &str, start: usize) -> usize {
+    let rest = &line[start..];
+    let len = rest.find([':', ',', '}', ']', '#']).unwrap_or(rest.len());
+    match rest[..len].trim_end().len() {
+        0 => (start + rest.chars().next().map_or(0, char::len_utf8)).min(line.len()),
+        token => start + token,
     }
 }
 
@@ -49,6 +132,9 @@ impl fmt::Display for SpecError {
                 self.file, pos.line, pos.col, self.message
             )?,
             None => write!(f, "{}: {}", self.file, self.message)?,
+        }
+        if let Some(label) = &self.label {
+            write!(f, " ({label})")?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
@@ -77,10 +163,11 @@ pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
         )]);
     }
     let mut errors = Vec::new();
-    let suite = parse_file::<raw::SuiteFile>(specs_dir, &specs_dir.join(SUITE_FILE), &mut errors);
+    let suite_path = specs_dir.join(SUITE_FILE);
+    let suite = parse_file::<raw::SuiteFile>(specs_dir, &suite_path, true, &mut errors);
     let mut specs = Vec::new();
     for path in spec_files(specs_dir, &mut errors) {
-        if let Some(parsed) = parse_file::<raw::SpecFile>(specs_dir, &path, &mut errors) {
+        if let Some(parsed) = parse_file::<raw::SpecFile>(specs_dir, &path, false, &mut errors) {
             specs.push(parsed);
         }
     }
@@ -133,9 +220,11 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
+/// Parses one file: every unknown key first (all of them), then the shape by `serde`.
 fn parse_file<T: DeserializeOwned>(
     specs_dir: &Path,
     path: &Path,
+    is_suite: bool,
     errors: &mut Vec<SpecError>,
 ) -> Option<Parsed<T>> {
     let display = display_path(path);
@@ -146,6 +235,15 @@ fn parse_file<T: DeserializeOwned>(
             return None;
         }
     };
+    let unknown = keys::unknown_keys(&text, is_suite);
+    if !unknown.is_empty() {
+        errors.extend(
+            unknown
+                .into_iter()
+                .map(|u| unknown_key_error(&display, &text, u)),
+        );
+        return None;
+    }
     match serde_yaml::from_str::<T>(&text) {
         Ok(value) => Some(Parsed {
             index: PosIndex::build(&text),
@@ -158,21 +256,57 @@ fn parse_file<T: DeserializeOwned>(
             value,
         }),
         Err(err) => {
-            errors.push(yaml_error(display, &err));
+            errors.push(yaml_error(display, &text, &err));
             None
         }
     }
 }
 
+fn unknown_key_error(display: &str, text: &str, unknown: keys::UnknownKey) -> SpecError {
+    let error = SpecError::in_source(
+        display,
+        text,
+        unknown.pos,
+        format!("unknown key `{}`", unknown.key),
+    );
+    let accepted = format!("accepted keys here: {}", unknown.accepted.join(", "));
+    match unknown.suggestion {
+        Some(meant) => error
+            .with_label(format!("did you mean `{meant}`?"))
+            .with_hint(accepted),
+        None => error.with_hint(accepted),
+    }
+}
+
 /// Converts a `serde_yaml` error into a [`SpecError`] with its position taken out of the
 /// message (it is shown as `file:line:col` instead).
-fn yaml_error(display: String, err: &serde_yaml::Error) -> SpecError {
+fn yaml_error(display: String, text: &str, err: &serde_yaml::Error) -> SpecError {
     let message = without_location(&err.to_string());
-    let pos = err.location().map(|l| Pos {
-        line: l.line(),
-        col: l.column(),
-    });
-    SpecError::new(display, pos, message)
+    let hint = variant_hint(&message);
+    let mut error = match err.location() {
+        Some(l) => SpecError::in_source(
+            display,
+            text,
+            Pos {
+                line: l.line(),
+                col: l.column(),
+            },
+            message,
+        ),
+        None => SpecError::new(display, None, message),
+    };
+    if let Some(meant) = hint {
+        error = error.with_label(format!("did you mean `{meant}`?"));
+    }
+    error
+}
+
+/// For `unknown variant `delet`, expected one of `create`, `read`, `delete``: the closest.
+fn variant_hint(message: &str) -> Option<String> {
+    let rest = message.split("unknown variant `").nth(1)?;
+    let (given, expected) = rest.split_once('`')?;
+    let accepted: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    keys::closest(given, &accepted).map(str::to_string)
 }
 
 /// Removes the ` at line L column C` that `serde_yaml` writes into its messages.

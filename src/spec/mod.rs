@@ -3,6 +3,7 @@
 //! Built by [`load`] from `specs/`, after every cross-check has passed. Every item keeps
 //! the [`Span`] it came from, so each failure can point at the YAML line that promised it.
 
+mod keys;
 mod load;
 pub mod raw;
 mod validate;

@@ -44,9 +44,10 @@ impl<'a, T> FileCtx<'a, T> {
     }
 
     fn error(&self, path: &str, message: impl Into<String>) -> SpecError {
-        SpecError::new(
+        SpecError::in_source(
             self.parsed.source.display.clone(),
-            Some(self.parsed.index.pos(path)),
+            &self.parsed.source.text,
+            self.parsed.index.pos(path),
             message,
         )
     }

@@ -95,7 +95,8 @@ fn a_broken_spec_stops_the_run_before_any_request_with_exit_code_2() {
         stderr.contains(&format!("contacts/delete.yaml:{line}:")),
         "file and line: {stderr}"
     );
-    assert!(stderr.contains("unknown field `statuss`"), "{stderr}");
+    assert!(stderr.contains("unknown key `statuss`"), "{stderr}");
+    assert!(stderr.contains("did you mean `status`?"), "{stderr}");
     assert!(stderr.contains("no request was sent"), "{stderr}");
     assert!(text(&output.stdout).is_empty(), "no trial ran");
 }

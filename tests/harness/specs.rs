@@ -81,7 +81,8 @@ fn an_unknown_key_names_the_file_and_line() {
     let message = found[0].to_string();
     assert!(message.contains("contacts/delete.yaml:17:7: "), "{message}");
     assert!(
-        message.contains("unknown field `shema`, expected one of"),
+        message.contains("unknown key `shema`")
+            && message.contains("accepted keys here: status, code, headers, equals"),
         "{message}"
     );
 }
