@@ -21,6 +21,8 @@ pub const CONNECT_TIMEOUT: &str = "LEADLEX_CONNECT_TIMEOUT_SECS";
 pub const MAX_BODY: &str = "LEADLEX_MAX_BODY_BYTES";
 /// Where the JUnit report goes; `off` writes none.
 pub const JUNIT: &str = "LEADLEX_JUNIT";
+/// Where the coverage matrix goes as JSON; `off` writes none.
+pub const COVERAGE: &str = "LEADLEX_COVERAGE";
 /// The specs directory.
 pub const SPECS: &str = "LEADLEX_SPECS";
 /// A PEM file of extra CA certificates to trust, beside the system's.
@@ -78,6 +80,8 @@ pub struct Config {
     pub color_allowed: bool,
     /// `None`: no harness JUnit report (turned off, or running under nextest).
     pub junit: Option<PathBuf>,
+    /// `None`: no coverage file (turned off, or running under nextest).
+    pub coverage: Option<PathBuf>,
     pub specs_dir: PathBuf,
 }
 
@@ -115,12 +119,14 @@ impl Config {
                 non_empty(name).map(|v| (name.to_string(), Secret(v.trim().to_string())))
             })
             .collect();
-        let junit = match non_empty(JUNIT) {
+        let report = |variable: &str, default: &str| match non_empty(variable) {
             _ if non_empty(NEXTEST).is_some() => None,
             Some(v) if v == "off" => None,
             Some(v) => Some(PathBuf::from(v)),
-            None => Some(root.join("reports").join("junit.xml")),
+            None => Some(root.join("reports").join(default)),
         };
+        let junit = report(JUNIT, "junit.xml");
+        let coverage = report(COVERAGE, "coverage.json");
         Ok(Config {
             target,
             keys,
@@ -132,6 +138,7 @@ impl Config {
             color_allowed: non_empty(NO_COLOR).is_none(),
             ca_bundle: non_empty(CA_BUNDLE).map(PathBuf::from),
             junit,
+            coverage,
             specs_dir: non_empty(SPECS)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("specs")),

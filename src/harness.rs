@@ -13,6 +13,7 @@ use std::io::IsTerminal;
 use libtest_mimic::{Arguments, ColorSetting, Completion, Failed, Trial};
 
 use crate::config::{Config, TargetConfig};
+use crate::coverage::Coverage;
 use crate::http::HttpClient;
 use crate::junit::{self, RunFacts};
 use crate::leak::{find_leaks, Written};
@@ -28,6 +29,28 @@ use crate::stub::Stub;
 pub const EXIT_BROKEN_INPUT: u8 = 2;
 /// The exit code of a run that found a secret in its own reports or output.
 pub const EXIT_SECRET_LEAK: u8 = 3;
+
+/// Checks the specs without sending anything: every problem, then the coverage matrix.
+/// Exit code 0 when they are clean, 2 when not.
+pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
+    let specs_dir = Config::specs_dir(lookup, root);
+    match load_specs(lookup, &specs_dir) {
+        Ok(suite) => {
+            println!(
+                "{}: {} operations, {} scenarios; no problems found.\n",
+                spec::display_path(&specs_dir),
+                suite.operations.len(),
+                suite.scenarios.len()
+            );
+            print!("{}", Coverage::of(&suite).table());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(EXIT_BROKEN_INPUT)
+        }
+    }
+}
 
 /// Runs the suite with the process's arguments and environment. `root` is the crate
 /// directory, for the default locations of `specs/` and `reports/`.
@@ -101,7 +124,17 @@ fn prepare(
     root: &Path,
 ) -> Result<(Run, Vec<Planned>), String> {
     let specs_dir = Config::specs_dir(lookup, root);
-    let suite = spec::load(&specs_dir).map_err(|errors| {
+    let suite = load_specs(lookup, &specs_dir)?;
+    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
+    let config = Config::from_lookup(lookup, root, &key_variables)
+        .map_err(|error| format!("error: {error}\nno request was sent."))?;
+    let planned = plan(&suite, &config);
+    Ok((Run::new(Arc::new(suite), config), planned))
+}
+
+/// The specs, or every problem in them rendered for the terminal.
+fn load_specs(lookup: &dyn Fn(&str) -> Option<String>, specs_dir: &Path) -> Result<Suite, String> {
+    spec::load(specs_dir).map_err(|errors| {
         let color = std::io::stderr().is_terminal() && lookup(crate::config::NO_COLOR).is_none();
         let mut message: String = errors
             .iter()
@@ -113,12 +146,7 @@ fn prepare(
             specs_dir.display()
         ));
         message
-    })?;
-    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
-    let config = Config::from_lookup(lookup, root, &key_variables)
-        .map_err(|error| format!("error: {error}\nno request was sent."))?;
-    let planned = plan(&suite, &config);
-    Ok((Run::new(Arc::new(suite), config), planned))
+    })
 }
 
 fn trial(run: &Arc<Run>, planned: Planned) -> Trial {
@@ -279,18 +307,32 @@ impl Run {
     fn finish(&self) -> Result<(), ExitCode> {
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
-        let summary = summary(&outcomes, &self.facts());
+        let facts = self.facts();
+        let mut coverage = Coverage::of(&self.suite);
+        if matches!(self.config.target, TargetConfig::Live { .. }) {
+            coverage.observe(&self.suite, &outcomes);
+        }
+        let summary = format!("{}\n{}", summary(&outcomes, &facts), coverage.table());
         print!("{summary}");
         self.printed(summary);
         let mut written = Vec::new();
         if let Some(path) = &self.config.junit {
             let limit = self.config.report_body_limit;
-            let report = junit::report(&outcomes, &self.facts(), &self.redactor, limit);
-            if let Err(message) = junit::write(path, &report) {
+            let report = junit::report(&outcomes, &facts, &coverage, &self.redactor, limit);
+            let text = report.to_string().map_err(|e| e.to_string());
+            if let Err(message) = text.and_then(|text| write_file(path, &text)) {
                 eprintln!("error: {message}");
                 return Err(ExitCode::FAILURE);
             }
             println!("JUnit report: {}", spec::display_path(path));
+            written.push(Written::File(path.clone()));
+        }
+        if let Some(path) = &self.config.coverage {
+            if let Err(message) = write_file(path, &coverage.to_json(&facts)) {
+                eprintln!("error: {message}");
+                return Err(ExitCode::FAILURE);
+            }
+            println!("coverage matrix: {}", spec::display_path(path));
             written.push(Written::File(path.clone()));
         }
         let transcript = self
@@ -340,6 +382,15 @@ impl Run {
     fn printed_texts(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.printed.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Writes a report file, creating its directory.
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {

@@ -6,10 +6,10 @@
 //! `quick-junit`, the nextest project's JUnit crate.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use crate::coverage::Coverage;
 use crate::outcome::{Outcome, Verdict};
 use crate::redact::Redactor;
 use crate::render::{failure_text, headline, RenderOptions};
@@ -28,6 +28,7 @@ pub struct RunFacts {
 pub fn report(
     outcomes: &[Outcome],
     facts: &RunFacts,
+    coverage: &Coverage,
     redactor: &Redactor,
     body_limit: usize,
 ) -> Report {
@@ -52,6 +53,9 @@ pub fn report(
             Property::new("run_id", facts.run_id.as_str()),
             Property::new("harness_version", env!("CARGO_PKG_VERSION")),
         ]);
+        if let Some(line) = coverage.summary(operation) {
+            suite.add_property(Property::new("coverage", line));
+        }
         if let Some(first) = outcomes.iter().map(|o| o.started).min() {
             suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first));
         }
@@ -92,16 +96,4 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
         .set_timestamp(chrono::DateTime::<chrono::Utc>::from(outcome.started))
         .set_time(outcome.duration);
     case
-}
-
-/// Writes the report, creating its directory.
-pub fn write(path: &Path, report: &Report) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let text = report
-        .to_string()
-        .map_err(|e| format!("cannot serialize the JUnit report: {e}"))?;
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

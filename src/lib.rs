@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod coverage;
 pub mod harness;
 pub mod http;
 pub mod junit;

@@ -1,8 +1,22 @@
-//! `leadlex-conformance`: the conformance suite as a command, with libtest's options.
+//! `leadlex-conformance`: the conformance suite as a command.
 //!
-//! The same trials as `cargo test --test conformance`; specs and reports are looked for
-//! in the crate directory unless `LEADLEX_SPECS` and `LEADLEX_JUNIT` say otherwise.
+//! - `leadlex-conformance [libtest options]` runs the same trials as
+//!   `cargo test --test conformance` (filters, `--list`, `--exact`, `--ignored`, …);
+//! - `leadlex-conformance lint` checks the specs without sending anything and prints the
+//!   coverage matrix (exit code 0 when clean, 2 when not).
+//!
+//! Specs and reports are looked for in the crate directory unless `LEADLEX_SPECS`,
+//! `LEADLEX_JUNIT` and `LEADLEX_COVERAGE` say otherwise.
 
-fn main() -> std::process::ExitCode {
-    leadlex_conformance::harness::main(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+use std::path::Path;
+use std::process::ExitCode;
+
+use leadlex_conformance::harness;
+
+fn main() -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match std::env::args().nth(1).as_deref() {
+        Some("lint") => harness::lint(&|name| std::env::var(name).ok(), root),
+        _ => harness::main(root),
+    }
 }

@@ -97,6 +97,8 @@ pub struct Mismatch {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeSummary {
     pub step: String,
+    /// The operation the request belongs to (`contacts.create` for a setup step).
+    pub operation: String,
     pub method: String,
     pub url: String,
     /// Headers as sent, with `Authorization` written as `Bearer <key reference>`.

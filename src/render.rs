@@ -317,6 +317,7 @@ mod tests {
     fn exchange() -> ExchangeSummary {
         ExchangeSummary {
             step: "request".into(),
+            operation: "contacts.create".into(),
             method: "POST".into(),
             url: "https://gw.example/v1/contacts".into(),
             request_headers: vec![("Authorization".into(), "Bearer $LEADLEX_API_KEY".into())],

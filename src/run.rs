@@ -117,6 +117,13 @@ fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
     }
 }
 
+/// A request that undoes what a step created, run when the scenario ends.
+struct PendingCleanup {
+    label: String,
+    operation: String,
+    request: HttpRequest,
+}
+
 /// The state of one scenario while it runs.
 struct Trial<'e> {
     engine: &'e Engine,
@@ -124,7 +131,7 @@ struct Trial<'e> {
     vars: Vars,
     exchanges: Vec<ExchangeSummary>,
     /// Requests that undo what setup created, in creation order.
-    cleanups: Vec<(String, HttpRequest)>,
+    cleanups: Vec<PendingCleanup>,
     /// (method, URL) of requests that already succeeded: their cleanup is done.
     done: HashSet<(String, String)>,
     /// Captured values marked secret.
@@ -181,9 +188,11 @@ impl Trial<'_> {
         }
         if let Some(cleanup) = &step.cleanup {
             match self.render(&cleanup.operation, &cleanup.request) {
-                Ok(request) => self
-                    .cleanups
-                    .push((format!("cleanup of {}", step.label), request)),
+                Ok(request) => self.cleanups.push(PendingCleanup {
+                    label: format!("cleanup of {}", step.label),
+                    operation: cleanup.operation.id.clone(),
+                    request,
+                }),
                 Err(problem) => found.push(step_mismatch(
                     step,
                     Check::Capture("cleanup".into()),
@@ -268,19 +277,22 @@ impl Trial<'_> {
                 &problem,
             )
         })?;
-        self.exchange(&step.label, &http).await.map_err(|error| {
-            step_mismatch(
-                step,
-                Check::Transport,
-                "a complete HTTP response",
-                &error.to_string(),
-            )
-        })
+        self.exchange(&step.label, &operation.id, &http)
+            .await
+            .map_err(|error| {
+                step_mismatch(
+                    step,
+                    Check::Transport,
+                    "a complete HTTP response",
+                    &error.to_string(),
+                )
+            })
     }
 
     async fn exchange(
         &mut self,
         label: &str,
+        operation: &str,
         http: &HttpRequest,
     ) -> Result<HttpResponse, TransportError> {
         let started = Instant::now();
@@ -295,6 +307,7 @@ impl Trial<'_> {
         }
         self.exchanges.push(ExchangeSummary {
             step: label.to_string(),
+            operation: operation.to_string(),
             method: http.method.clone(),
             url: http.url.to_string(),
             request_headers: http.shown_headers(),
@@ -370,7 +383,12 @@ impl Trial<'_> {
     /// Runs every pending cleanup, newest first; returns what could not be removed.
     async fn clean_up(&mut self) -> Vec<Mismatch> {
         let mut leftovers = Vec::new();
-        while let Some((label, request)) = self.cleanups.pop() {
+        while let Some(PendingCleanup {
+            label,
+            operation,
+            request,
+        }) = self.cleanups.pop()
+        {
             if self
                 .done
                 .contains(&(request.method.clone(), request.url.to_string()))
@@ -378,7 +396,7 @@ impl Trial<'_> {
                 continue;
             }
             let line = format!("{} {}", request.method, request.url);
-            let problem = match self.exchange(&label, &request).await {
+            let problem = match self.exchange(&label, &operation, &request).await {
                 Ok(r) if (200..300).contains(&r.status) || r.status == 404 => continue,
                 Ok(r) => format!("{line} answered {}", r.status),
                 Err(error) => format!("{line}: {error}"),

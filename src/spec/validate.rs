@@ -20,6 +20,14 @@ use super::{
 use crate::source::{join, Span};
 use crate::template;
 
+/// Adds a "did you mean" label when one of `known` is close to `given`.
+fn did_you_mean(error: SpecError, given: &str, known: &[&str]) -> SpecError {
+    match super::keys::closest(given, known) {
+        Some(meant) => error.with_label(format!("did you mean `{meant}`?")),
+        None => error,
+    }
+}
+
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Locates errors and spans inside one file.
@@ -531,14 +539,14 @@ impl ScenarioBuilder<'_, '_> {
         let found = self.known.operations.get(id).cloned();
         if found.is_none() {
             let ids: Vec<&str> = self.known.operations.keys().map(String::as_str).collect();
-            self.errors.push(
-                self.ctx
-                    .error(at, format!("unknown operation `{id}`"))
-                    .with_hint(format!(
-                        "operations are named by their spec file: {}",
-                        ids.join(", ")
-                    )),
-            );
+            let error = self
+                .ctx
+                .error(at, format!("unknown operation `{id}`"))
+                .with_hint(format!(
+                    "operations are named by their spec file: {}",
+                    ids.join(", ")
+                ));
+            self.errors.push(did_you_mean(error, id, &ids));
         }
         found
     }
@@ -554,14 +562,16 @@ impl ScenarioBuilder<'_, '_> {
         {
             let mut names: Vec<&str> = self.known.credentials.keys().map(String::as_str).collect();
             names.extend(BUILTIN_CREDENTIALS);
-            self.errors.push(
+            self.errors.push(did_you_mean(
                 self.ctx
                     .error(
                         &join(&at, "credential"),
                         format!("unknown credential `{credential}`"),
                     )
                     .with_hint(format!("known credentials: {}", names.join(", "))),
-            );
+                &credential,
+                &names,
+            ));
         }
         let given: BTreeSet<&str> = raw.path.keys().map(String::as_str).collect();
         let wanted: BTreeSet<&str> = operation.params.iter().map(String::as_str).collect();
@@ -608,14 +618,17 @@ impl ScenarioBuilder<'_, '_> {
                 for name in names {
                     if !self.defined.contains(name) {
                         let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
-                        self.errors.push(
-                            self.ctx
-                                .error(at, format!("variable `{name}` is not defined at this point"))
-                                .with_hint(format!(
-                                    "defined here: {} (captures of earlier setup steps and built-ins)",
-                                    known.join(", ")
-                                )),
-                        );
+                        let error = self
+                            .ctx
+                            .error(
+                                at,
+                                format!("variable `{name}` is not defined at this point"),
+                            )
+                            .with_hint(format!(
+                                "defined here: {} (captures of earlier setup steps and built-ins)",
+                                known.join(", ")
+                            ));
+                        self.errors.push(did_you_mean(error, name, &known));
                     }
                 }
             }

@@ -109,3 +109,39 @@ fn a_bad_setting_names_the_variable_and_exits_with_2() {
         text(&output.stderr).contains("LEADLEX_TIMEOUT_SECS: `soon` is not a number of seconds")
     );
 }
+
+#[test]
+fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
+    let output = command(&env(&[]), &["lint"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(
+        stdout.contains("3 operations, 7 scenarios; no problems found."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("403 insufficient_permissions     covered by key_without_delete_permission_is_forbidden"), "{stdout}");
+
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let get = specs.path().join("contacts/get.yaml");
+    let original = std::fs::read_to_string(&get).unwrap();
+    std::fs::write(
+        &get,
+        original.replace("credential: invalid", "credential: invalidd"),
+    )
+    .unwrap();
+    let output = command(
+        &env(&[("LEADLEX_SPECS", specs.path().to_str().unwrap())]),
+        &["lint"],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: unknown credential `invalidd`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: known credentials: full, no_contacts_delete, invalid, none"),
+        "{stderr}"
+    );
+}

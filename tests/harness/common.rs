@@ -55,6 +55,12 @@ pub fn command(env: &BTreeMap<String, String>, args: &[&str]) -> Output {
     for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADLEX_") || k == "NEXTEST") {
         command.env_remove(name);
     }
+    // Reports go where the test says, and never into the repository's reports/.
+    for variable in ["LEADLEX_JUNIT", "LEADLEX_COVERAGE"] {
+        if !env.contains_key(variable) {
+            command.env(variable, "off");
+        }
+    }
     command
         .envs(env)
         .args(args)

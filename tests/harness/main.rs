@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod common;
+mod coverage;
 mod deviations;
 mod gateway_selftest;
 mod https;

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use leadlex_conformance::coverage::Coverage;
 use leadlex_conformance::junit::{report, RunFacts};
 use leadlex_conformance::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use leadlex_conformance::redact::Redactor;
@@ -44,6 +45,7 @@ fn outcome(
 fn forbidden_exchange() -> ExchangeSummary {
     ExchangeSummary {
         step: "request".into(),
+        operation: "contacts.delete".into(),
         method: "DELETE".into(),
         url: "https://gateway.example/v1/contacts/123e4567-e89b-12d3-a456-426614174000".into(),
         request_headers: vec![
@@ -126,7 +128,9 @@ fn facts() -> RunFacts {
 fn report_text() -> String {
     let mut redactor = Redactor::default();
     redactor.add(KEY, "${LEADLEX_API_KEY_NO_DELETE}");
-    let text = report(&outcomes(), &facts(), &redactor, 4000)
+    let suite = leadlex_conformance::spec::load(&root().join("specs")).unwrap();
+    let coverage = Coverage::of(&suite);
+    let text = report(&outcomes(), &facts(), &coverage, &redactor, 4000)
         .to_string()
         .unwrap();
     text.replace(env!("CARGO_PKG_VERSION"), "VERSION")
