@@ -15,4 +15,5 @@ mod https;
 mod live;
 mod reports;
 mod secrets;
+mod spec_corpus;
 mod specs;
