@@ -5,14 +5,14 @@
 //! document is *tested but undocumented*. After a live run, every response that matches no
 //! documented pair of its operation is listed as *undocumented behaviour*.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use crate::check::{error_code, parse_json};
 use crate::outcome::Outcome;
-use crate::spec::{StatusSet, Suite};
+use crate::spec::{Scenario, StatusSet, Step, Suite};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Coverage {
@@ -64,15 +64,31 @@ pub struct Observed {
 impl Coverage {
     /// The matrix of the specs alone.
     pub fn of(suite: &Suite) -> Coverage {
+        let mut scenarios_of: HashMap<&str, Vec<&Scenario>> = HashMap::new();
+        let mut steps_of: HashMap<&str, Vec<&Step>> = HashMap::new();
+        for scenario in &suite.scenarios {
+            scenarios_of
+                .entry(&scenario.operation.id)
+                .or_default()
+                .push(scenario);
+            let steps = scenario.setup.iter().chain(std::iter::once(&scenario.main));
+            for step in steps.chain(&scenario.verify) {
+                steps_of.entry(&step.operation.id).or_default().push(step);
+            }
+        }
         let operations = suite
             .operations
             .iter()
             .map(|op| {
-                let own: Vec<_> = suite
-                    .scenarios
-                    .iter()
-                    .filter(|s| s.operation.id == op.id)
-                    .collect();
+                let own = scenarios_of
+                    .get(op.id.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                let steps = steps_of.get(op.id.as_str()).map_or(&[][..], Vec::as_slice);
+                let documented = |p: &Pair| {
+                    op.responses
+                        .iter()
+                        .any(|r| r.status == p.status && r.code == p.code)
+                };
                 let pairs = op
                     .responses
                     .iter()
@@ -91,16 +107,8 @@ impl Coverage {
                             .collect(),
                     })
                     .collect();
-                let mut tested_undocumented: Vec<Pair> = suite
-                    .scenarios
+                let mut tested_undocumented: Vec<Pair> = steps
                     .iter()
-                    .flat_map(|s| {
-                        s.setup
-                            .iter()
-                            .chain(std::iter::once(&s.main))
-                            .chain(&s.verify)
-                    })
-                    .filter(|step| step.operation.id == op.id)
                     .filter_map(|step| match step.expect.status {
                         Some(StatusSet::One(status)) => Some(Pair {
                             status,
@@ -108,11 +116,7 @@ impl Coverage {
                         }),
                         _ => None,
                     })
-                    .filter(|p| {
-                        !op.responses
-                            .iter()
-                            .any(|r| r.status == p.status && r.code == p.code)
-                    })
+                    .filter(|p| !documented(p))
                     .collect();
                 tested_undocumented.sort();
                 tested_undocumented.dedup();

@@ -1,15 +1,16 @@
-//! Every unknown key of a spec file at once, with a did-you-mean and the accepted keys.
+//! One pass over a spec file's YAML events: where every node is, and every unknown key.
 //!
-//! `serde` stops at the first unknown key. This pass walks the file's YAML events instead,
-//! knowing which struct of [`super::raw`] each mapping becomes, and reports every key that
-//! struct does not accept. The accepted names are read from the structs themselves (see
-//! [`fields_of`]), so this check cannot drift from what `serde` accepts.
+//! `serde` gives no positions and stops at the first unknown key. This pass walks the
+//! events instead, recording each node's position in a [`PosIndex`] and, knowing which
+//! struct of [`super::raw`] each mapping becomes, reporting every key that struct does not
+//! accept, with a did-you-mean. The accepted names are read from the structs themselves
+//! (see [`fields_of`]), so this check cannot drift from what `serde` accepts.
 
 use saphyr_parser::{Event, Parser};
 use serde::de::{self, Deserialize, Visitor};
 
 use super::raw;
-use crate::source::Pos;
+use crate::source::{join, Pos, PosIndex};
 
 /// What a YAML node becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,66 +103,104 @@ pub struct UnknownKey {
     pub suggestion: Option<&'static str>,
 }
 
+/// A mapping or sequence being walked: its path, its type, and the pending key or index.
 enum Frame {
-    Map { ty: Ty, key: Option<String> },
-    Seq { ty: Ty },
+    Map {
+        path: String,
+        ty: Ty,
+        key: Option<(String, Pos)>,
+    },
+    Seq {
+        path: String,
+        ty: Ty,
+        next: usize,
+    },
 }
 
-/// Every unknown key in a suite file (`suite = true`) or a spec file.
-pub fn unknown_keys(text: &str, suite: bool) -> Vec<UnknownKey> {
+/// What one pass over a file found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub index: PosIndex,
+    pub unknown: Vec<UnknownKey>,
+}
+
+/// Indexes a suite file (`suite = true`) or a spec file and finds its unknown keys. YAML
+/// syntax errors are left to `serde_yaml`, which reports them with a position too.
+pub fn scan(text: &str, suite: bool) -> Scan {
     let root = if suite { Ty::SuiteFile } else { Ty::SpecFile };
-    let mut found = Vec::new();
+    let mut found = Scan::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
-        let pos = Pos {
+        let here = Pos {
             line: span.start.line(),
             col: span.start.col() + 1,
         };
         match event {
-            Event::Scalar(value, ..) => match stack.last_mut() {
-                Some(Frame::Map {
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map {
                     ty,
                     key: key @ None,
-                }) => {
+                    ..
+                }) = stack.last_mut()
+                {
                     if let Some(accepted) = ty.fields() {
                         if !accepted.contains(&value.as_ref()) {
-                            found.push(UnknownKey {
-                                pos,
+                            found.unknown.push(UnknownKey {
+                                pos: here,
                                 key: value.to_string(),
                                 accepted,
                                 suggestion: closest(&value, accepted),
                             });
                         }
                     }
-                    *key = Some(value.into_owned());
+                    *key = Some((value.into_owned(), here));
+                } else if let Some((path, pos, _)) = child(&mut stack, here) {
+                    found.index.insert(path, pos);
                 }
-                Some(Frame::Map { key, .. }) => *key = None,
-                _ => {}
-            },
+            }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let ty = match stack.last_mut() {
-                    None => root,
-                    Some(Frame::Seq { ty }) => ty.item(),
-                    Some(Frame::Map { ty, key }) => key.take().map_or(Ty::Free, |k| ty.child(&k)),
+                let (path, pos, ty) = match child(&mut stack, here) {
+                    Some(child) => child,
+                    None if stack.is_empty() => (String::new(), here, root),
+                    None => (String::new(), here, Ty::Free),
                 };
+                found.index.insert(path.clone(), pos);
                 stack.push(match event {
-                    Event::MappingStart(..) => Frame::Map { ty, key: None },
-                    _ => Frame::Seq { ty },
+                    Event::MappingStart(..) => Frame::Map {
+                        path,
+                        ty,
+                        key: None,
+                    },
+                    _ => Frame::Seq { path, ty, next: 0 },
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
             }
             Event::Alias(_) => {
-                if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                    *key = None;
-                }
+                child(&mut stack, here);
             }
             _ => {}
         }
     }
     found
+}
+
+/// Consumes the parent's pending key (or next index): the child's path, the position to
+/// report for it (its key's, in a mapping), and its type.
+fn child(stack: &mut [Frame], here: Pos) -> Option<(String, Pos, Ty)> {
+    match stack.last_mut()? {
+        Frame::Map { path, ty, key } => {
+            let (name, key_pos) = key.take()?;
+            Some((join(path, &name), key_pos, ty.child(&name)))
+        }
+        Frame::Seq { path, ty, next } => {
+            let child = format!("{path}[{next}]");
+            *next += 1;
+            Some((child, here, ty.item()))
+        }
+    }
 }
 
 /// The accepted name closest to `given`, if one is close enough to be a likely typo.
@@ -241,7 +280,8 @@ mod tests {
     #[test]
     fn every_unknown_key_is_found_and_free_maps_are_left_alone() {
         let text = "operation:\n  titel: x\n  responses:\n    - status: 200\n      example: { anything: 1 }\nscenarios:\n  - name: a\n    request:\n      body: { expect: 1, shema: 2 }\n      path: { id: x }\n    expect: { statuss: 1 }\n    setup:\n      - operation: x\n        capture: { id: /data/id, k: { pointer: /x, secrte: true } }\n";
-        let found: Vec<(String, usize, Option<&str>)> = unknown_keys(text, false)
+        let found: Vec<(String, usize, Option<&str>)> = scan(text, false)
+            .unknown
             .into_iter()
             .map(|u| (u.key, u.pos.line, u.suggestion))
             .collect();
@@ -253,6 +293,34 @@ mod tests {
                 ("secrte".into(), 14, Some("secret")),
             ]
         );
+    }
+
+    const DOC: &str = "operation:\n  method: DELETE\nscenarios:\n  - name: a\n    expect:\n      status: 200\n  - name: b\n    equals: { /data/id: x }\n";
+
+    #[test]
+    fn locates_keys_and_sequence_items() {
+        let index = scan(DOC, false).index;
+        assert_eq!(index.pos("operation.method"), Pos { line: 2, col: 3 });
+        assert_eq!(index.pos("scenarios[0]"), Pos { line: 4, col: 5 });
+        assert_eq!(
+            index.pos("scenarios[0].expect.status"),
+            Pos { line: 6, col: 7 }
+        );
+        assert_eq!(index.pos("scenarios[1].name"), Pos { line: 7, col: 5 });
+        assert_eq!(
+            index.pos("scenarios[1].equals./data/id"),
+            Pos { line: 8, col: 15 }
+        );
+    }
+
+    #[test]
+    fn unknown_paths_fall_back_to_the_nearest_ancestor() {
+        let index = scan(DOC, false).index;
+        assert_eq!(
+            index.pos("scenarios[1].nothing.here"),
+            Pos { line: 7, col: 5 }
+        );
+        assert_eq!(index.pos("missing"), Pos { line: 1, col: 1 });
     }
 
     #[test]

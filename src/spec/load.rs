@@ -165,12 +165,9 @@ pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
     let mut errors = Vec::new();
     let suite_path = specs_dir.join(SUITE_FILE);
     let suite = parse_file::<raw::SuiteFile>(specs_dir, &suite_path, true, &mut errors);
-    let mut specs = Vec::new();
-    for path in spec_files(specs_dir, &mut errors) {
-        if let Some(parsed) = parse_file::<raw::SpecFile>(specs_dir, &path, false, &mut errors) {
-            specs.push(parsed);
-        }
-    }
+    let files = spec_files(specs_dir, &mut errors);
+    let (specs, file_errors) = parse_in_parallel(specs_dir, &files);
+    errors.extend(file_errors);
     if specs.is_empty() && errors.is_empty() {
         errors.push(SpecError::new(
             shown_dir,
@@ -182,6 +179,26 @@ pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
         Some(suite) if errors.is_empty() => validate::build(suite, specs),
         _ => Err(errors),
     }
+}
+
+/// Parses spec files on every core; results and errors keep the files' order.
+fn parse_in_parallel(
+    specs_dir: &Path,
+    files: &[PathBuf],
+) -> (Vec<Parsed<raw::SpecFile>>, Vec<SpecError>) {
+    let results = super::in_parallel(files, |chunk| {
+        let mut errors = Vec::new();
+        let parsed: Vec<_> = chunk
+            .iter()
+            .filter_map(|path| parse_file::<raw::SpecFile>(specs_dir, path, false, &mut errors))
+            .collect();
+        (parsed, errors)
+    });
+    let (specs, errors): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    (
+        specs.into_iter().flatten().collect(),
+        errors.into_iter().flatten().collect(),
+    )
 }
 
 /// Every `*.yaml`/`*.yml` file below `dir` except the suite file, sorted.
@@ -235,18 +252,15 @@ fn parse_file<T: DeserializeOwned>(
             return None;
         }
     };
-    let unknown = keys::unknown_keys(&text, is_suite);
-    if !unknown.is_empty() {
-        errors.extend(
-            unknown
-                .into_iter()
-                .map(|u| unknown_key_error(&display, &text, u)),
-        );
+    let scanned = keys::scan(&text, is_suite);
+    if !scanned.unknown.is_empty() {
+        let unknown = scanned.unknown.into_iter();
+        errors.extend(unknown.map(|u| unknown_key_error(&display, &text, u)));
         return None;
     }
     match serde_yaml::from_str::<T>(&text) {
         Ok(value) => Some(Parsed {
-            index: PosIndex::build(&text),
+            index: scanned.index,
             relative: relative_name(specs_dir, path),
             source: SourceFile {
                 display,

@@ -195,6 +195,22 @@ pub struct Equality {
     pub span: Span,
 }
 
+/// Applies `work` to chunks of `items` on every core; the results keep the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(|| work(chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("loading specs does not panic"))
+            .collect()
+    })
+}
+
 /// Credentials every suite has without declaring them.
 pub const BUILTIN_CREDENTIALS: [&str; 2] = ["invalid", "none"];
 

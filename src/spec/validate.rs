@@ -20,6 +20,14 @@ use super::{
 use crate::source::{join, Span};
 use crate::template;
 
+/// A list for a hint, cut after a dozen names.
+fn listed(names: &[&str]) -> String {
+    match names.len() {
+        0..=12 => names.join(", "),
+        n => format!("{}, … ({} in all)", names[..12].join(", "), n),
+    }
+}
+
 /// Adds a "did you mean" label when one of `known` is close to `given`.
 fn did_you_mean(error: SpecError, given: &str, known: &[&str]) -> SpecError {
     match super::keys::closest(given, known) {
@@ -81,10 +89,8 @@ pub(super) fn build(
         credentials: &suite.value.credentials,
         default_credential: &suite.value.default_credential,
     };
-    let mut scenarios = Vec::new();
-    for spec in &specs {
-        scenarios.extend(build_scenarios(spec, &known, &mut errors));
-    }
+    let (mut scenarios, scenario_errors) = build_all_scenarios(&specs, &known);
+    errors.extend(scenario_errors);
     if scenarios.is_empty() && errors.is_empty() {
         errors.push(SpecError::new(
             suite.source.display.clone(),
@@ -304,6 +310,27 @@ fn compile_schema(path: &Path) -> Result<Arc<Schema>, String> {
             )
         })?;
     Ok(Arc::new(Schema { display, validator }))
+}
+
+/// Builds the scenarios of every file, files spread over the cores; errors keep the
+/// files' order.
+fn build_all_scenarios(
+    specs: &[Parsed<raw::SpecFile>],
+    known: &Known<'_>,
+) -> (Vec<Arc<Scenario>>, Vec<SpecError>) {
+    let results = super::in_parallel(specs, |chunk| {
+        let mut errors = Vec::new();
+        let built: Vec<_> = chunk
+            .iter()
+            .flat_map(|spec| build_scenarios(spec, known, &mut errors))
+            .collect();
+        (built, errors)
+    });
+    let (built, errors): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    (
+        built.into_iter().flatten().collect(),
+        errors.into_iter().flatten().collect(),
+    )
 }
 
 /// Names a scenario may refer to.
@@ -544,7 +571,7 @@ impl ScenarioBuilder<'_, '_> {
                 .error(at, format!("unknown operation `{id}`"))
                 .with_hint(format!(
                     "operations are named by their spec file: {}",
-                    ids.join(", ")
+                    listed(&ids)
                 ));
             self.errors.push(did_you_mean(error, id, &ids));
         }
