@@ -49,11 +49,25 @@ impl fmt::Display for Span {
 #[derive(Debug, Default)]
 pub struct PosIndex {
     positions: HashMap<String, Pos>,
+    /// Where the value of a mapping entry starts, for messages about the value itself.
+    values: HashMap<String, Pos>,
 }
 
 impl PosIndex {
     pub fn insert(&mut self, path: String, pos: Pos) {
         self.positions.insert(path, pos);
+    }
+
+    pub fn insert_value(&mut self, path: String, pos: Pos) {
+        self.values.insert(path, pos);
+    }
+
+    /// Where the value at `path` starts; its key's position when it was not recorded.
+    pub fn value_pos(&self, path: &str) -> Pos {
+        self.values
+            .get(path)
+            .copied()
+            .unwrap_or_else(|| self.pos(path))
     }
 
     /// The position of the node at `path`, or of its nearest recorded ancestor.

@@ -156,6 +156,9 @@ pub fn scan(text: &str, suite: bool) -> Scan {
                     }
                     *key = Some((value.into_owned(), here));
                 } else if let Some((path, pos, _)) = child(&mut stack, here) {
+                    if pos != here {
+                        found.index.insert_value(path.clone(), here);
+                    }
                     found.index.insert(path, pos);
                 }
             }
@@ -165,6 +168,9 @@ pub fn scan(text: &str, suite: bool) -> Scan {
                     None if stack.is_empty() => (String::new(), here, root),
                     None => (String::new(), here, Ty::Free),
                 };
+                if pos != here {
+                    found.index.insert_value(path.clone(), here);
+                }
                 found.index.insert(path.clone(), pos);
                 stack.push(match event {
                     Event::MappingStart(..) => Frame::Map {

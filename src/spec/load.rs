@@ -116,6 +116,11 @@ impl SpecError {
 /// Where the token starting at byte `start` ends: at `:`, `,`, a bracket or the line's end.
 fn token_end(line: &str, start: usize) -> usize {
     let rest = &line[start..];
+    if let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
+        if let Some(close) = rest[1..].find(quote) {
+            return start + close + 2;
+        }
+    }
     let len = rest.find([':', ',', '}', ']', '#']).unwrap_or(rest.len());
     match rest[..len].trim_end().len() {
         0 => (start + rest.chars().next().map_or(0, char::len_utf8)).min(line.len()),
@@ -248,7 +253,13 @@ fn parse_file<T: DeserializeOwned>(
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
-            errors.push(SpecError::new(display, None, format!("cannot read: {err}")));
+            let mut error = SpecError::new(display, None, format!("cannot read: {err}"));
+            if is_suite {
+                error = error.with_hint(format!(
+                    "every specs directory needs a {SUITE_FILE}: the credentials and the checks shared by all spec files"
+                ));
+            }
+            errors.push(error);
             return None;
         }
     };
@@ -295,24 +306,39 @@ fn unknown_key_error(display: &str, text: &str, unknown: keys::UnknownKey) -> Sp
 /// Converts a `serde_yaml` error into a [`SpecError`] with its position taken out of the
 /// message (it is shown as `file:line:col` instead).
 fn yaml_error(display: String, text: &str, err: &serde_yaml::Error) -> SpecError {
-    let message = without_location(&err.to_string());
+    let first_pass = without_location(&err.to_string());
+    // libyaml names a second place ("while scanning a quoted scalar at line 2 column 10"):
+    // where the broken construct started, often more useful than where parsing gave up.
+    let context = location_in(&first_pass);
+    let message = without_location(&first_pass);
     let hint = variant_hint(&message);
-    let mut error = match err.location() {
-        Some(l) => SpecError::in_source(
-            display,
-            text,
-            Pos {
-                line: l.line(),
-                col: l.column(),
-            },
-            message,
-        ),
-        None => SpecError::new(display, None, message),
+    let at = err.location().map(|l| Pos {
+        line: l.line(),
+        col: l.column(),
+    });
+    let past_the_end = at.is_some_and(|p| p.line > text.lines().count());
+    let mut error = match (at, context) {
+        (Some(_), Some(start)) if past_the_end => {
+            SpecError::in_source(display, text, start, message).with_label("started here")
+        }
+        (Some(pos), _) => SpecError::in_source(display, text, pos, message),
+        (None, _) => SpecError::new(display, None, message),
     };
     if let Some(meant) = hint {
         error = error.with_label(format!("did you mean `{meant}`?"));
     }
     error
+}
+
+/// The first ` at line L column C` in a parser message.
+fn location_in(message: &str) -> Option<Pos> {
+    let rest = &message[message.find(" at line ")? + " at line ".len()..];
+    let (line, rest) = rest.split_once(" column ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(Pos {
+        line: line.parse().ok()?,
+        col: column.parse().ok()?,
+    })
 }
 
 /// For `unknown variant `delet`, expected one of `create`, `read`, `delete``: the closest.

@@ -193,11 +193,46 @@ pub struct Expect {
 }
 
 /// One status, or any of several.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusSet {
     One(u16),
     AnyOf(Vec<u16>),
+}
+
+/// Read by hand rather than as an untagged enum, so that a wrong value gets a message in
+/// the spec's terms at its own position (an untagged enum's error names Rust types and
+/// points at the enclosing mapping).
+impl<'de> Deserialize<'de> for StatusSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StatusVisitor;
+        impl<'de> serde::de::Visitor<'de> for StatusVisitor {
+            type Value = StatusSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an HTTP status such as 200, or a list of them such as [200, 201]")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StatusSet, E> {
+                u16::try_from(v)
+                    .map(StatusSet::One)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StatusSet, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StatusSet, A::Error> {
+                let mut list = Vec::new();
+                while let Some(status) = seq.next_element::<u16>()? {
+                    list.push(status);
+                }
+                Ok(StatusSet::AnyOf(list))
+            }
+        }
+        deserializer.deserialize_any(StatusVisitor)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -218,11 +253,34 @@ pub struct Step {
 
 /// Where a captured value comes from: a JSON pointer, or a pointer and whether the value
 /// is a secret (then it is redacted from every report, like an API key).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum Capture {
     Pointer(String),
     Detailed(DetailedCapture),
+}
+
+/// Read by hand for the same reason as [`StatusSet`]: errors inside the detailed form
+/// (`secret: maybe`) keep their own message and position.
+impl<'de> Deserialize<'de> for Capture {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CaptureVisitor;
+        impl<'de> serde::de::Visitor<'de> for CaptureVisitor {
+            type Value = Capture;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a JSON pointer such as /data/id, or { pointer: /data/id, secret: true }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Capture, E> {
+                Ok(Capture::Pointer(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Capture, A::Error> {
+                DetailedCapture::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Capture::Detailed)
+            }
+        }
+        deserializer.deserialize_any(CaptureVisitor)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -59,6 +59,16 @@ impl<'a, T> FileCtx<'a, T> {
         }
     }
 
+    /// An error about the value at `path` (an unknown name, say): the caret goes under it.
+    fn value_error(&self, path: &str, message: impl Into<String>) -> SpecError {
+        SpecError::in_source(
+            self.parsed.source.display.clone(),
+            &self.parsed.source.text,
+            self.parsed.index.value_pos(path),
+            message,
+        )
+    }
+
     fn error(&self, path: &str, message: impl Into<String>) -> SpecError {
         SpecError::in_source(
             self.parsed.source.display.clone(),
@@ -77,13 +87,26 @@ pub(super) fn build(
     let mut errors = Vec::new();
     let every_response = check_suite(&suite, &mut errors);
     let mut schemas = SchemaCache::default();
-    let operations: BTreeMap<String, Arc<Operation>> = specs
-        .iter()
-        .map(|spec| {
-            let op = build_operation(spec, &mut schemas, &mut errors);
-            (op.id.clone(), Arc::new(op))
-        })
-        .collect();
+    let mut operations: BTreeMap<String, Arc<Operation>> = BTreeMap::new();
+    for spec in &specs {
+        let op = build_operation(spec, &mut schemas, &mut errors);
+        if let Some(first) = operations.get(&op.id) {
+            errors.push(
+                SpecError::new(
+                    spec.source.display.clone(),
+                    None,
+                    format!(
+                        "operation `{}` is also defined by {}",
+                        op.id, first.span.file
+                    ),
+                )
+                .with_hint(
+                    "an operation's id is its file's path without the extension: keep one file",
+                ),
+            );
+        }
+        operations.insert(op.id.clone(), Arc::new(op));
+    }
     let known = Known {
         operations: &operations,
         credentials: &suite.value.credentials,
@@ -92,11 +115,15 @@ pub(super) fn build(
     let (mut scenarios, scenario_errors) = build_all_scenarios(&specs, &known);
     errors.extend(scenario_errors);
     if scenarios.is_empty() && errors.is_empty() {
-        errors.push(SpecError::new(
-            suite.source.display.clone(),
-            None,
-            "no scenarios found in any spec file: there is nothing to run",
-        ));
+        let dir = suite.source.path.parent().unwrap_or(Path::new("."));
+        errors.push(
+            SpecError::new(
+                display_path(dir),
+                None,
+                "no scenarios found in any spec file: there is nothing to run",
+            )
+            .with_hint("add a `scenarios:` list to a spec file; README.md shows the format"),
+        );
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -126,12 +153,16 @@ fn check_suite(suite: &Parsed<raw::SuiteFile>, errors: &mut Vec<SpecError>) -> V
         .credentials
         .contains_key(&suite.value.default_credential)
     {
-        errors.push(ctx.error(
-            "default_credential",
-            format!(
-                "default_credential `{}` is not among the credentials",
-                suite.value.default_credential
-            ),
+        let names: Vec<&str> = suite.value.credentials.keys().map(String::as_str).collect();
+        let given = &suite.value.default_credential;
+        errors.push(did_you_mean(
+            ctx.value_error(
+                "default_credential",
+                format!("default_credential `{given}` is not among the credentials"),
+            )
+            .with_hint(format!("credentials: {}", names.join(", "))),
+            given,
+            &names,
         ));
     }
     if suite.value.stub.rate_limit == 0 {
@@ -188,13 +219,17 @@ fn build_operation(
     let raw = &spec.value.operation;
     let method = raw.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
-        errors.push(ctx.error(
-            "operation.method",
-            format!(
-                "unknown method `{}`; use one of {}",
-                raw.method,
-                METHODS.join(", ")
+        errors.push(did_you_mean(
+            ctx.value_error(
+                "operation.method",
+                format!(
+                    "unknown method `{}`; use one of {}",
+                    raw.method,
+                    METHODS.join(", ")
+                ),
             ),
+            &method,
+            &METHODS,
         ));
     }
     if !raw.path.starts_with('/') {
@@ -202,7 +237,12 @@ fn build_operation(
     }
     let params = path_params(&raw.path).unwrap_or_else(|message| {
         errors.push(ctx.error("operation.path", message));
-        Vec::new()
+        // Read the names leniently, so that requests are not also reported for it.
+        raw.path
+            .split('/')
+            .filter(|s| s.starts_with('{'))
+            .map(|s| s.trim_matches(['{', '}']).to_string())
+            .collect()
     });
     if let Some(stub) = &raw.stub {
         if stub.action != StubAction::Create && params.is_empty() {
@@ -230,12 +270,16 @@ fn build_operation(
                 errors.push(ctx.error(&at, "an error response needs its documented `code`"));
             }
             if !seen.insert((response.status, response.code.clone())) {
-                errors.push(ctx.error(&at, "this (status, code) pair is documented twice"));
+                let pair = match &response.code {
+                    Some(code) => format!("{} {code}", response.status),
+                    None => response.status.to_string(),
+                };
+                errors.push(ctx.error(&at, format!("{pair} is documented twice")));
             }
             let schema = response.schema.as_ref().and_then(|file| {
                 schemas
                     .get(&base_dir.join(file))
-                    .map_err(|message| errors.push(ctx.error(&join(&at, "schema"), message)))
+                    .map_err(|message| errors.push(ctx.value_error(&join(&at, "schema"), message)))
                     .ok()
             });
             if let (Some(schema), Some(example)) = (&schema, &response.example) {
@@ -357,7 +401,7 @@ fn build_scenarios(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            errors.push(ctx.error(
+            errors.push(ctx.value_error(
                 &join(&at, "name"),
                 format!(
                     "scenario name `{}` must be letters, digits, `_` or `-`",
@@ -419,7 +463,12 @@ impl ScenarioBuilder<'_, '_> {
             .enumerate()
             .filter_map(|(i, step)| {
                 let at = format!("{}[{i}]", join(at, field));
-                let operation = self.operation(&join(&at, "operation"), &step.operation)?;
+                let Some(operation) = self.operation(&join(&at, "operation"), &step.operation)
+                else {
+                    // Its captures still exist, so later uses are not reported too.
+                    self.defined.extend(step.capture.keys().cloned());
+                    return None;
+                };
                 let expect = step.expect.clone().unwrap_or_default();
                 let mut built = self.step(
                     &at,
@@ -429,9 +478,15 @@ impl ScenarioBuilder<'_, '_> {
                     &expect,
                 );
                 for (name, capture) in &step.capture {
+                    if BUILTIN_VARIABLES.contains(&name.as_str()) {
+                        self.errors.push(self.ctx.error(
+                            &join(&join(&at, "capture"), name),
+                            format!("`{name}` is a built-in variable; capture into another name"),
+                        ));
+                    }
                     let pointer = capture.pointer();
                     if !pointer.starts_with('/') {
-                        self.errors.push(self.ctx.error(
+                        self.errors.push(self.ctx.value_error(
                             &join(&join(&at, "capture"), name),
                             format!("capture `{name}` needs a JSON pointer such as `/data/id`"),
                         ));
@@ -568,7 +623,7 @@ impl ScenarioBuilder<'_, '_> {
             let ids: Vec<&str> = self.known.operations.keys().map(String::as_str).collect();
             let error = self
                 .ctx
-                .error(at, format!("unknown operation `{id}`"))
+                .value_error(at, format!("unknown operation `{id}`"))
                 .with_hint(format!(
                     "operations are named by their spec file: {}",
                     listed(&ids)
@@ -584,14 +639,22 @@ impl ScenarioBuilder<'_, '_> {
             .credential
             .clone()
             .unwrap_or_else(|| self.known.default_credential.to_string());
-        if !self.known.credentials.contains_key(&credential)
+        // A broken `default_credential` is reported once, in suite.yaml, not at every
+        // request that relies on it.
+        let default_is_broken = raw.credential.is_none()
+            && !self
+                .known
+                .credentials
+                .contains_key(self.known.default_credential);
+        if !default_is_broken
+            && !self.known.credentials.contains_key(&credential)
             && !BUILTIN_CREDENTIALS.contains(&credential.as_str())
         {
             let mut names: Vec<&str> = self.known.credentials.keys().map(String::as_str).collect();
             names.extend(BUILTIN_CREDENTIALS);
             self.errors.push(did_you_mean(
                 self.ctx
-                    .error(
+                    .value_error(
                         &join(&at, "credential"),
                         format!("unknown credential `{credential}`"),
                     )
@@ -617,13 +680,10 @@ impl ScenarioBuilder<'_, '_> {
                 format!("`{extra}` is not a parameter of {}", operation.path),
             ));
         }
-        for (name, value) in raw.path.iter().chain(&raw.query) {
-            let field = if raw.path.contains_key(name) {
-                "path"
-            } else {
-                "query"
-            };
-            self.check_template(&join(&join(&at, field), name), value);
+        for (field, values) in [("path", &raw.path), ("query", &raw.query)] {
+            for (name, value) in values {
+                self.check_template(&join(&join(&at, field), name), value);
+            }
         }
         if let Some(body) = &raw.body {
             for text in template::strings_in(body) {
@@ -647,7 +707,7 @@ impl ScenarioBuilder<'_, '_> {
                         let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
                         let error = self
                             .ctx
-                            .error(
+                            .value_error(
                                 at,
                                 format!("variable `{name}` is not defined at this point"),
                             )

@@ -116,10 +116,10 @@ fn every_cross_check_problem_is_reported_at_once_with_its_line() {
     let all = rendered(&errors(dir.path()));
     for expected in [
         "delete.yaml:15:5: 403 insufficient_permissions is not documented for contacts.delete\n  hint: documented: 200, 401 invalid_key",
-        "delete.yaml:17:16: unknown credential `admin`\n  hint: known credentials: full, invalid, none",
-        "delete.yaml:20:24: variable `contact_id` is not defined at this point",
+        "delete.yaml:17:28: unknown credential `admin`\n  hint: known credentials: full, invalid, none",
+        "delete.yaml:20:28: variable `contact_id` is not defined at this point",
         "delete.yaml:22:5: path parameter `id` of /v1/contacts/{id} is not given",
-        "delete.yaml:26:9: unknown operation `contacts.creat`",
+        "delete.yaml:26:20: unknown operation `contacts.creat`",
         "delete.yaml:29:5: scenario name `unknown_operation` is used twice in this file",
         "delete.yaml:30:31: `other` is not a parameter of /v1/contacts/{id}",
     ] {
@@ -142,7 +142,8 @@ fn schema_files_are_checked_before_any_request() {
     ]);
     let all = rendered(&errors(dir.path()));
     assert!(
-        all.contains("delete.yaml:8:7: schema file") && all.contains("missing.json cannot be read"),
+        all.contains("delete.yaml:8:15: schema file")
+            && all.contains("missing.json cannot be read"),
         "{all}"
     );
     assert!(
@@ -171,7 +172,7 @@ fn yaml_syntax_errors_and_empty_suites_are_errors() {
     )]);
     let all = rendered(&errors(dir.path()));
     assert!(
-        all.contains("contacts/delete.yaml:3:1: found unexpected end of stream, while scanning a quoted scalar at line 2 column 10"),
+        all.contains("contacts/delete.yaml:2:10: found unexpected end of stream, while scanning a quoted scalar (started here)"),
         "{all}"
     );
 
