@@ -31,6 +31,17 @@ pub const CA_BUNDLE: &str = "LEADLEX_CA_BUNDLE";
 pub const REPORT_BODY_LIMIT: &str = "LEADLEX_REPORT_BODY_LIMIT";
 /// Set (to anything) to turn colour off on terminals (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Live runs: requests per minute, paced evenly across all trials.
+pub const RATE_LIMIT: &str = "LEADLEX_RATE_LIMIT_RPM";
+/// Live runs: the most requests one run may send (cleanup excepted).
+pub const MAX_REQUESTS: &str = "LEADLEX_MAX_REQUESTS";
+/// The longest pause a gateway may ask for (429 `Retry-After`, exhausted quota) before the
+/// run stops sending instead of waiting.
+pub const MAX_WAIT: &str = "LEADLEX_MAX_WAIT_SECS";
+/// Retries of a request after a transport failure or an unexpected 429.
+pub const RETRIES: &str = "LEADLEX_RETRIES";
+/// Live runs: scenarios running at once (unless `--test-threads` says otherwise).
+pub const CONCURRENCY: &str = "LEADLEX_CONCURRENCY";
 /// Set by cargo-nextest, which runs each trial in a process of its own.
 pub const NEXTEST: &str = "NEXTEST";
 
@@ -83,6 +94,14 @@ pub struct Config {
     /// `None`: no coverage file (turned off, or running under nextest).
     pub coverage: Option<PathBuf>,
     pub specs_dir: PathBuf,
+    /// Requests per minute; `None`: not paced (the stub).
+    pub rate_limit: Option<u32>,
+    /// `None`: no budget (the stub).
+    pub max_requests: Option<u64>,
+    pub max_wait: Duration,
+    pub retries: u32,
+    /// Scenarios at once in live runs.
+    pub concurrency: usize,
 }
 
 /// A setting that could not be used.
@@ -127,7 +146,26 @@ impl Config {
         };
         let junit = report(JUNIT, "junit.xml");
         let coverage = report(COVERAGE, "coverage.json");
+        let live = matches!(target, TargetConfig::Live { .. });
+        let live_default =
+            |variable: &'static str, default: usize| -> Result<Option<usize>, ConfigError> {
+                match (non_empty(variable), live) {
+                    (None, false) => Ok(None),
+                    (value, _) => parse_count(variable, value, default).map(Some),
+                }
+            };
+        let rate_limit = live_default(RATE_LIMIT, 10)?.map(|n| n.min(u32::MAX as usize) as u32);
+        let max_requests = live_default(MAX_REQUESTS, 300)?.map(|n| n as u64);
+        let retries = match non_empty(RETRIES) {
+            Some(v) if v.trim() == "0" => 0,
+            v => parse_count(RETRIES, v, 2)?.min(10) as u32,
+        };
         Ok(Config {
+            rate_limit,
+            max_requests,
+            max_wait: parse_seconds(MAX_WAIT, non_empty(MAX_WAIT), 60.0)?,
+            retries,
+            concurrency: parse_count(CONCURRENCY, non_empty(CONCURRENCY), 2)?,
             target,
             keys,
             spend_quota: parse_flag(SPEND_QUOTA, non_empty(SPEND_QUOTA))?,

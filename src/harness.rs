@@ -14,9 +14,11 @@ use libtest_mimic::{Arguments, ColorSetting, Completion, Failed, Trial};
 
 use crate::config::{Config, TargetConfig};
 use crate::coverage::Coverage;
+use crate::deliver::Delivery;
 use crate::http::HttpClient;
 use crate::junit::{self, RunFacts};
 use crate::leak::{find_leaks, Written};
+use crate::limit::Limiter;
 use crate::outcome::{Outcome, Verdict};
 use crate::plan::{plan, Planned};
 use crate::redact::Redactor;
@@ -75,6 +77,11 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         Some(ColorSetting::Never) => false,
         _ => std::io::stdout().is_terminal() && run.config.color_allowed,
     };
+    let mut args = args;
+    if matches!(run.config.target, TargetConfig::Live { .. }) && args.test_threads.is_none() {
+        // A live gateway gets bounded parallelism; the stub gets the whole machine.
+        args.test_threads = Some(run.config.concurrency);
+    }
     let run = Arc::new(run);
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
     if !args.list {
@@ -271,9 +278,20 @@ impl Run {
                 (None, base_url.clone(), Keys::Live(keys))
             }
         };
+        let live = matches!(self.config.target, TargetConfig::Live { .. });
+        let delivery = Delivery {
+            client,
+            limiter: Limiter::new(
+                self.config.rate_limit,
+                self.config.max_requests,
+                self.config.max_wait,
+            ),
+            retries: self.config.retries,
+            observe: live,
+        };
         let engine = Engine::new(
             self.suite.clone(),
-            client,
+            delivery,
             &base_url,
             keys,
             self.run_id.clone(),

@@ -74,6 +74,8 @@ pub enum TransportError {
     Connect(String),
     BodyTooLarge(usize),
     Other(String),
+    /// Not sent: the run's limits refused it (budget spent, quota exhausted).
+    Refused(String),
 }
 
 impl fmt::Display for TransportError {
@@ -90,6 +92,7 @@ impl fmt::Display for TransportError {
                 "the response body is larger than {limit} bytes (raise LEADLEX_MAX_BODY_BYTES to read more)"
             ),
             TransportError::Other(message) => f.write_str(message),
+            TransportError::Refused(message) => write!(f, "not sent: {message}"),
         }
     }
 }

@@ -3,10 +3,12 @@
 pub mod check;
 pub mod config;
 pub mod coverage;
+pub mod deliver;
 pub mod harness;
 pub mod http;
 pub mod junit;
 pub mod leak;
+pub mod limit;
 pub mod outcome;
 pub mod plan;
 pub mod redact;

@@ -111,6 +111,8 @@ pub struct ExchangeSummary {
     pub elapsed: Duration,
     /// Why no response came back, if none did.
     pub error: Option<String>,
+    /// Why this attempt was followed by another, if it was.
+    pub retried: Option<String>,
 }
 
 impl ExchangeSummary {

@@ -327,6 +327,7 @@ mod tests {
             body: br#"{"data": {"token": "t0k3n", "id": 1}}"#.to_vec(),
             elapsed: Duration::from_millis(3),
             error: None,
+            retried: None,
         }
     }
 

@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use crate::check::{check_response, parse_json};
 use crate::config::Secret;
-use crate::http::{Bearer, HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::deliver::Delivery;
+use crate::http::{Bearer, HttpRequest, HttpResponse, TransportError};
+use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::redact::Redactor;
 use crate::spec::{Operation, Request, Scenario, Step, Suite};
@@ -35,7 +37,7 @@ pub enum Keys {
 /// What one run shares between its trials.
 pub struct Engine {
     suite: Arc<Suite>,
-    client: HttpClient,
+    delivery: Delivery,
     base_url: reqwest::Url,
     keys: Keys,
     run_id: String,
@@ -45,7 +47,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(
         suite: Arc<Suite>,
-        client: HttpClient,
+        delivery: Delivery,
         base_url: &str,
         keys: Keys,
         run_id: String,
@@ -53,7 +55,7 @@ impl Engine {
         let base_url = reqwest::Url::parse(base_url).map_err(|e| format!("bad base URL: {e}"))?;
         Ok(Engine {
             suite,
-            client,
+            delivery,
             base_url,
             keys,
             run_id,
@@ -141,7 +143,7 @@ struct Trial<'e> {
 impl Trial<'_> {
     async fn steps(&mut self, scenario: &Scenario) -> Verdict {
         for step in &scenario.setup {
-            let found = self.run_step(step).await;
+            let found = self.run_step(step, Kind::Paced).await;
             if !found.is_empty() {
                 let reason = format!(
                     "{} ({}) did not succeed, so the scenario could not be judged",
@@ -155,7 +157,7 @@ impl Trial<'_> {
         }
         let mut found = match scenario.repeat_until_status {
             Some(max) => self.run_repeated(&scenario.main, max).await,
-            None => self.run_step(&scenario.main).await,
+            None => self.run_step(&scenario.main, Kind::Paced).await,
         };
         if let Some(transport) = found.iter().find(|m| m.check == Check::Transport) {
             return Verdict::Errored {
@@ -164,7 +166,7 @@ impl Trial<'_> {
             };
         }
         for step in &scenario.verify {
-            found.extend(self.run_step(step).await);
+            found.extend(self.run_step(step, Kind::Paced).await);
         }
         if found.is_empty() {
             Verdict::Passed
@@ -174,8 +176,8 @@ impl Trial<'_> {
     }
 
     /// Sends a step, checks its response, captures its values and records its cleanup.
-    async fn run_step(&mut self, step: &Step) -> Vec<Mismatch> {
-        let response = match self.send(step, &step.operation, &step.request).await {
+    async fn run_step(&mut self, step: &Step, kind: Kind) -> Vec<Mismatch> {
+        let response = match self.send(step, kind).await {
             Ok(response) => response,
             Err(mismatch) => return vec![mismatch],
         };
@@ -210,7 +212,7 @@ impl Trial<'_> {
         let every = &self.engine.suite.every_response;
         let mut found = Vec::new();
         for attempt in 1..=max {
-            let response = match self.send(step, &step.operation, &step.request).await {
+            let response = match self.send(step, Kind::Burst).await {
                 Ok(response) => response,
                 Err(mismatch) => return vec![mismatch],
             };
@@ -263,21 +265,19 @@ impl Trial<'_> {
         found
     }
 
-    async fn send(
-        &mut self,
-        step: &Step,
-        operation: &Operation,
-        request: &Request,
-    ) -> Result<HttpResponse, Mismatch> {
-        let http = self.render(operation, request).map_err(|problem| {
-            step_mismatch(
-                step,
-                Check::Capture("request".into()),
-                "a complete request",
-                &problem,
-            )
-        })?;
-        self.exchange(&step.label, &operation.id, &http)
+    async fn send(&mut self, step: &Step, kind: Kind) -> Result<HttpResponse, Mismatch> {
+        let http = self
+            .render(&step.operation, &step.request)
+            .map_err(|problem| {
+                step_mismatch(
+                    step,
+                    Check::Capture("request".into()),
+                    "a complete request",
+                    &problem,
+                )
+            })?;
+        let accepts_429 = step.expect.accepts(429);
+        self.exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
             .await
             .map_err(|error| {
                 step_mismatch(
@@ -289,35 +289,46 @@ impl Trial<'_> {
             })
     }
 
+    /// Sends a request (with the run's pacing and retries) and records every attempt.
     async fn exchange(
         &mut self,
         label: &str,
         operation: &str,
         http: &HttpRequest,
+        kind: Kind,
+        accepts_429: bool,
     ) -> Result<HttpResponse, TransportError> {
-        let started = Instant::now();
-        let result = self.engine.client.send(http).await;
-        let (status, response_headers, body, error) = match &result {
-            Ok(r) => (Some(r.status), r.headers.clone(), r.body.clone(), None),
-            Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
-        };
-        if status.is_some_and(|s| (200..300).contains(&s)) {
-            self.done
-                .insert((http.method.clone(), http.url.to_string()));
+        let exchanges = &mut self.exchanges;
+        let result = self
+            .engine
+            .delivery
+            .send(http, kind, accepts_429, |attempt| {
+                let (status, response_headers, body, error) = match attempt.result {
+                    Ok(r) => (Some(r.status), r.headers.clone(), r.body.clone(), None),
+                    Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
+                };
+                exchanges.push(ExchangeSummary {
+                    step: label.to_string(),
+                    operation: operation.to_string(),
+                    method: http.method.clone(),
+                    url: http.url.to_string(),
+                    request_headers: http.shown_headers(),
+                    request_body: http.body.clone(),
+                    status,
+                    response_headers,
+                    body,
+                    elapsed: attempt.elapsed,
+                    error,
+                    retried: attempt.retried,
+                });
+            })
+            .await;
+        if let Ok(response) = &result {
+            if (200..300).contains(&response.status) {
+                self.done
+                    .insert((http.method.clone(), http.url.to_string()));
+            }
         }
-        self.exchanges.push(ExchangeSummary {
-            step: label.to_string(),
-            operation: operation.to_string(),
-            method: http.method.clone(),
-            url: http.url.to_string(),
-            request_headers: http.shown_headers(),
-            request_body: http.body.clone(),
-            status,
-            response_headers,
-            body,
-            elapsed: started.elapsed(),
-            error,
-        });
         result
     }
 
@@ -396,7 +407,10 @@ impl Trial<'_> {
                 continue;
             }
             let line = format!("{} {}", request.method, request.url);
-            let problem = match self.exchange(&label, &operation, &request).await {
+            let problem = match self
+                .exchange(&label, &operation, &request, Kind::Cleanup, false)
+                .await
+            {
                 Ok(r) if (200..300).contains(&r.status) || r.status == 404 => continue,
                 Ok(r) => format!("{line} answered {}", r.status),
                 Err(error) => format!("{line}: {error}"),

@@ -20,6 +20,8 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> BTreeMap<String, S
         ("LEADLEX_API_KEY", config.full_key.as_str()),
         ("LEADLEX_API_KEY_NO_DELETE", config.no_delete_key.as_str()),
         ("LEADLEX_TIMEOUT_SECS", "5"),
+        // Pacing is tested on its own; elsewhere it would only make the tests slow.
+        ("LEADLEX_RATE_LIMIT_RPM", "600000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

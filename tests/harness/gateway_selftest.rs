@@ -1,7 +1,7 @@
 //! Self-test of the fake LeadLex gateway, spoken to over plain `std::net::TcpStream`: the
 //! deliberately wrong servers must be wrong in exactly the way they claim.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use serde_json::Value;
 struct Response {
     status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    body: Vec<u8>,
 }
 
 impl Response {
@@ -24,7 +24,7 @@ impl Response {
     }
 
     fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("JSON body")
+        serde_json::from_slice(&self.body).expect("JSON body")
     }
 
     fn error_code(&self) -> String {
@@ -67,21 +67,45 @@ fn raw_request(
     (stream, request)
 }
 
-fn send(gateway: &Gateway, method: &str, path: &str, key: Option<&str>, body: &str) -> Response {
+/// Sends a request and reads until the gateway closes or resets the connection (5 s at
+/// most): the bytes received, and how reading ended.
+fn exchange(
+    gateway: &Gateway,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (Vec<u8>, std::io::Result<usize>) {
     let (mut stream, request) = raw_request(gateway, method, path, key, body);
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("read timeout");
     stream.write_all(request.as_bytes()).expect("send request");
-    let mut raw = String::new();
-    stream
-        .read_to_string(&mut raw)
-        .expect("read until the gateway closes");
+    let mut raw = Vec::new();
+    let end = stream.read_to_end(&mut raw);
+    (raw, end)
+}
+
+fn send(gateway: &Gateway, method: &str, path: &str, key: Option<&str>, body: &str) -> Response {
+    let (raw, end) = exchange(gateway, method, path, key, body);
+    end.expect("read until the gateway closes");
     parse(&raw)
 }
 
-fn parse(raw: &str) -> Response {
-    let (head, body) = raw.split_once("\r\n\r\n").expect("complete response head");
+/// Parses a complete response whose `Content-Length` matches its body.
+fn parse(raw: &[u8]) -> Response {
+    let response = parse_unchecked(raw);
+    let length = response.content_length();
+    assert_eq!(
+        length,
+        response.body.len(),
+        "Content-Length matches the body"
+    );
+    response
+}
+
+/// Parses a status line and headers (no blank line); the body is left empty.
+fn parse_head_XX(head: &str) -> Response {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
     let status = status_line
@@ -94,17 +118,36 @@ fn parse(raw: &str) -> Response {
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect::<Vec<_>>();
-    let response = Response {
+    Response {
         status,
         headers,
-        body: body.to_owned(),
-    };
-    let length: usize = response
-        .header("Content-Length")
-        .expect("Content-Length")
-        .parse()
-        .unwrap();
-    assert_eq!(
+        body: Vec::new(),
+    }
+}
+
+impl Response {
+    fn content_length(&self) -> usize {
+        let length = self.header("Content-Length").expect("Content-Length");
+        length.parse().expect("numeric Content-Length")
+    }
+}
+
+/// Parses a response without checking `Content-Length` against the body.
+fn parse_unchecked(raw: &[u8]) -> Response {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete response head");
+    let head = std::str::from_utf8(&raw[..end]).expect("UTF-8 head");
+    Response {
+        body: raw[end + 4..].to_vec(),
+        ..parse_head(head)
+    }
+}
+
+/// Parses a status line and headers (no blank line); the body is left empty.
+fn parse_head(head: &str) -> Response {
+    let mut lines = head.split("\r\n");
         length,
         response.body.len(),
         "Content-Length matches the body"

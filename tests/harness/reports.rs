@@ -66,6 +66,7 @@ fn forbidden_exchange() -> ExchangeSummary {
             .into_bytes(),
         elapsed: Duration::from_millis(12),
         error: None,
+        retried: None,
     }
 }
 

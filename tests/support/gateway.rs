@@ -19,6 +19,13 @@
 //! [`Behaviour::Documented`] injects exactly one deviation from the docs, so
 //! tests can prove that the harness notices it.
 //!
+//! Behaviours come in two kinds. Connection faults ([`Behaviour::Stall`],
+//! [`Behaviour::ResetConnection`], [`Behaviour::CloseEarly`], [`Behaviour::FailFirst`])
+//! strike after a well-formed request has been read and recorded; a malformed request
+//! still gets its 400. Response deviations (the others) shape every response, the 400
+//! included, except where a variant says it acts on authenticated requests only.
+//! Writes to a client that went away are ignored: a disconnect never panics the gateway.
+//!
 //! Over HTTPS, a connection whose TLS handshake fails (e.g. the client rejects the
 //! certificate) is dropped without a response and without being recorded.
 #![allow(dead_code)]
@@ -26,7 +33,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -34,6 +41,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
 
@@ -45,6 +53,16 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
 /// How long a client may take to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// What [`Behaviour::CloseEarly`] sends before closing: a head without its blank line.
+const UNFINISHED_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
+/// How much longer than the body [`Behaviour::WrongContentLength`] claims it is.
+const EXTRA_LENGTH: usize = 100;
+/// The body of every [`Behaviour::NonUtf8Body`] response.
+const NON_UTF8_BODY: [u8; 4] = [0xff, 0xfe, 0x00, 0x9f];
+/// Length of every [`Behaviour::HugeBody`] response body: 50 MiB of spaces.
+const HUGE_BODY: usize = 50 * 1024 * 1024;
+/// Size of the chunks the huge body is written in.
+const CHUNK: usize = 64 * 1024;
 
 /// Keys, request budget and (optional) deviation of a [`Gateway`].
 #[derive(Clone, Debug)]
@@ -111,6 +129,47 @@ pub enum Behaviour {
     /// `X-Echoed-Authorization` header, and the 403 answers code `echoed` with the key in
     /// its message and in an `authorization` field.
     EchoKey,
+    /// Every request is read and recorded, then the socket is reset (SO_LINGER 0, so the
+    /// client sees RST) without any response.
+    ResetConnection,
+    /// Every request is read and recorded, then the gateway sends only
+    /// `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n` (head unfinished) and
+    /// closes the socket normally.
+    CloseEarly,
+    /// Every response is the documented one, but its `Content-Length` claims 100 bytes
+    /// more than the body sent before the socket closes.
+    WrongContentLength,
+    /// Every response body is the invalid UTF-8 bytes `ff fe 00 9f`, with
+    /// `Content-Type: application/json` and a correct `Content-Length`; status, other
+    /// headers and effects as documented.
+    NonUtf8Body,
+    /// Every response is 200 `application/json` with a correct `Content-Length` of 50 MiB,
+    /// the body streamed as 64 KiB chunks of spaces; effects and other headers as
+    /// documented. Writing stops quietly when the client goes away.
+    HugeBody,
+    /// Every authenticated request gets 429 `rate_limited` with `X-RateLimit-Remaining: 0`
+    /// and, when `retry_after` is `Some(s)`, `Retry-After: s`. No budget is spent; 404
+    /// (outside the prefix) and 401 are answered as documented.
+    RateLimited {
+        /// Seconds sent as `Retry-After`; no such header when `None`.
+        retry_after: Option<u32>,
+    },
+    /// The first `count` authenticated requests, counted gateway-wide over both keys, get
+    /// the 429 of [`Behaviour::RateLimited`] (spending no budget); later ones are
+    /// answered as documented.
+    RateLimitedFirst {
+        /// How many authenticated requests are refused.
+        count: u32,
+        /// Seconds sent as `Retry-After` on those refusals; no such header when `None`.
+        retry_after: Option<u32>,
+    },
+    /// The first N connections that deliver a well-formed request are reset like
+    /// [`Behaviour::ResetConnection`] (the request is recorded, nothing takes effect);
+    /// later ones are served as documented.
+    FailFirst(u32),
+    /// Every response is sent after sleeping this many milliseconds. The request takes
+    /// effect when it arrives; only the answer is late.
+    Slow(u64),
 }
 
 /// One request as received by the gateway.
@@ -125,6 +184,8 @@ pub struct RecordedRequest {
     pub authorization: Option<String>,
     /// Request body (lossy UTF-8).
     pub body: String,
+    /// When the request head (request line and headers) had been fully read.
+    pub at: Instant,
 }
 
 /// A running fake gateway; dropping it stops the server.
@@ -206,6 +267,19 @@ struct State {
     contacts: Vec<Value>,
     /// Requests counted per key.
     used: HashMap<String, u32>,
+    /// Connections reset so far by [`Behaviour::FailFirst`].
+    failed: u32,
+    /// Requests refused so far by [`Behaviour::RateLimitedFirst`].
+    refused: u32,
+}
+
+/// Counts one more event on `counter` while fewer than `n` have happened; true if counted.
+fn count_first(counter: &mut u32, n: u32) -> bool {
+    let counted = *counter < n;
+    if counted {
+        *counter += 1;
+    }
+    counted
 }
 
 impl State {
@@ -228,16 +302,47 @@ struct Request {
     authorization: Option<String>,
     content_length: usize,
     body: String,
+    /// When the head had been fully read.
+    at: Instant,
+}
+
+/// A fault injected into a connection instead of answering it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Stall,
+    Reset,
+    CloseEarly,
+}
+
+/// The gateway's end of a connection, plain or TLS, with access to its TCP socket.
+trait Socket: AsyncRead + AsyncWrite + Unpin {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Socket for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Socket for TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
 }
 
 /// A response before the rate-limit and request-id headers are added.
 struct Reply {
     status: u16,
     content_type: &'static str,
-    body: String,
+    body: Vec<u8>,
+    /// Spaces streamed after `body` (the `HugeBody` behaviour).
+    spaces: usize,
     remaining: u32,
     /// Sent back as `X-Echoed-Authorization` (the `EchoKey` behaviour).
     echo: Option<String>,
+    /// Sent as `Retry-After` (the `RateLimited*` behaviours).
+    retry_after: Option<u32>,
 }
 
 impl Reply {
@@ -245,9 +350,11 @@ impl Reply {
         Reply {
             status,
             content_type,
-            body,
+            body: body.into_bytes(),
+            spaces: 0,
             remaining: 0,
             echo: None,
+            retry_after: None,
         }
     }
 
@@ -341,20 +448,40 @@ async fn tls_connection(acceptor: TlsAcceptor, stream: TcpStream, shared: Arc<Sh
 }
 
 /// Serves one request on `stream` (plain TCP or TLS), then closes it.
-async fn connection(mut stream: impl AsyncRead + AsyncWrite + Unpin, shared: Arc<Shared>) {
+async fn connection(mut stream: impl Socket, shared: Arc<Shared>) {
     let limit = shared.config.rate_limit;
     let reply = match read_request(&mut stream).await {
         Ok(Some(request)) => {
             shared.record(&request);
-            if shared.config.behaviour == Behaviour::Stall {
-                std::future::pending::<()>().await;
+            match shared.fault() {
+                Some(Fault::Stall) => return std::future::pending().await,
+                Some(Fault::Reset) => return reset(stream),
+                Some(Fault::CloseEarly) => return close_early(stream).await,
+                None => shared.respond(&request),
             }
-            shared.respond(&request)
         }
         Ok(None) => return,
         Err(msg) => Reply::error(400, "bad_request", msg).with_remaining(limit),
     };
-    let _ = stream.write_all(&render(&reply, &shared.config)).await;
+    let behaviour = shared.config.behaviour;
+    let reply = reshape(reply, behaviour);
+    if let Behaviour::Slow(millis) = behaviour {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+    }
+    // Errors mean the client went away: nothing left to do but close.
+    let _ = write_reply(&mut stream, &reply, &shared.config).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Closes abruptly: with SO_LINGER 0 the close sends RST instead of FIN.
+fn reset(stream: impl Socket) {
+    let _ = stream.tcp().set_zero_linger();
+    drop(stream);
+}
+
+/// Sends an unfinished response head, then closes normally.
+async fn close_early(mut stream: impl Socket) {
+    let _ = stream.write_all(UNFINISHED_HEAD).await;
     let _ = stream.shutdown().await;
 }
 
@@ -374,8 +501,9 @@ async fn read_request(
             return Ok(None);
         }
     };
+    let at = Instant::now();
     let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| "Head is not UTF-8")?;
-    let mut request = parse_head(head)?;
+    let mut request = parse_head(head, at)?;
     let length = request.content_length;
     let mut body = buf.split_off(head_end + 4);
     while body.len() < length {
@@ -400,8 +528,8 @@ async fn read_more(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> 
     }
 }
 
-/// Parses the request line and headers; the body is left empty.
-fn parse_head(head: &str) -> Result<Request, &'static str> {
+/// Parses the request line and headers (complete at `at`); the body is left empty.
+fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
     let mut lines = head.split("\r\n");
     let parts: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
     let [method, target, version] = parts.as_slice() else {
@@ -417,6 +545,7 @@ fn parse_head(head: &str) -> Result<Request, &'static str> {
         authorization: None,
         content_length: 0,
         body: String::new(),
+        at,
     };
     for line in lines {
         let (name, value) = line.split_once(':').ok_or("Malformed header line")?;
@@ -446,8 +575,39 @@ impl Shared {
             path: path.to_owned(),
             authorization: request.authorization.clone(),
             body: request.body.clone(),
+            at: request.at,
         };
         self.state().requests.push(recorded);
+    }
+
+    /// The fault to inject into the connection whose request was just read, if any.
+    fn fault(&self) -> Option<Fault> {
+        match self.config.behaviour {
+            Behaviour::Stall => Some(Fault::Stall),
+            Behaviour::ResetConnection => Some(Fault::Reset),
+            Behaviour::CloseEarly => Some(Fault::CloseEarly),
+            Behaviour::FailFirst(n) => {
+                count_first(&mut self.state().failed, n).then_some(Fault::Reset)
+            }
+            _ => None,
+        }
+    }
+
+    /// The deliberate 429 for an authenticated request (`RateLimited*` behaviours), if any.
+    fn refusal(&self) -> Option<Reply> {
+        let retry_after = match self.config.behaviour {
+            Behaviour::RateLimited { retry_after } => retry_after,
+            Behaviour::RateLimitedFirst { count, retry_after } => {
+                if !count_first(&mut self.state().refused, count) {
+                    return None;
+                }
+                retry_after
+            }
+            _ => return None,
+        };
+        let mut reply = rate_limited();
+        reply.retry_after = retry_after;
+        Some(reply)
     }
 
     fn respond(&self, request: &Request) -> Reply {
@@ -458,8 +618,11 @@ impl Shared {
         let Some((role, key)) = self.authenticate(request.authorization.as_deref()) else {
             return self.unauthorized().with_remaining(limit);
         };
+        if let Some(refusal) = self.refusal() {
+            return refusal;
+        }
         let Some(remaining) = self.spend(key) else {
-            return Reply::error(429, "rate_limited", "Rate limit exceeded");
+            return rate_limited();
         };
         let mut reply = self.route(&request.method, path, role, &request.body);
         if self.config.behaviour == Behaviour::EchoKey {
@@ -626,6 +789,11 @@ fn strip_prefix(path: &str) -> Option<&str> {
     path.strip_prefix(PREFIX).filter(|r| r.starts_with('/'))
 }
 
+/// The documented 429: `X-RateLimit-Remaining: 0`, no `Retry-After`.
+fn rate_limited() -> Reply {
+    Reply::error(429, "rate_limited", "Rate limit exceeded")
+}
+
 fn route_not_found() -> Reply {
     Reply::error(404, "not_found", "Route not found")
 }
@@ -634,9 +802,55 @@ fn contact_not_found() -> Reply {
     Reply::error(404, "not_found", "Contact not found")
 }
 
-/// Serialises a reply with the documented headers.
-fn render(reply: &Reply, config: &GatewayConfig) -> Vec<u8> {
-    let (status, length) = (reply.status, reply.body.len());
+/// Applies the behaviours that replace the status, type or body of every response.
+fn reshape(mut reply: Reply, behaviour: Behaviour) -> Reply {
+    match behaviour {
+        Behaviour::NonUtf8Body => {
+            reply.content_type = "application/json";
+            reply.body = NON_UTF8_BODY.to_vec();
+        }
+        Behaviour::HugeBody => {
+            reply.status = 200;
+            reply.content_type = "application/json";
+            reply.body.clear();
+            reply.spaces = HUGE_BODY;
+        }
+        _ => {}
+    }
+    reply
+}
+
+/// Writes the head, the body and any streamed spaces; `Err` once the client is gone.
+async fn write_reply(
+    stream: &mut (impl AsyncWrite + Unpin),
+    reply: &Reply,
+    config: &GatewayConfig,
+) -> std::io::Result<()> {
+    let mut bytes = render_head(reply, config).into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    stream.write_all(&bytes).await?;
+    write_spaces(stream, reply.spaces).await
+}
+
+/// Streams `count` spaces in [`CHUNK`]-sized writes, never holding more than one chunk.
+async fn write_spaces(stream: &mut (impl AsyncWrite + Unpin), count: usize) -> std::io::Result<()> {
+    let chunk = vec![b' '; count.min(CHUNK)];
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        stream.write_all(&chunk[..n]).await?;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// Serialises a reply's status line and the documented headers, blank line included.
+fn render_head(reply: &Reply, config: &GatewayConfig) -> String {
+    let status = reply.status;
+    let mut length = reply.body.len() + reply.spaces;
+    if config.behaviour == Behaviour::WrongContentLength {
+        length += EXTRA_LENGTH;
+    }
     let mut head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {}\r\nContent-Length: {length}\r\n\
          Connection: close\r\nX-RateLimit-Limit: {}\r\nX-RateLimit-Reset: {}\r\n\
@@ -650,13 +864,13 @@ fn render(reply: &Reply, config: &GatewayConfig) -> Vec<u8> {
     if let Some(echo) = &reply.echo {
         head += &format!("X-Echoed-Authorization: {echo}\r\n");
     }
+    if let Some(seconds) = reply.retry_after {
+        head += &format!("Retry-After: {seconds}\r\n");
+    }
     if config.behaviour != Behaviour::MissingRateLimitHeader {
         head += &format!("X-RateLimit-Remaining: {}\r\n", reply.remaining);
     }
-    head += "\r\n";
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(reply.body.as_bytes());
-    bytes
+    head + "\r\n"
 }
 
 fn reason(status: u16) -> &'static str {

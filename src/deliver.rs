@@ -1,0 +1,160 @@
+//! Sending one request politely and resiliently: pacing, retries by failure class.
+//!
+//! Every request waits for its slot from the run's [`Limiter`]. A transport failure is
+//! retried with backoff when retrying cannot duplicate an effect: always when no connection
+//! was made, and after a reset or a timeout only for idempotent methods (a POST that timed
+//! out may have created something; sending it again could create it twice). A 429 that the
+//! step does not expect is retried after the pause the gateway asks for. A response that
+//! fails a check is never retried: it is the answer. Every attempt is reported.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::limit::{Kind, Limiter};
+
+/// How the requests of a run are sent.
+pub struct Delivery {
+    pub client: HttpClient,
+    pub limiter: Limiter,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Learn from rate-limit headers (live gateways; the stub's per-trial keys need not).
+    pub observe: bool,
+}
+
+/// One attempt, as the caller records it.
+pub struct Attempt<'a> {
+    pub result: &'a Result<HttpResponse, TransportError>,
+    pub elapsed: Duration,
+    /// Why this attempt is retried, if it is.
+    pub retried: Option<String>,
+}
+
+impl Delivery {
+    pub async fn send(
+        &self,
+        http: &HttpRequest,
+        kind: Kind,
+        accepts_429: bool,
+        mut record: impl FnMut(Attempt<'_>),
+    ) -> Result<HttpResponse, TransportError> {
+        let mut attempt = 0;
+        loop {
+            let at = self
+                .limiter
+                .reserve(Instant::now(), kind)
+                .map_err(|refusal| TransportError::Refused(refusal.to_string()))?;
+            tokio::time::sleep_until(at.into()).await;
+            let started = Instant::now();
+            let result = self.client.send(http).await;
+            if let (true, Ok(response)) = (self.observe, &result) {
+                let header = |name: &str| response.header(name).map(str::to_string);
+                self.limiter
+                    .observe(Instant::now(), SystemTime::now(), response.status, &header);
+            }
+            let retried = (attempt < self.retries)
+                .then(|| retry_reason(&http.method, &result, accepts_429, kind))
+                .flatten();
+            record(Attempt {
+                result: &result,
+                elapsed: started.elapsed(),
+                retried: retried.clone(),
+            });
+            if retried.is_none() {
+                return result;
+            }
+            if let Err(error) = &result {
+                if !matches!(error, TransportError::BodyTooLarge(_)) {
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// 250 ms, 500 ms, 1 s, … at most 4 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 << attempt.min(4))
+}
+
+/// Why an attempt should be retried, or `None` when its result is the answer.
+pub fn retry_reason(
+    method: &str,
+    result: &Result<HttpResponse, TransportError>,
+    accepts_429: bool,
+    kind: Kind,
+) -> Option<String> {
+    let idempotent = matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
+    match result {
+        Ok(response) if response.status == 429 && !accepts_429 && kind != Kind::Burst => {
+            Some("429 from the gateway; retried after the pause it asked for".into())
+        }
+        Ok(_) => None,
+        // A certificate that fails verification will fail again: not worth a retry.
+        Err(TransportError::Connect(e)) if !e.contains("certificate") => {
+            Some(format!("could not connect ({e}); retried"))
+        }
+        Err(TransportError::Timeout(_) | TransportError::Other(_)) if idempotent => Some(format!(
+            "{}; retried ({method} is idempotent)",
+            error_text(result)
+        )),
+        Err(_) => None,
+    }
+}
+
+fn error_text(result: &Result<HttpResponse, TransportError>) -> String {
+    match result {
+        Err(error) => error.to_string(),
+        Ok(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            elapsed: Duration::ZERO,
+        })
+    }
+
+    #[test]
+    fn answers_are_never_retried_but_unexpected_429s_are() {
+        assert_eq!(
+            retry_reason("GET", &response(500), false, Kind::Paced),
+            None
+        );
+        assert_eq!(
+            retry_reason("DELETE", &response(404), false, Kind::Paced),
+            None
+        );
+        assert!(retry_reason("POST", &response(429), false, Kind::Paced).is_some());
+        assert_eq!(
+            retry_reason("DELETE", &response(429), true, Kind::Paced),
+            None
+        );
+        assert_eq!(
+            retry_reason("DELETE", &response(429), false, Kind::Burst),
+            None
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_retried_only_where_it_cannot_duplicate_an_effect() {
+        let reset = Err(TransportError::Other("connection reset".into()));
+        let refused = Err(TransportError::Connect("refused".into()));
+        let timeout = Err(TransportError::Timeout(Duration::from_secs(1)));
+        assert!(retry_reason("GET", &reset, false, Kind::Paced).is_some());
+        assert!(retry_reason("DELETE", &timeout, false, Kind::Paced).is_some());
+        assert_eq!(retry_reason("POST", &reset, false, Kind::Paced), None);
+        assert_eq!(retry_reason("POST", &timeout, false, Kind::Paced), None);
+        assert!(retry_reason("POST", &refused, false, Kind::Paced).is_some());
+        let big = Err(TransportError::BodyTooLarge(10));
+        assert_eq!(retry_reason("GET", &big, false, Kind::Paced), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! Politeness towards a live gateway: one limiter shared by every trial thread.
+//!
+//! It paces requests evenly at the configured rate (so a burst of parallel trials stays
+//! under it), stops the run when its request budget is spent, and learns from the
+//! gateway: `Retry-After` on a 429, and `X-RateLimit-Remaining: 0` with
+//! `X-RateLimit-Reset`, hold every request until then, or, when that is further away than
+//! the longest wait allowed, stop the run with the time the quota comes back. The logic
+//! takes the current instant as an argument, so it is tested without sleeping.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Why a request may not be sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The run's request budget is spent.
+    BudgetSpent(u64),
+    /// The gateway asked for a pause longer than the longest wait allowed.
+    QuotaExhausted { wait: Duration, why: String },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::BudgetSpent(budget) => write!(
+                f,
+                "the run's request budget of {budget} is spent (raise LEADLEX_MAX_REQUESTS to allow more)"
+            ),
+            Refusal::QuotaExhausted { wait, why } => write!(
+                f,
+                "the gateway's quota is exhausted: {why}, which is {} s away, longer than LEADLEX_MAX_WAIT_SECS",
+                wait.as_secs()
+            ),
+        }
+    }
+}
+
+/// How a request relates to the limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An ordinary request: paced and counted.
+    Paced,
+    /// A deliberate burst (the 429 scenario): counted, not paced, not held.
+    Burst,
+    /// Removing what the run created: paced, but never refused for the budget.
+    Cleanup,
+}
+
+pub struct Limiter {
+    /// Time between two paced requests; zero means no pacing (the stub).
+    interval: Duration,
+    budget: Option<u64>,
+    max_wait: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    next_slot: Option<Instant>,
+    spent: u64,
+    /// The gateway asked for no requests before this instant.
+    held_until: Option<Instant>,
+    /// The gateway asked for a longer pause than allowed: only cleanup may still go.
+    stopped: Option<Refusal>,
+}
+
+impl Limiter {
+    /// No pacing, no budget: for the stub.
+    pub fn unlimited() -> Limiter {
+        Limiter::new(None, None, Duration::ZERO)
+    }
+
+    /// `per_minute`: requests per minute (`None`: no pacing); `budget`: requests per run.
+    pub fn new(per_minute: Option<u32>, budget: Option<u64>, max_wait: Duration) -> Limiter {
+        let interval = per_minute
+            .filter(|rpm| *rpm > 0)
+            .map_or(Duration::ZERO, |rpm| Duration::from_secs(60) / rpm);
+        Limiter {
+            interval,
+            budget,
+            max_wait,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Reserves the next slot for a request: the instant at which it may be sent.
+    pub fn reserve(&self, now: Instant, kind: Kind) -> Result<Instant, Refusal> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if kind != Kind::Cleanup {
+            // A burst is meant to run into the limit, so only the budget stops it.
+            if let Some(refusal) = state.stopped.as_ref().filter(|_| kind == Kind::Paced) {
+                return Err(refusal.clone());
+            }
+            if self.budget.is_some_and(|budget| state.spent >= budget) {
+                return Err(Refusal::BudgetSpent(state.spent));
+            }
+        }
+        state.spent += 1;
+        if kind == Kind::Burst {
+            return Ok(now);
+        }
+        let mut at = now;
+        if let Some(held) = state.held_until.filter(|h| *h > now && kind == Kind::Paced) {
+            at = held;
+        }
+        if let Some(slot) = state.next_slot.filter(|s| *s > at) {
+            at = slot;
+        }
+        state.next_slot = Some(at + self.interval);
+        Ok(at)
+    }
+
+    /// Learns from a response's status and headers: holds later requests for the pause the
+    /// gateway asks for, or, when that is longer than allowed, stops all but cleanup.
+    pub fn observe(
+        &self,
+        now: Instant,
+        wall: SystemTime,
+        status: u16,
+        header: &dyn Fn(&str) -> Option<String>,
+    ) {
+        let Some((wait, why)) = pause_asked(wall, status, header) else {
+            return;
+        };
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if wait > self.max_wait {
+            state.stopped = Some(Refusal::QuotaExhausted { wait, why });
+            return;
+        }
+        let until = now + wait;
+        state.held_until = Some(state.held_until.map_or(until, |h| h.max(until)));
+    }
+
+    /// Requests counted so far.
+    pub fn spent(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).spent
+    }
+}
+
+/// The pause a response asks for, and the header that asked: `Retry-After` (seconds) on a
+/// 429, else `X-RateLimit-Reset` when `X-RateLimit-Remaining` is 0. A 429 without either
+/// asks for one second, so that retries never hammer.
+pub fn pause_asked(
+    wall: SystemTime,
+    status: u16,
+    header: &dyn Fn(&str) -> Option<String>,
+) -> Option<(Duration, String)> {
+    let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+    if status == 429 {
+        if let Some(seconds) = number("retry-after") {
+            return Some((
+                Duration::from_secs(seconds),
+                format!("Retry-After: {seconds}"),
+            ));
+        }
+    }
+    if number("x-ratelimit-remaining") == Some(0) {
+        if let Some(reset) = number("x-ratelimit-reset") {
+            let now = wall
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            let wait = Duration::from_secs(reset.saturating_sub(now));
+            let when = chrono::DateTime::from_timestamp(reset as i64, 0).map_or_else(
+                || reset.to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            );
+            return Some((
+                wait,
+                format!("X-RateLimit-Remaining: 0 until X-RateLimit-Reset {when}"),
+            ));
+        }
+    }
+    (status == 429).then(|| {
+        (
+            Duration::from_secs(1),
+            "429 without Retry-After".to_string(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn a_burst_of_parallel_reservations_is_spaced_at_the_rate() {
+        let limiter = Limiter::new(Some(120), None, Duration::from_secs(60));
+        let start = Instant::now();
+        let slots: Vec<Instant> = (0..20)
+            .map(|_| limiter.reserve(start, Kind::Paced).unwrap())
+            .collect();
+        for (i, slot) in slots.iter().enumerate() {
+            assert_eq!(*slot - start, Duration::from_millis(500) * i as u32);
+        }
+        // In any one-minute window there are at most 120 requests: here, 20 spread over 9.5 s.
+        assert_eq!(*slots.last().unwrap() - start, Duration::from_millis(9500));
+    }
+
+    #[test]
+    fn the_budget_stops_the_run_but_never_cleanup() {
+        let limiter = Limiter::new(None, Some(2), Duration::ZERO);
+        let now = Instant::now();
+        assert!(limiter.reserve(now, Kind::Paced).is_ok());
+        assert!(limiter.reserve(now, Kind::Burst).is_ok());
+        assert_eq!(
+            limiter.reserve(now, Kind::Paced),
+            Err(Refusal::BudgetSpent(2))
+        );
+        assert!(limiter.reserve(now, Kind::Cleanup).is_ok());
+    }
+
+    #[test]
+    fn retry_after_holds_every_paced_request_but_not_bursts() {
+        let limiter = Limiter::new(None, None, Duration::from_secs(10));
+        let now = Instant::now();
+        limiter.observe(
+            now,
+            SystemTime::now(),
+            429,
+            &headers(&[("retry-after", "3")]),
+        );
+        assert_eq!(
+            limiter.reserve(now, Kind::Paced).unwrap() - now,
+            Duration::from_secs(3)
+        );
+        assert_eq!(limiter.reserve(now, Kind::Burst).unwrap(), now);
+    }
+
+    #[test]
+    fn an_exhausted_quota_far_away_stops_the_run_with_the_reset_time() {
+        let limiter = Limiter::new(None, None, Duration::from_secs(60));
+        let wall = UNIX_EPOCH + Duration::from_secs(1_708_900_000);
+        let now = Instant::now();
+        limiter.observe(
+            now,
+            wall,
+            200,
+            &headers(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "1708905600"),
+            ]),
+        );
+        let answer = limiter.reserve(now, Kind::Paced);
+        let Err(Refusal::QuotaExhausted { wait, why }) = answer else {
+            panic!("{answer:?}")
+        };
+        assert_eq!(wait, Duration::from_secs(5600));
+        assert!(why.contains("2024-02-26 00:00:00 UTC"), "{why}");
+        assert!(
+            limiter.reserve(now, Kind::Cleanup).is_ok(),
+            "cleanup still goes"
+        );
+    }
+
+    #[test]
+    fn a_429_without_hints_still_pauses_a_second() {
+        let none = headers(&[]);
+        assert_eq!(
+            pause_asked(SystemTime::now(), 429, &none).unwrap().0,
+            Duration::from_secs(1)
+        );
+        assert_eq!(pause_asked(SystemTime::now(), 200, &none), None);
+    }
+}
