@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use crate::coverage::Coverage;
 use crate::outcome::{Outcome, Verdict};
@@ -91,9 +93,39 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
             status
         }
     };
+    let mut status = status;
+    status.add_reruns(retried_attempts(outcome, redactor));
     let mut case = TestCase::new(outcome.scenario.as_str(), status);
     case.set_classname(outcome.operation_id.as_str())
         .set_timestamp(chrono::DateTime::<chrono::Utc>::from(outcome.started))
         .set_time(outcome.duration);
     case
+}
+
+/// Each request attempt that was retried, as a JUnit rerun: `flakyFailure`/`flakyError`
+/// on a passing testcase, `rerunFailure`/`rerunError` on a failing one.
+fn retried_attempts(outcome: &Outcome, redactor: &Redactor) -> Vec<TestRerun> {
+    outcome
+        .exchanges
+        .iter()
+        .filter_map(|exchange| {
+            let reason = exchange.retried.as_ref()?;
+            let kind = match exchange.status {
+                Some(_) => NonSuccessKind::Failure,
+                None => NonSuccessKind::Error,
+            };
+            let answer = exchange
+                .status
+                .map_or_else(|| "no response".to_string(), |s| s.to_string());
+            let mut rerun = TestRerun::new(kind);
+            rerun
+                .set_message(redactor.redact(&format!(
+                    "[{}] {} -> {answer}: {reason}",
+                    exchange.step,
+                    exchange.request_line()
+                )))
+                .set_time(exchange.elapsed);
+            Some(rerun)
+        })
+        .collect()
 }

@@ -159,12 +159,16 @@ fn summary_line(exchange: &ExchangeSummary) -> String {
         (None, Some(error)) => format!("no response: {error}"),
         (None, None) => "no response".into(),
     };
-    format!(
+    let mut line = format!(
         "{} -> {} ({} ms)",
         exchange.request_line(),
         result,
         exchange.elapsed.as_millis()
-    )
+    );
+    if let Some(reason) = &exchange.retried {
+        line.push_str(&format!(" [{reason}]"));
+    }
+    line
 }
 
 fn write_exchange(out: &mut String, e: &ExchangeSummary, options: RenderOptions, paint: Paint) {
