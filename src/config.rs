@@ -42,6 +42,8 @@ pub const MAX_WAIT: &str = "LEADLEX_MAX_WAIT_SECS";
 pub const RETRIES: &str = "LEADLEX_RETRIES";
 /// Live runs: scenarios running at once (unless `--test-threads` says otherwise).
 pub const CONCURRENCY: &str = "LEADLEX_CONCURRENCY";
+/// Where live runs write down what they create (one file per run).
+pub const LEDGER_DIR: &str = "LEADLEX_LEDGER_DIR";
 /// Set by cargo-nextest, which runs each trial in a process of its own.
 pub const NEXTEST: &str = "NEXTEST";
 
@@ -102,6 +104,8 @@ pub struct Config {
     pub retries: u32,
     /// Scenarios at once in live runs.
     pub concurrency: usize,
+    /// Where live runs record what they create.
+    pub ledger_dir: PathBuf,
 }
 
 /// A setting that could not be used.
@@ -161,6 +165,9 @@ impl Config {
             v => parse_count(RETRIES, v, 2)?.min(10) as u32,
         };
         Ok(Config {
+            ledger_dir: non_empty(LEDGER_DIR)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("reports").join("created")),
             rate_limit,
             max_requests,
             max_wait: parse_seconds(MAX_WAIT, non_empty(MAX_WAIT), 60.0)?,

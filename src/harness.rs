@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use std::io::IsTerminal;
@@ -18,6 +19,7 @@ use crate::deliver::Delivery;
 use crate::http::HttpClient;
 use crate::junit::{self, RunFacts};
 use crate::leak::{find_leaks, Written};
+use crate::ledger::{self, Ledger};
 use crate::limit::Limiter;
 use crate::outcome::{Outcome, Verdict};
 use crate::plan::{plan, Planned};
@@ -29,6 +31,8 @@ use crate::stub::Stub;
 
 /// The exit code of a run that could not start: broken specs or settings.
 pub const EXIT_BROKEN_INPUT: u8 = 2;
+/// The exit code of a run stopped by Ctrl-C or SIGTERM (after cleaning up).
+pub const EXIT_INTERRUPTED: u8 = 130;
 /// The exit code of a run that found a secret in its own reports or output.
 pub const EXIT_SECRET_LEAK: u8 = 3;
 
@@ -91,10 +95,30 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         let _listed_only = libtest_mimic::run(&args, trials);
         return ExitCode::SUCCESS;
     }
+    stop_on_interrupt(run.interrupted.clone());
     let conclusion = libtest_mimic::run(&args, trials);
     match run.finish() {
-        Ok(()) => conclusion.exit_code(),
         Err(code) => code,
+        Ok(()) if run.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
+        Ok(()) => conclusion.exit_code(),
+    }
+}
+
+/// On the first Ctrl-C (or SIGTERM), sets `flag`: scenarios stop between steps and clean
+/// up, the rest are not started, and the reports are written. A second one stops at once.
+fn stop_on_interrupt(flag: Arc<AtomicBool>) {
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: stopping at once (the ledger lists what may be left)");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!(
+            "\ninterrupted: finishing the requests under way and removing what was created \
+             (Ctrl-C again stops at once)"
+        );
+    });
+    if let Err(error) = installed {
+        eprintln!("warning: cannot handle Ctrl-C ({error}); an interrupted run may leave records");
     }
 }
 
@@ -176,6 +200,9 @@ struct Run {
     outcomes: Mutex<Vec<Outcome>>,
     /// Everything the run handed to the terminal.
     printed: Mutex<Vec<String>>,
+    /// Set by Ctrl-C (or SIGTERM): trials stop between steps, clean up, and the rest are
+    /// not started.
+    interrupted: Arc<AtomicBool>,
 }
 
 struct Started {
@@ -199,6 +226,7 @@ impl Run {
             engine: OnceLock::new(),
             outcomes: Mutex::default(),
             printed: Mutex::default(),
+            interrupted: Arc::default(),
         }
     }
 
@@ -212,7 +240,12 @@ impl Run {
             Ok(started) => started,
             Err(message) => return Err(message.clone().into()),
         };
-        let outcome = started.runtime.block_on(started.engine.run(scenario));
+        if self.interrupted.load(Ordering::SeqCst) {
+            let reason = "not run: the run was interrupted";
+            self.record(ignored(scenario, reason));
+            return Ok(Completion::ignored_with(reason));
+        }
+        let outcome = started.engine.run(&started.runtime, scenario);
         let result = match outcome.verdict {
             Verdict::Passed => Ok(Completion::Completed),
             Verdict::Ignored(ref reason) => Ok(Completion::ignored_with(reason)),
@@ -289,13 +322,19 @@ impl Run {
             retries: self.config.retries,
             observe: live,
         };
+        let ledger = match live {
+            true => Some(Ledger::open(&self.config.ledger_dir, &self.run_id)?),
+            false => None,
+        };
         let engine = Engine::new(
             self.suite.clone(),
             delivery,
             &base_url,
             keys,
             self.run_id.clone(),
-        )?;
+        )?
+        .with_ledger(ledger)
+        .with_interrupt(self.interrupted.clone());
         Ok(Started {
             engine,
             _stub: stub,
@@ -330,10 +369,27 @@ impl Run {
         if matches!(self.config.target, TargetConfig::Live { .. }) {
             coverage.observe(&self.suite, &outcomes);
         }
-        let summary = format!("{}\n{}", summary(&outcomes, &facts), coverage.table());
+        let mut summary = format!("{}\n{}", summary(&outcomes, &facts), coverage.table());
+        let mut written = Vec::new();
+        let ledger = self
+            .engine
+            .get()
+            .and_then(|s| s.as_ref().ok())
+            .and_then(|s| s.engine.ledger());
+        if let Some(ledger) = ledger {
+            written.push(Written::File(ledger.path().to_path_buf()));
+            let left = ledger::pending(ledger.path()).map(|l| l.len()).unwrap_or(0);
+            if left > 0 {
+                summary.push_str(&format!(
+                    "\n{left} record(s) this run created could not be removed; they are listed in {}.\n\
+                     Remove them with: cargo run -- cleanup {}\n",
+                    spec::display_path(ledger.path()),
+                    self.run_id
+                ));
+            }
+        }
         print!("{summary}");
         self.printed(summary);
-        let mut written = Vec::new();
         if let Some(path) = &self.config.junit {
             let limit = self.config.report_body_limit;
             let report = junit::report(&outcomes, &facts, &coverage, &self.redactor, limit);

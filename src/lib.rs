@@ -1,6 +1,7 @@
 //! leadlex-conformance: does the LeadLex REST API keep the promises of its documentation?
 
 pub mod check;
+pub mod cleanup;
 pub mod config;
 pub mod coverage;
 pub mod deliver;
@@ -8,6 +9,7 @@ pub mod harness;
 pub mod http;
 pub mod junit;
 pub mod leak;
+pub mod ledger;
 pub mod limit;
 pub mod outcome;
 pub mod plan;

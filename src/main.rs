@@ -3,7 +3,9 @@
 //! - `leadlex-conformance [libtest options]` runs the same trials as
 //!   `cargo test --test conformance` (filters, `--list`, `--exact`, `--ignored`, …);
 //! - `leadlex-conformance lint` checks the specs without sending anything and prints the
-//!   coverage matrix (exit code 0 when clean, 2 when not).
+//!   coverage matrix (exit code 0 when clean, 2 when not);
+//! - `leadlex-conformance cleanup <run id>` removes what an earlier live run created and
+//!   could not remove (listed in its ledger under `reports/created/`).
 //!
 //! Specs and reports are looked for in the crate directory unless `LEADLEX_SPECS`,
 //! `LEADLEX_JUNIT` and `LEADLEX_COVERAGE` say otherwise.
@@ -11,12 +13,16 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use leadlex_conformance::harness;
+use leadlex_conformance::{cleanup, harness};
 
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     match std::env::args().nth(1).as_deref() {
         Some("lint") => harness::lint(&|name| std::env::var(name).ok(), root),
+        Some("cleanup") => {
+            let run_id = std::env::args().nth(2).unwrap_or_default();
+            cleanup::cleanup(&|name| std::env::var(name).ok(), root, &run_id)
+        }
         _ => harness::main(root),
     }
 }

@@ -6,7 +6,8 @@
 //! requests are rendered from values captured from the scenario's own create responses.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -16,6 +17,7 @@ use crate::check::{check_response, parse_json};
 use crate::config::Secret;
 use crate::deliver::Delivery;
 use crate::http::{Bearer, HttpRequest, HttpResponse, TransportError};
+use crate::ledger::Ledger;
 use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::redact::Redactor;
@@ -42,6 +44,10 @@ pub struct Engine {
     keys: Keys,
     run_id: String,
     trials: AtomicU64,
+    /// Live runs write down what they create (see [`crate::ledger`]).
+    ledger: Option<Ledger>,
+    /// Set by Ctrl-C: scenarios stop between steps and clean up.
+    interrupted: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -60,15 +66,39 @@ impl Engine {
             keys,
             run_id,
             trials: AtomicU64::new(1),
+            ledger: None,
+            interrupted: Arc::default(),
         })
     }
 
-    /// Runs one scenario to its outcome. Never panics on anything the gateway sends.
-    pub async fn run(&self, scenario: &Scenario) -> Outcome {
+    /// Writes what the run creates into `ledger`.
+    pub fn with_ledger(mut self, ledger: Option<Ledger>) -> Engine {
+        self.ledger = ledger;
+        self
+    }
+
+    /// Scenarios stop between steps once `flag` is set.
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Engine {
+        self.interrupted = flag;
+        self
+    }
+
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
+    }
+
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    /// Runs one scenario to its outcome on `runtime`. Cleanup runs whatever happened
+    /// before it, a panic included (which is then reported as the scenario's error).
+    pub fn run(&self, runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Outcome {
         let started = SystemTime::now();
         let clock = Instant::now();
         let mut trial = Trial {
             engine: self,
+            trial_name: &scenario.trial_name,
             number: self.trials.fetch_add(1, Ordering::Relaxed),
             vars: Vars::new(&self.run_id),
             exchanges: Vec::new(),
@@ -76,8 +106,13 @@ impl Engine {
             done: HashSet::new(),
             secrets: Redactor::default(),
         };
-        let verdict = trial.steps(scenario).await;
-        let leftovers = trial.clean_up().await;
+        let steps =
+            std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(trial.steps(scenario))));
+        let verdict = steps.unwrap_or_else(|panic| Verdict::Errored {
+            reason: format!("the harness panicked: {}", panic_text(&panic)),
+            mismatches: Vec::new(),
+        });
+        let leftovers = runtime.block_on(trial.clean_up());
         let verdict = with_cleanup(verdict, leftovers);
         Outcome {
             trial_name: scenario.trial_name.clone(),
@@ -91,6 +126,14 @@ impl Engine {
             secrets: trial.secrets,
         }
     }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 /// A failed cleanup turns a pass into an error and is added to a failure.
@@ -129,6 +172,7 @@ struct PendingCleanup {
 /// The state of one scenario while it runs.
 struct Trial<'e> {
     engine: &'e Engine,
+    trial_name: &'e str,
     number: u64,
     vars: Vars,
     exchanges: Vec<ExchangeSummary>,
@@ -143,6 +187,9 @@ struct Trial<'e> {
 impl Trial<'_> {
     async fn steps(&mut self, scenario: &Scenario) -> Verdict {
         for step in &scenario.setup {
+            if self.engine.is_interrupted() {
+                return interrupted();
+            }
             let found = self.run_step(step, Kind::Paced).await;
             if !found.is_empty() {
                 let reason = format!(
@@ -155,6 +202,9 @@ impl Trial<'_> {
                 };
             }
         }
+        if self.engine.is_interrupted() {
+            return interrupted();
+        }
         let mut found = match scenario.repeat_until_status {
             Some(max) => self.run_repeated(&scenario.main, max).await,
             None => self.run_step(&scenario.main, Kind::Paced).await,
@@ -166,6 +216,9 @@ impl Trial<'_> {
             };
         }
         for step in &scenario.verify {
+            if self.engine.is_interrupted() {
+                return interrupted();
+            }
             found.extend(self.run_step(step, Kind::Paced).await);
         }
         if found.is_empty() {
@@ -190,11 +243,25 @@ impl Trial<'_> {
         }
         if let Some(cleanup) = &step.cleanup {
             match self.render(&cleanup.operation, &cleanup.request) {
-                Ok(request) => self.cleanups.push(PendingCleanup {
-                    label: format!("cleanup of {}", step.label),
-                    operation: cleanup.operation.id.clone(),
-                    request,
-                }),
+                Ok(request) => {
+                    if let Some(ledger) = &self.engine.ledger {
+                        let variable = request
+                            .bearer
+                            .as_ref()
+                            .and_then(|b| b.shown.strip_prefix('$'));
+                        ledger.created(
+                            self.trial_name,
+                            &request.method,
+                            request.url.as_str(),
+                            variable,
+                        );
+                    }
+                    self.cleanups.push(PendingCleanup {
+                        label: format!("cleanup of {}", step.label),
+                        operation: cleanup.operation.id.clone(),
+                        request,
+                    })
+                }
                 Err(problem) => found.push(step_mismatch(
                     step,
                     Check::Capture("cleanup".into()),
@@ -212,6 +279,9 @@ impl Trial<'_> {
         let every = &self.engine.suite.every_response;
         let mut found = Vec::new();
         for attempt in 1..=max {
+            if self.engine.is_interrupted() {
+                break;
+            }
             let response = match self.send(step, Kind::Burst).await {
                 Ok(response) => response,
                 Err(mismatch) => return vec![mismatch],
@@ -400,32 +470,49 @@ impl Trial<'_> {
             request,
         }) = self.cleanups.pop()
         {
-            if self
-                .done
-                .contains(&(request.method.clone(), request.url.to_string()))
-            {
-                continue;
+            let (method, url) = (request.method.clone(), request.url.to_string());
+            let gone = self.done.contains(&(method.clone(), url.clone()))
+                || match self
+                    .exchange(&label, &operation, &request, Kind::Cleanup, false)
+                    .await
+                {
+                    Ok(r) if (200..300).contains(&r.status) || r.status == 404 => true,
+                    Ok(r) => {
+                        leftovers.push(leftover(
+                            &label,
+                            format!("{method} {url} answered {}", r.status),
+                        ));
+                        false
+                    }
+                    Err(error) => {
+                        leftovers.push(leftover(&label, format!("{method} {url}: {error}")));
+                        false
+                    }
+                };
+            if let (true, Some(ledger)) = (gone, &self.engine.ledger) {
+                ledger.removed(self.trial_name, &method, &url);
             }
-            let line = format!("{} {}", request.method, request.url);
-            let problem = match self
-                .exchange(&label, &operation, &request, Kind::Cleanup, false)
-                .await
-            {
-                Ok(r) if (200..300).contains(&r.status) || r.status == 404 => continue,
-                Ok(r) => format!("{line} answered {}", r.status),
-                Err(error) => format!("{line}: {error}"),
-            };
-            leftovers.push(Mismatch {
-                step: label,
-                check: Check::Transport,
-                expected: "the created record removed (2xx, or 404 if already gone)".into(),
-                actual: problem,
-                pointer: None,
-                schema_path: None,
-                span: Default::default(),
-            });
         }
         leftovers
+    }
+}
+
+fn leftover(label: &str, problem: String) -> Mismatch {
+    Mismatch {
+        step: label.to_string(),
+        check: Check::Transport,
+        expected: "the created record removed (2xx, or 404 if already gone)".into(),
+        actual: problem,
+        pointer: None,
+        schema_path: None,
+        span: Default::default(),
+    }
+}
+
+fn interrupted() -> Verdict {
+    Verdict::Errored {
+        reason: "interrupted: the remaining steps were not sent, and what the scenario created was removed".into(),
+        mismatches: Vec::new(),
     }
 }
 

@@ -1,0 +1,105 @@
+//! `leadlex-conformance cleanup <run id>`: remove what an earlier live run left behind.
+//!
+//! It reads that run's ledger (see [`crate::ledger`]) and sends, for each record created
+//! and not marked removed, the request recorded to remove it, with the key from the
+//! variable recorded beside it. Nothing outside the ledger is touched, and an entry whose
+//! URL is not under the configured `LEADLEX_BASE_URL` is refused rather than sent.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{Config, TargetConfig, BASE_URL};
+use crate::harness::EXIT_BROKEN_INPUT;
+use crate::http::{Bearer, HttpClient, HttpRequest};
+use crate::ledger::{self, Entry, Ledger};
+
+pub fn cleanup(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, run_id: &str) -> ExitCode {
+    match remove_leftovers(lookup, root, run_id) {
+        Ok((removed, left)) => {
+            println!("cleanup of run {run_id}: {removed} removed, {left} left");
+            match left {
+                0 => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_BROKEN_INPUT)
+        }
+    }
+}
+
+/// (records removed, records left).
+fn remove_leftovers(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+    run_id: &str,
+) -> Result<(usize, usize), String> {
+    if run_id.is_empty()
+        || !run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "`{run_id}` is not a run id (they look like 20261129T061500Z-3f2a91)"
+        ));
+    }
+    let config = Config::from_lookup(lookup, root, &[]).map_err(|e| e.to_string())?;
+    let TargetConfig::Live { base_url } = &config.target else {
+        return Err(format!(
+            "{BASE_URL} must name the gateway the run {run_id} talked to"
+        ));
+    };
+    let path = ledger::path_of(&config.ledger_dir, run_id);
+    let pending = ledger::pending(&path)?;
+    if pending.is_empty() {
+        return Ok((0, 0));
+    }
+    let ledger = Ledger::open(&config.ledger_dir, run_id)?;
+    let client = HttpClient::new(&config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut removed = 0;
+    for entry in &pending {
+        match runtime.block_on(remove(&client, base_url, lookup, entry)) {
+            Ok(()) => {
+                ledger.removed(&entry.trial, &entry.method, &entry.url);
+                println!("removed: {} {}", entry.method, entry.url);
+                removed += 1;
+            }
+            Err(problem) => println!("left:    {} {} ({problem})", entry.method, entry.url),
+        }
+    }
+    Ok((removed, pending.len() - removed))
+}
+
+async fn remove(
+    client: &HttpClient,
+    base_url: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    entry: &Entry,
+) -> Result<(), String> {
+    if !entry.url.starts_with(&format!("{base_url}/")) {
+        return Err(format!("not under {base_url}, so not sent"));
+    }
+    let bearer = match &entry.key_variable {
+        Some(variable) => Some(Bearer {
+            key: lookup(variable).ok_or_else(|| format!("set {variable} to remove it"))?,
+            shown: format!("${variable}"),
+        }),
+        None => None,
+    };
+    let request = HttpRequest {
+        method: entry.method.clone(),
+        url: reqwest::Url::parse(&entry.url).map_err(|e| e.to_string())?,
+        bearer,
+        body: None,
+    };
+    match client.send(&request).await {
+        Ok(r) if (200..300).contains(&r.status) || r.status == 404 => Ok(()),
+        Ok(r) => Err(format!("the gateway answered {}", r.status)),
+        Err(error) => Err(error.to_string()),
+    }
+}

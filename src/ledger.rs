@@ -1,0 +1,132 @@
+//! What a live run creates, written down the moment it is created.
+//!
+//! Each record a scenario creates gets a line in `reports/created/<run id>.jsonl` with the
+//! request that removes it, before anything else happens; a second line marks it removed.
+//! So even a run that is killed outright leaves an exact list of what may be left over,
+//! and `leadlex-conformance cleanup <run id>` removes those records (and nothing else).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// One line of a ledger.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    /// `created` or `removed`.
+    pub event: String,
+    pub trial: String,
+    pub method: String,
+    pub url: String,
+    /// The environment variable holding the key that removes it.
+    pub key_variable: Option<String>,
+    pub at: String,
+}
+
+pub struct Ledger {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Ledger {
+    /// Opens (creating) the ledger of `run_id` in `dir`.
+    pub fn open(dir: &Path, run_id: &str) -> Result<Ledger, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = path_of(dir, run_id);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(Ledger {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records a record as created, with the request that removes it. Written and flushed
+    /// at once, so the line survives whatever happens next.
+    pub fn created(&self, trial: &str, method: &str, url: &str, key_variable: Option<&str>) {
+        self.write(entry("created", trial, method, url, key_variable));
+    }
+
+    pub fn removed(&self, trial: &str, method: &str, url: &str) {
+        self.write(entry("removed", trial, method, url, None));
+    }
+
+    fn write(&self, entry: Entry) {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Ok(line) = serde_json::to_string(&entry) {
+            let _ = writeln!(file, "{line}").and_then(|()| file.flush());
+        }
+    }
+}
+
+fn entry(event: &str, trial: &str, method: &str, url: &str, key_variable: Option<&str>) -> Entry {
+    Entry {
+        event: event.to_string(),
+        trial: trial.to_string(),
+        method: method.to_string(),
+        url: url.to_string(),
+        key_variable: key_variable.map(str::to_string),
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    }
+}
+
+pub fn path_of(dir: &Path, run_id: &str) -> PathBuf {
+    dir.join(format!("{run_id}.jsonl"))
+}
+
+/// The records of a ledger file that were created and not marked removed, in order.
+pub fn pending(path: &Path) -> Result<Vec<Entry>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut entries: Vec<Entry> = Vec::new();
+    for (number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry: Entry = serde_json::from_str(&line)
+            .map_err(|e| format!("{}:{}: not a ledger line: {e}", path.display(), number + 1))?;
+        match entry.event.as_str() {
+            "removed" => entries.retain(|e| !(e.method == entry.method && e.url == entry.url)),
+            _ => entries.push(entry),
+        }
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_is_what_was_created_and_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "run-1").unwrap();
+        ledger.created(
+            "t1",
+            "DELETE",
+            "https://gw/v1/contacts/a",
+            Some("LEADLEX_API_KEY"),
+        );
+        ledger.created(
+            "t2",
+            "DELETE",
+            "https://gw/v1/contacts/b",
+            Some("LEADLEX_API_KEY"),
+        );
+        ledger.removed("t1", "DELETE", "https://gw/v1/contacts/a");
+        let left = pending(&path_of(dir.path(), "run-1")).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].url, "https://gw/v1/contacts/b");
+        assert_eq!(left[0].key_variable.as_deref(), Some("LEADLEX_API_KEY"));
+    }
+}
