@@ -36,11 +36,17 @@ impl Ledger {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = path_of(dir, run_id);
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(&path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        // A ledger whose last line lacks its newline (edited by hand, or cut short) must
+        // not swallow the next entry.
+        if ends_without_newline(&mut file) {
+            let _ = writeln!(file);
+        }
         Ok(Ledger {
             path,
             file: Mutex::new(file),
@@ -67,6 +73,12 @@ impl Ledger {
             let _ = writeln!(file, "{line}").and_then(|()| file.flush());
         }
     }
+}
+
+fn ends_without_newline(file: &mut File) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::End(-1)).is_ok() && file.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 fn entry(event: &str, trial: &str, method: &str, url: &str, key_variable: Option<&str>) -> Entry {

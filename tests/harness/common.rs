@@ -53,6 +53,46 @@ pub fn failed_checks(outcome: &Outcome) -> Vec<(String, Check)> {
 
 /// The suite as a command, with only the given environment variables of ours.
 pub fn command(env: &BTreeMap<String, String>, args: &[&str]) -> Output {
+    prepared(env, args)
+        .output()
+        .expect("the harness binary runs")
+}
+
+/// The suite as a running child process (stdout and stderr piped).
+pub fn spawn(env: &BTreeMap<String, String>, args: &[&str]) -> std::process::Child {
+    prepared(env, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the harness binary starts")
+}
+
+/// Waits for a child, killing it if it outlives `limit`.
+pub fn wait(child: &mut std::process::Child, limit: std::time::Duration) -> Output {
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("the child can be polled").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the run did not stop within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut output = Output {
+        status: child.wait().unwrap(),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    use std::io::Read;
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_end(&mut output.stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_end(&mut output.stderr);
+    }
+    output
+}
+
+fn prepared(env: &BTreeMap<String, String>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_leadlex-conformance"));
     for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADLEX_") || k == "NEXTEST") {
         command.env_remove(name);
@@ -63,11 +103,8 @@ pub fn command(env: &BTreeMap<String, String>, args: &[&str]) -> Output {
             command.env(variable, "off");
         }
     }
+    command.envs(env).args(args);
     command
-        .envs(env)
-        .args(args)
-        .output()
-        .expect("the harness binary runs")
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -33,6 +33,11 @@ impl Response {
             .unwrap_or_default()
             .to_owned()
     }
+
+    fn content_length(&self) -> usize {
+        let length = self.header("Content-Length").expect("Content-Length");
+        length.parse().expect("numeric Content-Length")
+    }
 }
 
 /// Splits `http://host:port/prefix` into (`host:port`, `/prefix`).
@@ -95,17 +100,29 @@ fn send(gateway: &Gateway, method: &str, path: &str, key: Option<&str>, body: &s
 /// Parses a complete response whose `Content-Length` matches its body.
 fn parse(raw: &[u8]) -> Response {
     let response = parse_unchecked(raw);
-    let length = response.content_length();
     assert_eq!(
-        length,
+        response.content_length(),
         response.body.len(),
         "Content-Length matches the body"
     );
     response
 }
 
+/// Parses a response without checking `Content-Length` against the body.
+fn parse_unchecked(raw: &[u8]) -> Response {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete response head");
+    let head = std::str::from_utf8(&raw[..end]).expect("UTF-8 head");
+    Response {
+        body: raw[end + 4..].to_vec(),
+        ..parse_head(head)
+    }
+}
+
 /// Parses a status line and headers (no blank line); the body is left empty.
-fn parse_head_XX(head: &str) -> Response {
+fn parse_head(head: &str) -> Response {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
     let status = status_line
@@ -125,36 +142,6 @@ fn parse_head_XX(head: &str) -> Response {
     }
 }
 
-impl Response {
-    fn content_length(&self) -> usize {
-        let length = self.header("Content-Length").expect("Content-Length");
-        length.parse().expect("numeric Content-Length")
-    }
-}
-
-/// Parses a response without checking `Content-Length` against the body.
-fn parse_unchecked(raw: &[u8]) -> Response {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("complete response head");
-    let head = std::str::from_utf8(&raw[..end]).expect("UTF-8 head");
-    Response {
-        body: raw[end + 4..].to_vec(),
-        ..parse_head(head)
-    }
-}
-
-/// Parses a status line and headers (no blank line); the body is left empty.
-fn parse_head(head: &str) -> Response {
-    let mut lines = head.split("\r\n");
-        length,
-        response.body.len(),
-        "Content-Length matches the body"
-    );
-    response
-}
-
 fn gateway(rate_limit: u32, behaviour: Behaviour) -> (Gateway, GatewayConfig) {
     let config = GatewayConfig {
         rate_limit,
@@ -166,8 +153,36 @@ fn gateway(rate_limit: u32, behaviour: Behaviour) -> (Gateway, GatewayConfig) {
 
 const SOME_ID: &str = "123e4567-e89b-12d3-a456-426614174000";
 
+fn some_contact() -> String {
+    format!("/v1/contacts/{SOME_ID}")
+}
+
+/// Reading ended because the gateway reset the connection.
+fn assert_reset(end: std::io::Result<usize>) {
+    let err = end.expect_err("the gateway resets the connection");
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+}
+
+/// Waits (5 s at most) until the gateway has recorded `count` requests.
+fn wait_for_requests(gw: &Gateway, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while gw.requests().len() < count {
+        assert!(Instant::now() < deadline, "{count} requests never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Asserts that dropping the gateway takes well under the test timeouts.
+fn drop_promptly(gw: Gateway) {
+    let started = Instant::now();
+    drop(gw);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "dropping took {took:?}");
+}
+
 #[test]
 fn documented_create_delete_get_flow() {
+    let started = Instant::now();
     let (gw, config) = gateway(1000, Behaviour::Documented);
     let key = Some(config.full_key.as_str());
     let created = send(
@@ -202,6 +217,10 @@ fn documented_create_delete_get_flow() {
         (404, "not_found".to_owned())
     );
     assert_eq!(gone.header("X-RateLimit-Remaining"), Some("997"));
+
+    let times: Vec<Instant> = gw.requests().iter().map(|r| r.at).collect();
+    assert!(times.is_sorted(), "arrival times in order: {times:?}");
+    assert!(started <= times[0] && times[2] <= Instant::now());
 
     let paths: Vec<String> = gw
         .requests()
@@ -348,8 +367,8 @@ fn unknown_route_and_malformed_input() {
     let (authority, _) = authority_and_prefix(&gw.base_url);
     let mut stream = TcpStream::connect(authority).unwrap();
     stream.write_all(b"garbage\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
     assert_eq!(parse(&raw).status, 400);
 }
 
@@ -388,4 +407,249 @@ fn stall_never_answers_and_drop_is_prompt() {
         "dropping took {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn reset_connection_records_then_resets_without_effect() {
+    let (gw, config) = gateway(1000, Behaviour::ResetConnection);
+    gw.insert_contact(SOME_ID);
+    for _ in 0..2 {
+        let (raw, end) = exchange(&gw, "DELETE", &some_contact(), Some(&config.full_key), "");
+        assert_reset(end);
+        assert!(raw.is_empty(), "no response bytes, got {raw:?}");
+    }
+    assert_eq!(gw.requests().len(), 2, "both requests recorded");
+    assert_eq!(gw.contact_ids(), vec![SOME_ID.to_owned()]);
+
+    let (authority, _) = authority_and_prefix(&gw.base_url);
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(b"garbage\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    assert_eq!(
+        parse(&raw).status,
+        400,
+        "a malformed request still gets 400"
+    );
+}
+
+#[test]
+fn close_early_sends_an_unfinished_head() {
+    let (gw, config) = gateway(1000, Behaviour::CloseEarly);
+    let (raw, end) = exchange(&gw, "GET", &some_contact(), Some(&config.full_key), "");
+    end.expect("a normal close, not a reset");
+    assert_eq!(
+        raw,
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    );
+    assert_eq!(gw.requests().len(), 1);
+}
+
+#[test]
+fn wrong_content_length_claims_100_bytes_more() {
+    let (gw, config) = gateway(1000, Behaviour::WrongContentLength);
+    gw.insert_contact(SOME_ID);
+    let (raw, end) = exchange(&gw, "DELETE", &some_contact(), Some(&config.full_key), "");
+    end.expect("a normal close after the short body");
+    let response = parse_unchecked(&raw);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.content_length(), response.body.len() + 100);
+    assert_eq!(
+        response.json()["data"]["id"],
+        SOME_ID,
+        "the body itself is whole"
+    );
+    assert!(gw.contact_ids().is_empty(), "the delete took effect");
+
+    let (raw, _) = exchange(&gw, "GET", &some_contact(), None, "");
+    let unauthorized = parse_unchecked(&raw);
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(unauthorized.content_length(), unauthorized.body.len() + 100);
+}
+
+#[test]
+fn non_utf8_body_keeps_status_and_headers() {
+    let (gw, config) = gateway(1000, Behaviour::NonUtf8Body);
+    gw.insert_contact(SOME_ID);
+    let response = send(&gw, "DELETE", &some_contact(), Some(&config.full_key), "");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, [0xff, 0xfe, 0x00, 0x9f]);
+    assert_eq!(response.header("Content-Type"), Some("application/json"));
+    assert_eq!(response.header("X-RateLimit-Remaining"), Some("999"));
+    assert!(response.header("X-Request-ID").is_some());
+    assert!(gw.contact_ids().is_empty(), "the delete took effect");
+
+    let unauthorized = send(&gw, "GET", &some_contact(), None, "");
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(unauthorized.body, [0xff, 0xfe, 0x00, 0x9f]);
+}
+
+const HUGE: usize = 50 * 1024 * 1024;
+
+/// Connects, sends a GET without a key and reads the response head.
+fn huge_response_head(gw: &Gateway) -> (BufReader<TcpStream>, Response) {
+    let (mut stream, request) = raw_request(gw, "GET", &some_contact(), None, "");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        let read = reader.read_line(&mut head).expect("read the head");
+        assert!(read > 0, "the head ended early: {head:?}");
+    }
+    let response = parse_head(head.trim_end_matches("\r\n"));
+    (reader, response)
+}
+
+#[test]
+fn huge_body_streams_50_mib_of_spaces() {
+    let (gw, _) = gateway(1000, Behaviour::HugeBody);
+    let (mut reader, response) = huge_response_head(&gw);
+    assert_eq!(response.status, 200, "even the 401 becomes 200");
+    assert_eq!(response.header("Content-Type"), Some("application/json"));
+    assert_eq!(response.content_length(), HUGE);
+    assert!(response.header("X-Request-ID").is_some());
+
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut total = 0;
+    loop {
+        let n = reader.read(&mut chunk).expect("read the body");
+        if n == 0 {
+            break;
+        }
+        assert!(chunk[..n].iter().all(|&b| b == b' '), "only spaces");
+        total += n;
+    }
+    assert_eq!(total, HUGE);
+}
+
+#[test]
+fn huge_body_survives_clients_that_leave_or_stop_reading() {
+    let (gw, _) = gateway(1000, Behaviour::HugeBody);
+    let (_idle, _) = huge_response_head(&gw);
+    let (mut leaver, _) = huge_response_head(&gw);
+    leaver.read_exact(&mut [0u8; 1024]).unwrap();
+    drop(leaver);
+
+    let (_, response) = huge_response_head(&gw);
+    assert_eq!(response.status, 200, "still serving after a client left");
+    assert_eq!(gw.requests().len(), 3);
+    drop_promptly(gw);
+}
+
+#[test]
+fn rate_limited_refuses_every_authenticated_request() {
+    let behaviour = Behaviour::RateLimited {
+        retry_after: Some(7),
+    };
+    let (gw, config) = gateway(1000, behaviour);
+    gw.insert_contact(SOME_ID);
+    for key in [&config.full_key, &config.no_delete_key, &config.full_key] {
+        let response = send(&gw, "DELETE", &some_contact(), Some(key), "");
+        assert_eq!(
+            (response.status, response.error_code()),
+            (429, "rate_limited".to_owned())
+        );
+        assert_eq!(response.header("X-RateLimit-Remaining"), Some("0"));
+        assert_eq!(response.header("Retry-After"), Some("7"));
+    }
+    assert_eq!(gw.contact_ids(), vec![SOME_ID.to_owned()]);
+    let unauthorized = send(&gw, "GET", &some_contact(), None, "");
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(unauthorized.header("Retry-After"), None);
+
+    let (gw, config) = gateway(1000, Behaviour::RateLimited { retry_after: None });
+    let response = send(&gw, "GET", &some_contact(), Some(&config.full_key), "");
+    assert_eq!(response.status, 429);
+    assert_eq!(response.header("Retry-After"), None);
+}
+
+#[test]
+fn rate_limited_first_counts_authenticated_requests_gateway_wide() {
+    let behaviour = Behaviour::RateLimitedFirst {
+        count: 2,
+        retry_after: Some(1),
+    };
+    let (gw, config) = gateway(1000, behaviour);
+    let get = |key: Option<&str>| send(&gw, "GET", &some_contact(), key, "");
+
+    let first = get(Some(&config.full_key));
+    assert_eq!(
+        (first.status, first.header("Retry-After")),
+        (429, Some("1"))
+    );
+    assert_eq!(get(None).status, 401, "unauthenticated: not counted");
+    let second = get(Some(&config.no_delete_key));
+    assert_eq!(
+        (second.status, second.header("Retry-After")),
+        (429, Some("1"))
+    );
+
+    for key in [&config.full_key, &config.no_delete_key] {
+        let later = get(Some(key));
+        assert_eq!(later.status, 404, "documented from the third on");
+        assert_eq!(later.header("Retry-After"), None);
+        assert_eq!(
+            later.header("X-RateLimit-Remaining"),
+            Some("999"),
+            "the refusals spent no budget"
+        );
+    }
+}
+
+#[test]
+fn fail_first_resets_the_first_connections_only() {
+    let (gw, config) = gateway(1000, Behaviour::FailFirst(2));
+    gw.insert_contact(SOME_ID);
+    for _ in 0..2 {
+        let (raw, end) = exchange(&gw, "DELETE", &some_contact(), Some(&config.full_key), "");
+        assert_reset(end);
+        assert!(raw.is_empty());
+    }
+    assert_eq!(gw.contact_ids(), vec![SOME_ID.to_owned()]);
+    let response = send(&gw, "DELETE", &some_contact(), Some(&config.full_key), "");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("X-RateLimit-Remaining"), Some("999"));
+    assert!(gw.contact_ids().is_empty());
+    assert_eq!(gw.requests().len(), 3, "the failed attempts are recorded");
+}
+
+#[test]
+fn slow_answers_late_and_records_arrival_time() {
+    let (gw, config) = gateway(1000, Behaviour::Slow(300));
+    let started = Instant::now();
+    let response = send(&gw, "GET", &some_contact(), Some(&config.full_key), "");
+    let done = Instant::now();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (404, "not_found".to_owned())
+    );
+    let at = gw.requests()[0].at;
+    assert!(started <= at, "recorded after sending");
+    let waited = done.duration_since(at);
+    assert!(
+        waited >= Duration::from_millis(300),
+        "answered after {waited:?}"
+    );
+}
+
+#[test]
+fn slow_gateway_drops_promptly_mid_sleep() {
+    let (gw, config) = gateway(1000, Behaviour::Slow(60_000));
+    let (mut stream, request) =
+        raw_request(&gw, "GET", &some_contact(), Some(&config.full_key), "");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    wait_for_requests(&gw, 1);
+    drop_promptly(gw);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    assert!(raw.is_empty(), "no answer from a stopped gateway");
 }

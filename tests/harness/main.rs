@@ -14,6 +14,7 @@ mod gateway_selftest;
 mod https;
 mod live;
 mod reports;
+mod resilience;
 mod secrets;
 mod spec_corpus;
 mod specs;

@@ -198,7 +198,13 @@ fn an_independent_parser_reads_the_same_counts_and_messages() {
     let flaky = case("deletes_a_contact_it_created");
     assert!(flaky.status.is_success());
     assert_eq!(flaky.reruns.len(), 1, "the retried attempt is a flaky run");
-    assert!(flaky.reruns[0].message.contains("-> 429: 429 from the gateway; retried"), "{}", flaky.reruns[0].message);
+    assert!(
+        flaky.reruns[0]
+            .message
+            .contains("-> 429: 429 from the gateway; retried"),
+        "{}",
+        flaky.reruns[0].message
+    );
     let failed = case("key_without_delete_permission_is_forbidden");
     assert_eq!(failed.classname.as_deref(), Some("contacts.delete"));
     let failure = failed.status.failure_as_ref();

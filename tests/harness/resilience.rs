@@ -1,0 +1,317 @@
+//! Live runs against gateways that misbehave: each gives a clear outcome in bounded time,
+//! without a panic; retries happen only where they are safe; the limiter keeps a burst
+//! under the configured rate; an interrupted run removes what it created; the cleanup
+//! command removes an earlier run's leftovers and nothing else.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use leadlex_conformance::outcome::{Check, Outcome, Verdict};
+
+use crate::common::{command, live_env, run_with, text};
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+
+const GET_404: &str = "contacts/get.yaml::unknown_id_is_not_found";
+const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
+
+fn gateway(behaviour: Behaviour) -> (Gateway, BTreeMap<String, String>) {
+    let config = GatewayConfig {
+        behaviour,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_TIMEOUT_SECS".into(), "2".into());
+    (gateway, env)
+}
+
+/// Runs one scenario and returns its outcome and how long it took.
+fn run_one(env: &BTreeMap<String, String>, trial: &str) -> (Outcome, Duration) {
+    let started = Instant::now();
+    let mut outcomes = run_with(env, trial);
+    (
+        outcomes.remove(trial).expect("the trial ran"),
+        started.elapsed(),
+    )
+}
+
+fn errored_reason(outcome: &Outcome) -> &str {
+    match &outcome.verdict {
+        Verdict::Errored { reason, .. } => reason,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn transport_failures_are_clear_errors_in_bounded_time() {
+    let cases = [
+        (Behaviour::ResetConnection, "connection"),
+        (Behaviour::CloseEarly, "request"),
+        (Behaviour::WrongContentLength, "body"),
+        (Behaviour::HugeBody, "larger than 1048576 bytes"),
+    ];
+    for (behaviour, words) in cases {
+        let (_gateway, env) = gateway(behaviour);
+        let (outcome, took) = run_one(&env, GET_404);
+        let reason = errored_reason(&outcome).to_lowercase();
+        assert!(reason.contains(words), "{behaviour:?}: {reason}");
+        assert!(
+            took < Duration::from_secs(10),
+            "{behaviour:?} took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn a_body_that_is_not_utf8_fails_the_body_check() {
+    let (_gateway, env) = gateway(Behaviour::NonUtf8Body);
+    let (outcome, _) = run_one(&env, GET_404);
+    let Verdict::Failed(found) = &outcome.verdict else {
+        panic!("{:?}", outcome.verdict)
+    };
+    assert_eq!(found[0].check, Check::Body);
+    assert!(found[0].actual.contains("not JSON"), "{}", found[0].actual);
+}
+
+#[test]
+fn a_reset_get_is_retried_and_every_attempt_recorded() {
+    let (gateway, env) = gateway(Behaviour::FailFirst(2));
+    let (outcome, _) = run_one(&env, GET_404);
+    assert_eq!(outcome.verdict, Verdict::Passed);
+    let attempts: Vec<(Option<u16>, bool)> = outcome
+        .exchanges
+        .iter()
+        .map(|e| (e.status, e.retried.is_some()))
+        .collect();
+    assert_eq!(
+        attempts,
+        vec![(None, true), (None, true), (Some(404), false)]
+    );
+    assert_eq!(gateway.requests().len(), 3);
+}
+
+#[test]
+fn a_reset_post_is_not_retried_so_nothing_is_created_twice() {
+    let (gateway, env) = gateway(Behaviour::FailFirst(1));
+    let (outcome, _) = run_one(&env, DELETES);
+    assert!(errored_reason(&outcome).starts_with("setup[0] (contacts.create) did not succeed"));
+    let posts = gateway
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "the POST was sent once");
+    assert!(gateway.contact_ids().is_empty());
+}
+
+#[test]
+fn a_slow_gateway_fails_within_the_timeout_and_a_small_margin() {
+    let (_gateway, mut env) = gateway(Behaviour::Slow(5_000));
+    env.insert("LEADLEX_TIMEOUT_SECS".into(), "1".into());
+    env.insert("LEADLEX_RETRIES".into(), "0".into());
+    let (outcome, took) = run_one(&env, GET_404);
+    assert!(errored_reason(&outcome).contains("no complete response within 1.0 s"));
+    assert!(took < Duration::from_millis(1_900), "took {took:?}");
+}
+
+#[test]
+fn a_429_with_retry_after_is_waited_for_and_retried() {
+    let (_gateway, env) = gateway(Behaviour::RateLimitedFirst {
+        count: 1,
+        retry_after: Some(1),
+    });
+    let (outcome, took) = run_one(&env, GET_404);
+    assert_eq!(outcome.verdict, Verdict::Passed);
+    assert_eq!(outcome.exchanges[0].status, Some(429));
+    assert!(outcome.exchanges[0].retried.is_some());
+    assert!(took >= Duration::from_millis(900), "it waited: {took:?}");
+}
+
+#[test]
+fn a_429_without_retry_after_waits_for_the_reset_or_stops_when_it_is_too_far() {
+    // The gateway's X-RateLimit-Reset is the next UTC midnight: too far to wait for.
+    let (gateway, env) = gateway(Behaviour::RateLimitedFirst {
+        count: 1,
+        retry_after: None,
+    });
+    let (outcome, took) = run_one(&env, GET_404);
+    let reason = errored_reason(&outcome);
+    assert!(
+        reason.contains("X-RateLimit-Remaining: 0 until X-RateLimit-Reset"),
+        "{reason}"
+    );
+    assert!(reason.contains("LEADLEX_MAX_WAIT_SECS"), "{reason}");
+    assert_eq!(gateway.requests().len(), 1);
+    assert!(took < Duration::from_secs(5));
+}
+
+#[test]
+fn a_gateway_that_keeps_answering_429_fails_the_trial_clearly() {
+    let (gateway, env) = gateway(Behaviour::RateLimited {
+        retry_after: Some(1),
+    });
+    let (outcome, _) = run_one(&env, GET_404);
+    let Verdict::Failed(found) = &outcome.verdict else {
+        panic!("{:?}", outcome.verdict)
+    };
+    assert_eq!(found[0].check, Check::Status);
+    assert_eq!(found[0].actual, "429 rate_limited");
+    assert_eq!(
+        gateway.requests().len(),
+        3,
+        "two retries, then the answer stands"
+    );
+}
+
+#[test]
+fn a_pause_longer_than_allowed_stops_sending() {
+    let (gateway, env) = gateway(Behaviour::RateLimited {
+        retry_after: Some(3600),
+    });
+    let (outcome, took) = run_one(&env, GET_404);
+    assert!(
+        errored_reason(&outcome).contains("Retry-After: 3600"),
+        "{:?}",
+        outcome.verdict
+    );
+    assert_eq!(gateway.requests().len(), 1);
+    assert!(took < Duration::from_secs(5));
+}
+
+#[test]
+fn the_request_budget_stops_the_run_but_not_its_cleanup() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_MAX_REQUESTS".into(), "1".into());
+    let outcomes = run_with(&env, DELETES);
+    let reason = errored_reason(&outcomes[DELETES]);
+    assert!(reason.contains("request budget of 1 is spent"), "{reason}");
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "the contact it created was removed"
+    );
+}
+
+#[test]
+fn the_limiter_keeps_a_burst_of_parallel_trials_under_the_rate() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600".into());
+    let output = command(&env, &["--test-threads", "6"]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let mut times: Vec<Instant> = gateway.requests().iter().map(|r| r.at).collect();
+    times.sort();
+    assert!(
+        times.len() >= 15,
+        "enough requests to judge: {}",
+        times.len()
+    );
+    for (i, start) in times.iter().enumerate() {
+        let within_a_second = times[i..]
+            .iter()
+            .take_while(|t| **t - *start < Duration::from_secs(1))
+            .count();
+        assert!(
+            within_a_second <= 11,
+            "{within_a_second} requests within one second (limit 10/s)"
+        );
+    }
+}
+
+#[test]
+fn an_interrupted_run_removes_what_it_created() {
+    let (gateway, mut env) = gateway(Behaviour::Slow(300));
+    let ledger = tempfile::tempdir().unwrap();
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    let mut child = crate::common::spawn(&env, &["--test-threads", "1", DELETES]);
+    let started = Instant::now();
+    while !gateway.requests().iter().any(|r| r.method == "POST") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the run started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let output = crate::common::wait(&mut child, Duration::from_secs(20));
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("interrupted: finishing the requests under way"),
+        "{stderr}"
+    );
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "the created contact was removed"
+    );
+    let files: Vec<_> = std::fs::read_dir(ledger.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1, "one ledger for the run");
+    let lines = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(
+        lines.contains("\"event\":\"created\"") && lines.contains("\"event\":\"removed\""),
+        "{lines}"
+    );
+}
+
+#[test]
+fn the_cleanup_command_removes_an_earlier_runs_leftovers_and_nothing_else() {
+    let config = GatewayConfig::default();
+    let gateway = Gateway::start(config.clone());
+    let ours = "6f0c2a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
+    let theirs = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
+    gateway.insert_contact(ours);
+    gateway.insert_contact(theirs);
+    let ledger = tempfile::tempdir().unwrap();
+    let run_id = "20261129T000000Z-abc123";
+    let line = |event: &str, url: &str| {
+        format!(
+            r#"{{"event":"{event}","trial":"t","method":"DELETE","url":"{url}","key_variable":"LEADLEX_API_KEY","at":"2026-11-29T00:00:00Z"}}"#
+        )
+    };
+    let ours_url = format!("{}/v1/contacts/{ours}", gateway.base_url);
+    let elsewhere = "https://elsewhere.example/v1/contacts/1";
+    let text_ledger = [line("created", &ours_url), line("created", elsewhere)].join("\n");
+    std::fs::write(ledger.path().join(format!("{run_id}.jsonl")), text_ledger).unwrap();
+    let mut env = live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+
+    let output = command(&env, &["cleanup", run_id]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "one entry is refused: {stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("removed: DELETE {ours_url}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("left:    DELETE https://elsewhere.example/v1/contacts/1 (not under"),
+        "{stdout}"
+    );
+    assert_eq!(gateway.contact_ids(), vec![theirs.to_string()]);
+    assert!(!stdout.contains(&config.full_key));
+
+    // Run again: what was removed is not sent again.
+    let before = gateway.requests().len();
+    let output = command(&env, &["cleanup", run_id]);
+    assert!(text(&output.stdout).contains("0 removed, 1 left"));
+    assert_eq!(gateway.requests().len(), before);
+}
