@@ -16,8 +16,10 @@ pub struct Planned {
     pub ignored_by_spec: Option<String>,
 }
 
+/// The trials in name order, except that scenarios spending quota on purpose come last:
+/// once they exhaust the limit, little else can run.
 pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
-    suite
+    let mut planned: Vec<Planned> = suite
         .scenarios
         .iter()
         .map(|scenario| Planned {
@@ -25,7 +27,9 @@ pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
             cannot_run: cannot_run(suite, config, scenario),
             ignored_by_spec: scenario.ignore.clone(),
         })
-        .collect()
+        .collect();
+    planned.sort_by_key(|p| p.scenario.spends_quota);
+    planned
 }
 
 fn cannot_run(suite: &Suite, config: &Config, scenario: &Scenario) -> Option<String> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ use crate::ledger::Ledger;
 use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::redact::Redactor;
-use crate::spec::{Operation, Request, Scenario, Step, Suite};
+use crate::spec::{Operation, Repeat, Request, Scenario, Step, Suite};
 use crate::stub::Stub;
 use crate::template::Vars;
 
@@ -205,8 +205,8 @@ impl Trial<'_> {
         if self.engine.is_interrupted() {
             return interrupted();
         }
-        let mut found = match scenario.repeat_until_status {
-            Some(max) => self.run_repeated(&scenario.main, max).await,
+        let mut found = match &scenario.repeat_until_status {
+            Some(repeat) => self.run_repeated(&scenario.main, repeat).await,
             None => self.run_step(&scenario.main, Kind::Paced).await,
         };
         if let Some(transport) = found.iter().find(|m| m.check == Check::Transport) {
@@ -273,12 +273,13 @@ impl Trial<'_> {
         found
     }
 
-    /// Sends the request until its expected status comes back, at most `max` times; the
-    /// last response is the one checked in full.
-    async fn run_repeated(&mut self, step: &Step, max: u32) -> Vec<Mismatch> {
+    /// Sends the request until its expected status comes back, at most `max_requests`
+    /// times and for at most `max_seconds`; the last response is the one checked in full.
+    async fn run_repeated(&mut self, step: &Step, repeat: &Repeat) -> Vec<Mismatch> {
         let every = &self.engine.suite.every_response;
+        let deadline = Instant::now() + Duration::from_secs(u64::from(repeat.max_seconds));
         let mut found = Vec::new();
-        for attempt in 1..=max {
+        for attempt in 1..=repeat.max_requests {
             if self.engine.is_interrupted() {
                 break;
             }
@@ -287,10 +288,14 @@ impl Trial<'_> {
                 Err(mismatch) => return vec![mismatch],
             };
             let mut checked = check_response(step, every, &response, &self.vars);
-            if step.expect.accepts(response.status) || attempt == max {
+            let last = attempt == repeat.max_requests || Instant::now() >= deadline;
+            if step.expect.accepts(response.status) || last {
                 if !step.expect.accepts(response.status) {
                     for m in checked.iter_mut().filter(|m| m.check == Check::Status) {
-                        m.expected = format!("{} within {max} requests", m.expected);
+                        m.expected = format!(
+                            "{} within {attempt} requests ({} at most, {} s at most)",
+                            m.expected, repeat.max_requests, repeat.max_seconds
+                        );
                     }
                 }
                 found.extend(checked);

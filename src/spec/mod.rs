@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use load::{display_path, load, SpecError};
-pub use raw::{HeaderRule, StatusSet, StubAction, StubBehaviour};
+pub use raw::{HeaderRule, Repeat, StatusSet, StubAction, StubBehaviour};
 
 use crate::source::Span;
 
@@ -111,8 +111,9 @@ pub struct Scenario {
     pub spends_quota: bool,
     pub setup: Vec<Step>,
     pub main: Step,
-    /// Send the main request up to this many times until the expected status comes back.
-    pub repeat_until_status: Option<u32>,
+    /// Send the main request until the expected status comes back, bounded in requests
+    /// and in time.
+    pub repeat_until_status: Option<Repeat>,
     pub verify: Vec<Step>,
     pub span: Span,
 }

@@ -178,6 +178,13 @@ pub struct Request {
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     pub max_requests: u32,
+    /// Stop repeating after this long, whatever the count.
+    #[serde(default = "default_repeat_seconds")]
+    pub max_seconds: u32,
+}
+
+fn default_repeat_seconds() -> u32 {
+    60
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -431,6 +431,12 @@ fn build_scenarios(
                     "max_requests must be at least 1",
                 ));
             }
+            if repeat.max_seconds == 0 {
+                errors.push(ctx.error(
+                    &join(&at, "repeat_until_status.max_seconds"),
+                    "max_seconds must be at least 1",
+                ));
+            }
         }
         built.push(Arc::new(Scenario {
             trial_name: format!("{}::{}", spec.relative, raw.name),
@@ -441,7 +447,7 @@ fn build_scenarios(
             spends_quota: raw.spends_quota,
             setup,
             main,
-            repeat_until_status: raw.repeat_until_status.as_ref().map(|r| r.max_requests),
+            repeat_until_status: raw.repeat_until_status.clone(),
             verify,
             span: ctx.span(&at),
         }));

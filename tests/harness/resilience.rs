@@ -315,3 +315,59 @@ fn the_cleanup_command_removes_an_earlier_runs_leftovers_and_nothing_else() {
     assert!(text(&output.stdout).contains("0 removed, 1 left"));
     assert_eq!(gateway.requests().len(), before);
 }
+
+#[test]
+fn the_burst_of_the_429_scenario_is_bounded_in_requests_and_in_time() {
+    let specs = tempfile::tempdir().unwrap();
+    crate::common::copy_specs(specs.path());
+    let delete = specs.path().join("contacts/delete.yaml");
+    let original = std::fs::read_to_string(&delete).unwrap();
+    let bounded = |requests: u32, seconds: u32| {
+        let text = original
+            .replace("max_requests: 250", &format!("max_requests: {requests}"))
+            .replace("max_seconds: 90", &format!("max_seconds: {seconds}"));
+        std::fs::write(&delete, text).unwrap();
+    };
+    let trial = "contacts/delete.yaml::rate_limit_exceeded";
+
+    // A gateway that never limits: the burst stops after its request bound.
+    bounded(5, 60);
+    let (fast, mut env) = gateway(Behaviour::Documented);
+    env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    let (outcome, _) = run_one(&env, trial);
+    let Verdict::Failed(found) = &outcome.verdict else {
+        panic!("{:?}", outcome.verdict)
+    };
+    assert!(
+        found[0]
+            .expected
+            .contains("429 rate_limited within 5 requests"),
+        "{}",
+        found[0].expected
+    );
+    let deletes = fast
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 5);
+
+    // A slow gateway: the burst stops after its time bound.
+    bounded(1000, 1);
+    let (slow, mut env) = gateway(Behaviour::Slow(200));
+    env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    let (outcome, took) = run_one(&env, trial);
+    assert!(
+        matches!(outcome.verdict, Verdict::Failed(_)),
+        "{:?}",
+        outcome.verdict
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(
+        slow.requests().len() < 15,
+        "{} requests",
+        slow.requests().len()
+    );
+}
