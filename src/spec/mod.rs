@@ -5,7 +5,9 @@
 
 mod keys;
 mod load;
+mod operations;
 pub mod raw;
+mod scenarios;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,387 @@
+//! Cross-checks of scenarios: credentials, operations, path parameters, variables, and
+//! expectations that the documentation promises.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::load::{Parsed, SpecError};
+use super::validate::{did_you_mean, listed, operation_id, FileCtx};
+use super::{
+    raw, Captured, Cleanup, Equality, Expectation, HeaderCheck, Operation, Request, Scenario,
+    StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+};
+use crate::source::join;
+use crate::template;
+
+/// Builds the scenarios of every file, files spread over the cores; errors keep the
+/// files' order.
+pub(super) fn build_all_scenarios(
+    specs: &[Parsed<raw::SpecFile>],
+    known: &Known<'_>,
+) -> (Vec<Arc<Scenario>>, Vec<SpecError>) {
+    let results = super::in_parallel(specs, |chunk| {
+        let mut errors = Vec::new();
+        let built: Vec<_> = chunk
+            .iter()
+            .flat_map(|spec| build_scenarios(spec, known, &mut errors))
+            .collect();
+        (built, errors)
+    });
+    let (built, errors): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    (
+        built.into_iter().flatten().collect(),
+        errors.into_iter().flatten().collect(),
+    )
+}
+
+/// Names a scenario may refer to.
+pub(super) struct Known<'a> {
+    pub(super) operations: &'a BTreeMap<String, Arc<Operation>>,
+    pub(super) credentials: &'a BTreeMap<String, raw::Credential>,
+    pub(super) default_credential: &'a str,
+}
+
+fn build_scenarios(
+    spec: &Parsed<raw::SpecFile>,
+    known: &Known<'_>,
+    errors: &mut Vec<SpecError>,
+) -> Vec<Arc<Scenario>> {
+    let ctx = FileCtx::new(spec);
+    let own = &known.operations[&operation_id(&spec.relative)];
+    let mut names = BTreeSet::new();
+    let mut built = Vec::new();
+    for (i, raw) in spec.value.scenarios.iter().enumerate() {
+        let at = format!("scenarios[{i}]");
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            errors.push(ctx.value_error(
+                &join(&at, "name"),
+                format!(
+                    "scenario name `{}` must be letters, digits, `_` or `-`",
+                    raw.name
+                ),
+            ));
+        }
+        if !names.insert(raw.name.as_str()) {
+            errors.push(ctx.error(
+                &join(&at, "name"),
+                format!("scenario name `{}` is used twice in this file", raw.name),
+            ));
+        }
+        let mut builder = ScenarioBuilder {
+            ctx: &ctx,
+            known,
+            errors: &mut *errors,
+            defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
+        };
+        let setup = builder.steps(&at, "setup", &raw.setup);
+        let main = builder.main_step(&at, own, raw);
+        let verify = builder.steps(&at, "verify", &raw.verify);
+        if let Some(repeat) = &raw.repeat_until_status {
+            if repeat.max_requests == 0 {
+                errors.push(ctx.error(
+                    &join(&at, "repeat_until_status.max_requests"),
+                    "max_requests must be at least 1",
+                ));
+            }
+            if repeat.max_seconds == 0 {
+                errors.push(ctx.error(
+                    &join(&at, "repeat_until_status.max_seconds"),
+                    "max_seconds must be at least 1",
+                ));
+            }
+        }
+        built.push(Arc::new(Scenario {
+            trial_name: format!("{}::{}", spec.relative, raw.name),
+            name: raw.name.clone(),
+            operation: own.clone(),
+            about: raw.about.clone(),
+            ignore: raw.ignore.clone(),
+            spends_quota: raw.spends_quota,
+            setup,
+            main,
+            repeat_until_status: raw.repeat_until_status.clone(),
+            verify,
+            span: ctx.span(&at),
+        }));
+    }
+    built
+}
+
+/// Builds one scenario's steps, tracking which variables are defined so far.
+struct ScenarioBuilder<'a, 'c> {
+    ctx: &'c FileCtx<'c, raw::SpecFile>,
+    known: &'c Known<'c>,
+    errors: &'a mut Vec<SpecError>,
+    defined: BTreeSet<String>,
+}
+
+impl ScenarioBuilder<'_, '_> {
+    fn steps(&mut self, at: &str, field: &str, raw: &[raw::Step]) -> Vec<Step> {
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, step)| {
+                let at = format!("{}[{i}]", join(at, field));
+                let Some(operation) = self.operation(&join(&at, "operation"), &step.operation)
+                else {
+                    // Its captures still exist, so later uses are not reported too.
+                    self.defined.extend(step.capture.keys().cloned());
+                    return None;
+                };
+                let expect = step.expect.clone().unwrap_or_default();
+                let mut built = self.step(
+                    &at,
+                    format!("{field}[{i}]"),
+                    operation,
+                    &step.request,
+                    &expect,
+                );
+                for (name, capture) in &step.capture {
+                    if BUILTIN_VARIABLES.contains(&name.as_str()) {
+                        self.errors.push(self.ctx.error(
+                            &join(&join(&at, "capture"), name),
+                            format!("`{name}` is a built-in variable; capture into another name"),
+                        ));
+                    }
+                    let pointer = capture.pointer();
+                    if !pointer.starts_with('/') {
+                        self.errors.push(self.ctx.value_error(
+                            &join(&join(&at, "capture"), name),
+                            format!("capture `{name}` needs a JSON pointer such as `/data/id`"),
+                        ));
+                    }
+                    self.defined.insert(name.clone());
+                    built.capture.push(Captured {
+                        name: name.clone(),
+                        pointer: pointer.to_string(),
+                        secret: capture.secret(),
+                    });
+                }
+                built.cleanup = step.cleanup.as_ref().and_then(|cleanup| {
+                    let at = join(&at, "cleanup");
+                    let operation = self.operation(&join(&at, "operation"), &cleanup.operation)?;
+                    let request = self.request(&at, &operation, &cleanup.request);
+                    Some(Cleanup { operation, request })
+                });
+                Some(built)
+            })
+            .collect()
+    }
+
+    fn main_step(&mut self, at: &str, own: &Arc<Operation>, raw: &raw::Scenario) -> Step {
+        let step = self.step(
+            at,
+            "request".to_string(),
+            own.clone(),
+            &raw.request,
+            &raw.expect,
+        );
+        match &raw.expect.status {
+            None => self.errors.push(self.ctx.error(
+                &join(at, "expect"),
+                "the scenario's `expect` needs a `status`",
+            )),
+            Some(StatusSet::AnyOf(_)) => self.errors.push(self.ctx.error(
+                &join(at, "expect.status"),
+                "a scenario checks one documented status; lists are for setup and verify steps",
+            )),
+            Some(StatusSet::One(status)) => {
+                let code = raw.expect.code.as_deref();
+                let documented = own
+                    .responses
+                    .iter()
+                    .any(|r| r.status == *status && r.code.as_deref() == code);
+                if !documented {
+                    let pairs: Vec<String> = own
+                        .responses
+                        .iter()
+                        .map(|r| match &r.code {
+                            Some(c) => format!("{} {c}", r.status),
+                            None => r.status.to_string(),
+                        })
+                        .collect();
+                    self.errors.push(
+                        self.ctx
+                            .error(
+                                &join(at, "expect"),
+                                format!(
+                                    "{} {} is not documented for {}",
+                                    status,
+                                    code.unwrap_or("(no code)"),
+                                    own.id
+                                ),
+                            )
+                            .with_hint(format!("documented: {}", pairs.join(", "))),
+                    );
+                }
+            }
+        }
+        step
+    }
+
+    fn step(
+        &mut self,
+        at: &str,
+        label: String,
+        operation: Arc<Operation>,
+        request: &raw::Request,
+        expect: &raw::Expect,
+    ) -> Step {
+        let request = self.request(at, &operation, request);
+        let expect_at = join(at, "expect");
+        let equals = expect
+            .equals
+            .iter()
+            .map(|(pointer, value)| {
+                let entry = join(&join(&expect_at, "equals"), pointer);
+                if !pointer.starts_with('/') {
+                    self.errors.push(self.ctx.error(
+                        &entry,
+                        format!("`{pointer}` is not a JSON pointer (they start with `/`)"),
+                    ));
+                }
+                for text in template::strings_in(value) {
+                    self.check_template(&entry, text);
+                }
+                Equality {
+                    pointer: pointer.clone(),
+                    value: value.clone(),
+                    span: self.ctx.span(&entry),
+                }
+            })
+            .collect();
+        let headers = expect
+            .headers
+            .iter()
+            .map(|(name, rule)| HeaderCheck {
+                name: name.clone(),
+                rule: *rule,
+                span: self.ctx.span(&join(&join(&expect_at, "headers"), name)),
+            })
+            .collect();
+        Step {
+            label,
+            operation,
+            request,
+            expect: Expectation {
+                status: expect.status.clone(),
+                code: expect.code.clone(),
+                headers,
+                equals,
+                span: self.ctx.span(&expect_at),
+            },
+            capture: Vec::new(),
+            cleanup: None,
+            span: self.ctx.span(at),
+        }
+    }
+
+    fn operation(&mut self, at: &str, id: &str) -> Option<Arc<Operation>> {
+        let found = self.known.operations.get(id).cloned();
+        if found.is_none() {
+            let ids: Vec<&str> = self.known.operations.keys().map(String::as_str).collect();
+            let error = self
+                .ctx
+                .value_error(at, format!("unknown operation `{id}`"))
+                .with_hint(format!(
+                    "operations are named by their spec file: {}",
+                    listed(&ids)
+                ));
+            self.errors.push(did_you_mean(error, id, &ids));
+        }
+        found
+    }
+
+    fn request(&mut self, at: &str, operation: &Operation, raw: &raw::Request) -> Request {
+        let at = join(at, "request");
+        let credential = raw
+            .credential
+            .clone()
+            .unwrap_or_else(|| self.known.default_credential.to_string());
+        // A broken `default_credential` is reported once, in suite.yaml, not at every
+        // request that relies on it.
+        let default_is_broken = raw.credential.is_none()
+            && !self
+                .known
+                .credentials
+                .contains_key(self.known.default_credential);
+        if !default_is_broken
+            && !self.known.credentials.contains_key(&credential)
+            && !BUILTIN_CREDENTIALS.contains(&credential.as_str())
+        {
+            let mut names: Vec<&str> = self.known.credentials.keys().map(String::as_str).collect();
+            names.extend(BUILTIN_CREDENTIALS);
+            self.errors.push(did_you_mean(
+                self.ctx
+                    .value_error(
+                        &join(&at, "credential"),
+                        format!("unknown credential `{credential}`"),
+                    )
+                    .with_hint(format!("known credentials: {}", names.join(", "))),
+                &credential,
+                &names,
+            ));
+        }
+        let given: BTreeSet<&str> = raw.path.keys().map(String::as_str).collect();
+        let wanted: BTreeSet<&str> = operation.params.iter().map(String::as_str).collect();
+        for missing in wanted.difference(&given) {
+            self.errors.push(self.ctx.error(
+                &at,
+                format!(
+                    "path parameter `{missing}` of {} is not given",
+                    operation.path
+                ),
+            ));
+        }
+        for extra in given.difference(&wanted) {
+            self.errors.push(self.ctx.error(
+                &join(&join(&at, "path"), extra),
+                format!("`{extra}` is not a parameter of {}", operation.path),
+            ));
+        }
+        for (field, values) in [("path", &raw.path), ("query", &raw.query)] {
+            for (name, value) in values {
+                self.check_template(&join(&join(&at, field), name), value);
+            }
+        }
+        if let Some(body) = &raw.body {
+            for text in template::strings_in(body) {
+                self.check_template(&join(&at, "body"), text);
+            }
+        }
+        Request {
+            credential,
+            path: raw.path.clone(),
+            query: raw.query.clone(),
+            body: raw.body.clone(),
+        }
+    }
+
+    fn check_template(&mut self, at: &str, text: &str) {
+        match template::variables(text) {
+            Err(message) => self.errors.push(self.ctx.error(at, message)),
+            Ok(names) => {
+                for name in names {
+                    if !self.defined.contains(name) {
+                        let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
+                        let error = self
+                            .ctx
+                            .value_error(
+                                at,
+                                format!("variable `{name}` is not defined at this point"),
+                            )
+                            .with_hint(format!(
+                                "defined here: {} (captures of earlier setup steps and built-ins)",
+                                known.join(", ")
+                            ));
+                        self.errors.push(did_you_mean(error, name, &known));
+                    }
+                }
+            }
+        }
+    }
+}
