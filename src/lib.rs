@@ -16,6 +16,7 @@ pub mod plan;
 pub mod redact;
 pub mod render;
 pub mod run;
+mod session;
 pub mod source;
 pub mod spec;
 pub mod stub;

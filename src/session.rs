@@ -1,0 +1,330 @@
+//! One run's shared state: the suite and settings, the lazily started engine, and every
+//! outcome, turned into reports and checked for secrets at the end.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::config::{Config, TargetConfig};
+use crate::coverage::Coverage;
+use crate::deliver::Delivery;
+use crate::harness::EXIT_SECRET_LEAK;
+use crate::http::HttpClient;
+use crate::junit::{self, RunFacts};
+use crate::leak::{find_leaks, Written};
+use crate::ledger::{self, Ledger};
+use crate::limit::Limiter;
+use crate::outcome::{Outcome, Verdict};
+use crate::plan::Planned;
+use crate::redact::Redactor;
+use crate::render::{failure_text, summary, RenderOptions};
+use crate::run::{Engine, Keys};
+use crate::spec::{self, Suite};
+use crate::stub::Stub;
+
+/// What every trial of one run shares. The runtime, client and stub start with the first
+/// trial that needs them, so `--list` does no I/O.
+pub(crate) struct Run {
+    suite: Arc<Suite>,
+    pub(crate) config: Config,
+    run_id: String,
+    redactor: Redactor,
+    /// How failure messages look on this run's terminal.
+    pub(crate) terminal: RenderOptions,
+    engine: OnceLock<Result<Started, String>>,
+    pub(crate) outcomes: Mutex<Vec<Outcome>>,
+    /// Everything the run handed to the terminal.
+    printed: Mutex<Vec<String>>,
+    /// Set by Ctrl-C (or SIGTERM): trials stop between steps, clean up, and the rest are
+    /// not started.
+    pub(crate) interrupted: Arc<AtomicBool>,
+}
+
+struct Started {
+    // Field order matters: the engine goes before the stub it talks to, then the runtime.
+    engine: Engine,
+    _stub: Option<Stub>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Run {
+    pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Run {
+        Run {
+            redactor: Redactor::from_config(&config),
+            run_id: new_run_id(),
+            suite,
+            terminal: RenderOptions {
+                body_limit: config.report_body_limit,
+                color: false,
+            },
+            config,
+            engine: OnceLock::new(),
+            outcomes: Mutex::default(),
+            printed: Mutex::default(),
+            interrupted: Arc::default(),
+        }
+    }
+
+    pub(crate) fn execute(&self, planned: &Planned) -> Result<Completion, Failed> {
+        let scenario = &planned.scenario;
+        if let Some(reason) = &planned.cannot_run {
+            self.record(ignored(scenario, reason));
+            return Ok(Completion::ignored_with(reason));
+        }
+        let started = match self.engine.get_or_init(|| self.start()) {
+            Ok(started) => started,
+            Err(message) => return Err(message.clone().into()),
+        };
+        if self.interrupted.load(Ordering::SeqCst) {
+            let reason = "not run: the run was interrupted";
+            self.record(ignored(scenario, reason));
+            return Ok(Completion::ignored_with(reason));
+        }
+        let outcome = started.engine.run(&started.runtime, scenario);
+        let result = match outcome.verdict {
+            Verdict::Passed => Ok(Completion::Completed),
+            Verdict::Ignored(ref reason) => Ok(Completion::ignored_with(reason)),
+            _ => {
+                let text = failure_text(&outcome, &self.redactor, self.terminal);
+                self.printed(text.clone());
+                Err(text.into())
+            }
+        };
+        self.record(outcome);
+        result
+    }
+
+    /// Trials that the spec marks `ignore:` and libtest will not run still belong in the
+    /// report, as skipped with the spec's reason.
+    pub(crate) fn record_skipped_by_spec(&self, args: &Arguments, trials: &[Trial]) {
+        for trial in trials
+            .iter()
+            .filter(|t| args.is_ignored(t) && !args.is_filtered_out(t))
+        {
+            let scenario = self
+                .suite
+                .scenarios
+                .iter()
+                .find(|s| s.trial_name == trial.name());
+            if let Some(scenario) = scenario {
+                let reason = scenario.ignore.clone().unwrap_or_default();
+                self.record(ignored(scenario, &format!("ignored by its spec: {reason}")));
+            }
+        }
+    }
+
+    fn record(&self, outcome: Outcome) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(outcome);
+    }
+
+    fn start(&self) -> Result<Started, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let client = HttpClient::new(&self.config)?;
+        let (stub, base_url, keys) = match &self.config.target {
+            TargetConfig::Stub => {
+                let stub = runtime.block_on(Stub::start(&self.suite));
+                let base_url = stub.base_url();
+                (Some(stub), base_url, Keys::Stub)
+            }
+            TargetConfig::Live { base_url } => {
+                let keys = self
+                    .suite
+                    .credentials
+                    .iter()
+                    .filter_map(|(name, c)| {
+                        let key = self.config.keys.get(&c.env)?.clone();
+                        Some((name.clone(), (c.env.clone(), key)))
+                    })
+                    .collect();
+                (None, base_url.clone(), Keys::Live(keys))
+            }
+        };
+        let live = matches!(self.config.target, TargetConfig::Live { .. });
+        let delivery = Delivery {
+            client,
+            limiter: Limiter::new(
+                self.config.rate_limit,
+                self.config.max_requests,
+                self.config.max_wait,
+            ),
+            retries: self.config.retries,
+            observe: live,
+        };
+        let ledger = match live {
+            true => Some(Ledger::open(&self.config.ledger_dir, &self.run_id)?),
+            false => None,
+        };
+        let engine = Engine::new(
+            self.suite.clone(),
+            delivery,
+            &base_url,
+            keys,
+            self.run_id.clone(),
+        )?
+        .with_ledger(ledger)
+        .with_interrupt(self.interrupted.clone());
+        Ok(Started {
+            engine,
+            _stub: stub,
+            runtime,
+        })
+    }
+
+    fn facts(&self) -> RunFacts {
+        let (target, host) = match &self.config.target {
+            TargetConfig::Stub => ("stub", "127.0.0.1 (in-process wiremock)".to_string()),
+            TargetConfig::Live { base_url } => (
+                "live",
+                reqwest::Url::parse(base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
+        };
+        RunFacts {
+            run_id: self.run_id.clone(),
+            target: target.to_string(),
+            host,
+        }
+    }
+
+    /// Prints the summary, writes the reports, and checks all of it for secrets.
+    pub(crate) fn finish(&self) -> Result<(), ExitCode> {
+        let outcomes =
+            std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
+        let facts = self.facts();
+        let mut coverage = Coverage::of(&self.suite);
+        if matches!(self.config.target, TargetConfig::Live { .. }) {
+            coverage.observe(&self.suite, &outcomes);
+        }
+        let mut summary = format!("{}\n{}", summary(&outcomes, &facts), coverage.table());
+        let mut written = Vec::new();
+        let ledger = self
+            .engine
+            .get()
+            .and_then(|s| s.as_ref().ok())
+            .and_then(|s| s.engine.ledger());
+        if let Some(ledger) = ledger {
+            written.push(Written::File(ledger.path().to_path_buf()));
+            let left = ledger::pending(ledger.path()).map(|l| l.len()).unwrap_or(0);
+            if left > 0 {
+                summary.push_str(&format!(
+                    "\n{left} record(s) this run created could not be removed; they are listed in {}.\n\
+                     Remove them with: cargo run -- cleanup {}\n",
+                    spec::display_path(ledger.path()),
+                    self.run_id
+                ));
+            }
+        }
+        print!("{summary}");
+        self.printed(summary);
+        if let Some(path) = &self.config.junit {
+            let limit = self.config.report_body_limit;
+            let report = junit::report(&outcomes, &facts, &coverage, &self.redactor, limit);
+            let text = report.to_string().map_err(|e| e.to_string());
+            if let Err(message) = text.and_then(|text| write_file(path, &text)) {
+                eprintln!("error: {message}");
+                return Err(ExitCode::FAILURE);
+            }
+            println!("JUnit report: {}", spec::display_path(path));
+            written.push(Written::File(path.clone()));
+        }
+        if let Some(path) = &self.config.coverage {
+            if let Err(message) = write_file(path, &coverage.to_json(&facts)) {
+                eprintln!("error: {message}");
+                return Err(ExitCode::FAILURE);
+            }
+            println!("coverage matrix: {}", spec::display_path(path));
+            written.push(Written::File(path.clone()));
+        }
+        let transcript = self
+            .printed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .join("\n");
+        written.push(Written::Printed {
+            place: "the terminal output".into(),
+            text: transcript,
+        });
+        let every_secret = outcomes
+            .iter()
+            .fold(self.redactor.clone(), |all, o| all.merged(&o.secrets));
+        let leaks = find_leaks(&every_secret, &written);
+        if leaks.is_empty() {
+            return Ok(());
+        }
+        for leak in &leaks {
+            eprintln!(
+                "error: SECRET LEAK: the value of {} appears in {}",
+                leak.secret, leak.place
+            );
+        }
+        for item in &written {
+            if let Written::File(path) = item {
+                if leaks
+                    .iter()
+                    .any(|l| l.place.starts_with(&path.display().to_string()))
+                {
+                    let _ = std::fs::remove_file(path);
+                    eprintln!(
+                        "error: removed {} so that it cannot be published",
+                        path.display()
+                    );
+                }
+            }
+        }
+        Err(ExitCode::from(EXIT_SECRET_LEAK))
+    }
+
+    /// Remembers text handed to the terminal, for the leak check.
+    pub(crate) fn printed(&self, text: String) {
+        self.printed_texts().push(text);
+    }
+
+    fn printed_texts(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.printed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Writes a report file, creating its directory.
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {
+    Outcome {
+        trial_name: scenario.trial_name.clone(),
+        operation_id: scenario.operation.id.clone(),
+        scenario: scenario.name.clone(),
+        span: scenario.span.clone(),
+        started: std::time::SystemTime::now(),
+        duration: std::time::Duration::ZERO,
+        verdict: Verdict::Ignored(reason.to_string()),
+        exchanges: Vec::new(),
+        secrets: Redactor::default(),
+    }
+}
+
+/// `20261129T061500Z-3f2a91`: sortable, and unique enough to mark what a run creates.
+fn new_run_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &random[..6]
+    )
+}
