@@ -1,4 +1,21 @@
 //! leadlex-conformance: does the LeadLex REST API keep the promises of its documentation?
+//!
+//! Each documented request and each documented (status, error code) pair is a YAML scenario
+//! under `specs/` (the format is in the README). One run goes:
+//!
+//! ```text
+//! specs/**/*.yaml ─▶ spec::load (one event pass for positions and unknown keys, serde,
+//!                    cross-checks; every error at once, with file:line:col)
+//!                ─▶ plan (trial names; what cannot run here, and why)
+//!                ─▶ harness (one libtest-mimic trial per scenario)
+//! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway
+//!                   check (pure) ─▶ outcome ─▶ render (terminal message)
+//! after the run:    session::finish ─▶ summary, coverage, junit, ledger ─▶ leak check
+//! ```
+//!
+//! The stub ([`stub`]) is built from the same specs, so `cargo test` needs no network;
+//! `LEADLEX_BASE_URL` points the same trials at a live gateway. Every setting is read in
+//! [`config`]; nothing else reads the environment.
 
 pub mod check;
 pub mod cleanup;
