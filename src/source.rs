@@ -44,7 +44,7 @@ impl fmt::Display for Span {
 ///
 /// Paths use `.` between mapping keys and `[i]` for sequence items, without a leading dot:
 /// `scenarios[0].expect.status`. A mapping entry is located at its key, so a message about
-/// `expect` points at the `expect:` line. Built by [`crate::spec::scan`] in the same pass
+/// `expect` points at the `expect:` line. Built by the spec loader in the same pass
 /// that checks the keys.
 #[derive(Debug, Default)]
 pub struct PosIndex {

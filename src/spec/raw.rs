@@ -2,7 +2,7 @@
 //!
 //! Every struct denies unknown keys, so a typo such as `shema:` is an error with a line
 //! number instead of a silently ignored setting. Validation beyond the shape (known
-//! credentials, documented pairs, defined variables) happens in [`super::validate`].
+//! credentials, documented pairs, defined variables) happens in the loader's cross-checks.
 
 use std::collections::BTreeMap;
 
