@@ -5,7 +5,8 @@
 //! was made, and after a reset or a timeout only for idempotent methods (a POST that timed
 //! out may have created something; sending it again could create it twice). A 429 that the
 //! step does not expect is retried after the pause the gateway asks for. A response that
-//! fails a check is never retried: it is the answer. Every attempt is reported.
+//! fails a check is never retried: it is the answer. The request's timeout covers all its
+//! attempts, so a slow gateway fails within it. Every attempt is reported.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,6 +40,9 @@ impl Delivery {
         mut record: impl FnMut(Attempt<'_>),
     ) -> Result<HttpResponse, TransportError> {
         let mut attempt = 0;
+        // LEADLEX_TIMEOUT_SECS bounds the request, its retries included; pauses the gateway
+        // asks for and backoff do not count against it.
+        let mut time_left = self.client.timeout();
         loop {
             let at = self
                 .limiter
@@ -46,13 +50,15 @@ impl Delivery {
                 .map_err(|refusal| TransportError::Refused(refusal.to_string()))?;
             tokio::time::sleep_until(at.into()).await;
             let started = Instant::now();
-            let result = self.client.send(http).await;
+            let result = self.client.send_within(http, time_left).await;
+            time_left = time_left.saturating_sub(started.elapsed());
             if let (true, Ok(response)) = (self.observe, &result) {
                 let header = |name: &str| response.header(name).map(str::to_string);
                 self.limiter
                     .observe(Instant::now(), SystemTime::now(), response.status, &header);
             }
-            let retried = (attempt < self.retries)
+            let may_retry = attempt < self.retries && time_left >= MIN_ATTEMPT;
+            let retried = may_retry
                 .then(|| retry_reason(&http.method, &result, accepts_429, kind))
                 .flatten();
             record(Attempt {
@@ -72,6 +78,9 @@ impl Delivery {
         }
     }
 }
+
+/// A retry needs at least this much of the request's time left to be worth sending.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// 250 ms, 500 ms, 1 s, … at most 4 s.
 fn backoff(attempt: u32) -> Duration {

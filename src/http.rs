@@ -126,12 +126,27 @@ impl HttpClient {
         })
     }
 
+    /// The configured time for one request, all its attempts together.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_within(request, self.timeout).await
+    }
+
+    /// Sends with at most `limit` for the whole exchange (a retry gets what is left of the
+    /// request's time). A timeout is reported against the configured total.
+    pub async fn send_within(
+        &self,
+        request: &HttpRequest,
+        limit: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         let started = Instant::now();
         // reqwest's own timeout covers the body too; this outer one is a backstop so that
         // nothing (a trickling body, say) can outlive the limit by more than a moment.
-        let limit = self.timeout + Duration::from_millis(500);
-        match tokio::time::timeout(limit, self.exchange(request, started)).await {
+        let backstop = limit + Duration::from_millis(500);
+        match tokio::time::timeout(backstop, self.exchange(request, started, limit)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout(self.timeout)),
         }
@@ -141,12 +156,14 @@ impl HttpClient {
         &self,
         request: &HttpRequest,
         started: Instant,
+        limit: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| TransportError::Other(format!("bad method {}", request.method)))?;
         let mut builder = self
             .client
             .request(method, request.url.clone())
+            .timeout(limit)
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(bearer) = &request.bearer {
             builder = builder.bearer_auth(&bearer.key);

@@ -56,7 +56,8 @@ pub fn report(
             Property::new("harness_version", env!("CARGO_PKG_VERSION")),
         ]);
         if let Some(line) = coverage.summary(operation) {
-            suite.add_property(Property::new("coverage", line));
+            // Observed error codes come from the gateway: they pass the redactor too.
+            suite.add_property(Property::new("coverage", redactor.redact(&line)));
         }
         if let Some(first) = outcomes.iter().map(|o| o.started).min() {
             suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first));
@@ -88,7 +89,7 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
             };
             let mut status = TestCaseStatus::non_success(kind);
             status
-                .set_message(redactor.redact(&headline(verdict)))
+                .set_message(headline(verdict, redactor))
                 .set_description(failure_text(outcome, redactor, options));
             status
         }

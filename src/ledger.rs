@@ -4,6 +4,9 @@
 //! request that removes it, before anything else happens; a second line marks it removed.
 //! So even a run that is killed outright leaves an exact list of what may be left over,
 //! and `leadlex-conformance cleanup <run id>` removes those records (and nothing else).
+//! The ledger is an operational record, not a report: it holds the real ids (captures
+//! marked secret included, as removing them needs them), is readable by its owner only, and
+//! is not published or scanned by the leak check.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -36,10 +39,12 @@ impl Ledger {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = path_of(dir, run_id);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
+        let mut options = OpenOptions::new();
+        options.create(true).append(true).read(true);
+        // The ledger holds real ids (secret captures included): readable by its owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(&path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         // A ledger whose last line lacks its newline (edited by hand, or cut short) must

@@ -31,30 +31,34 @@ impl Default for RenderOptions {
 }
 
 /// One line: `expected 403 insufficient_permissions, got 401 invalid_key`.
-pub fn headline(verdict: &Verdict) -> String {
+/// Secrets are replaced before the line is cut, so a cut can never leave half a key.
+pub fn headline(verdict: &Verdict, redactor: &Redactor) -> String {
     match verdict {
         Verdict::Passed => "passed".into(),
-        Verdict::Ignored(reason) => format!("ignored: {reason}"),
-        Verdict::Errored { reason, .. } => reason.clone(),
+        Verdict::Ignored(reason) => format!("ignored: {}", redactor.redact(reason)),
+        Verdict::Errored { reason, .. } => redactor.redact(reason),
         Verdict::Failed(found) => match found.as_slice() {
             [] => "failed".into(),
-            [only] => one_line(only),
-            [first, rest @ ..] => format!("{} (and {} more)", one_line(first), rest.len()),
+            [only] => one_line(only, redactor),
+            [first, rest @ ..] => {
+                format!("{} (and {} more)", one_line(first, redactor), rest.len())
+            }
         },
     }
 }
 
-fn one_line(m: &Mismatch) -> String {
+fn one_line(m: &Mismatch, redactor: &Redactor) -> String {
     let step = if m.step == "request" {
         String::new()
     } else {
         format!("{}: ", m.step)
     };
-    let mut line = format!(
+    let line = format!(
         "{step}{}: expected {}, got {}",
         m.check, m.expected, m.actual
     );
-    if line.len() > 200 {
+    let mut line = redactor.redact(&line);
+    if line.chars().count() > 200 {
         line = format!("{}…", line.chars().take(200).collect::<String>());
     }
     line.replace('\n', " ")
@@ -70,7 +74,11 @@ pub fn failure_text(outcome: &Outcome, redactor: &Redactor, options: RenderOptio
         Verdict::Errored { mismatches, .. } => mismatches.as_slice(),
         _ => &[],
     };
-    let _ = writeln!(out, "{}", paint.bold(&headline(&outcome.verdict)));
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold(&headline(&outcome.verdict, &redactor))
+    );
     let _ = writeln!(out, "scenario: {} ({})", outcome.trial_name, outcome.span);
     for m in mismatches {
         write_mismatch(&mut out, m, paint);
@@ -81,7 +89,7 @@ pub fn failure_text(outcome: &Outcome, redactor: &Redactor, options: RenderOptio
         .iter()
         .partition(|e| failed_steps.contains(&e.step.as_str()));
     for exchange in shown {
-        write_exchange(&mut out, exchange, options, paint);
+        write_exchange(&mut out, exchange, options, paint, &redactor);
     }
     if !others.is_empty() {
         let _ = writeln!(out, "\nother exchanges:");
@@ -171,14 +179,20 @@ fn summary_line(exchange: &ExchangeSummary) -> String {
     line
 }
 
-fn write_exchange(out: &mut String, e: &ExchangeSummary, options: RenderOptions, paint: Paint) {
+fn write_exchange(
+    out: &mut String,
+    e: &ExchangeSummary,
+    options: RenderOptions,
+    paint: Paint,
+    redactor: &Redactor,
+) {
     let _ = writeln!(out, "\n{} [{}]", paint.bold("── request"), e.step);
     let _ = writeln!(out, "{}", e.request_line());
     for (name, value) in &e.request_headers {
         let _ = writeln!(out, "{name}: {value}");
     }
     if let Some(body) = &e.request_body {
-        let _ = writeln!(out, "\n{}", json_text(body, options.body_limit));
+        let _ = writeln!(out, "\n{}", json_text(body, options.body_limit, redactor));
     }
     match e.status {
         Some(status) => {
@@ -195,7 +209,11 @@ fn write_exchange(out: &mut String, e: &ExchangeSummary, options: RenderOptions,
                 };
                 let _ = writeln!(out, "{name}: {shown}");
             }
-            let _ = writeln!(out, "\n{}", body_text(&e.body, options.body_limit));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                body_text(&e.body, options.body_limit, redactor)
+            );
         }
         None => {
             let error = e.error.as_deref().unwrap_or("no response");
@@ -228,23 +246,22 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn json_text(value: &Value, limit: usize) -> String {
+fn json_text(value: &Value, limit: usize, redactor: &Redactor) -> String {
     let shown = redact_json_fields(value);
-    bounded(
-        serde_json::to_string_pretty(&shown).unwrap_or_default(),
-        limit,
-    )
+    let text = serde_json::to_string_pretty(&shown).unwrap_or_default();
+    bounded(redactor.redact(&text), limit)
 }
 
 /// A body as people read it: pretty JSON (secret fields hidden), or text, or a note that
 /// it is empty; cut at `limit` characters with a note saying so.
-pub fn body_text(body: &[u8], limit: usize) -> String {
+/// Secrets are replaced before the text is cut.
+pub fn body_text(body: &[u8], limit: usize, redactor: &Redactor) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(json) => json_text(&json, limit),
-        Err(_) => bounded(String::from_utf8_lossy(body).into_owned(), limit),
+        Ok(json) => json_text(&json, limit, redactor),
+        Err(_) => bounded(redactor.redact(&String::from_utf8_lossy(body)), limit),
     }
 }
 
@@ -345,17 +362,25 @@ mod tests {
 
     #[test]
     fn bodies_are_pretty_bounded_and_hide_secret_fields() {
-        let text = body_text(&exchange().body, 4000);
+        let none = Redactor::default();
+        let text = body_text(&exchange().body, 4000, &none);
         assert!(
             text.contains("\"token\": \"[redacted]\"") && text.contains("\"id\": 1"),
             "{text}"
         );
-        let long = body_text(&[b'x'; 50], 10);
+        let long = body_text(&[b'x'; 50], 10, &none);
         assert!(
             long.starts_with("xxxxxxxxxx\n… 40 more characters not shown (the limit is 10"),
             "{long}"
         );
-        assert_eq!(body_text(b"", 10), "(empty body)");
+        assert_eq!(body_text(b"", 10, &none), "(empty body)");
+        let mut keys = Redactor::default();
+        keys.add("wbk_secret_key", "${KEY}");
+        let cut = body_text(b"aaaaaaaaaaaaaaaaaaaawbk_secret_key", 25, &keys);
+        assert!(
+            cut.starts_with("aaaaaaaaaaaaaaaaaaaa${KEY"),
+            "redacted before the cut: {cut}"
+        );
     }
 
     #[test]
@@ -366,6 +391,7 @@ mod tests {
             &exchange(),
             RenderOptions::default(),
             Paint(false),
+            &Redactor::default(),
         );
         assert!(
             out.contains("Set-Cookie: [redacted]") && !out.contains("session=abc"),

@@ -419,7 +419,7 @@ impl Trial<'_> {
                 match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                     Some(param) => {
                         let template = request.path.get(param).map(String::as_str).unwrap_or("");
-                        segments.push(&self.vars.render_str(template)?);
+                        segments.push(path_segment(self.vars.render_str(template)?)?.as_str());
                     }
                     None => {
                         segments.push(segment);
@@ -521,6 +521,22 @@ fn interrupted() -> Verdict {
     }
 }
 
+/// A filled path parameter, refused when it would change the path's shape: an empty value,
+/// `.` or `..` would make `DELETE /v1/contacts/{id}` address the collection or its parent.
+fn path_segment(value: String) -> Result<String, String> {
+    let lower = value.to_ascii_lowercase();
+    let encoded_dot_or_slash = lower.contains("%2e") || lower.contains("%2f");
+    match value.as_str() {
+        "" | "." | ".." => Err(format!(
+            "`{value}` cannot be a path parameter: it would address another resource"
+        )),
+        _ if encoded_dot_or_slash => Err(format!(
+            "`{value}` cannot be a path parameter: it hides a `.` or `/`"
+        )),
+        _ => Ok(value),
+    }
+}
+
 fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mismatch {
     Mismatch {
         step: step.label.clone(),
@@ -530,5 +546,22 @@ fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mis
         pointer: None,
         schema_path: None,
         span: step.span.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_segment;
+
+    #[test]
+    fn values_that_change_the_path_are_refused() {
+        for bad in ["", ".", "..", "%2E%2e", "a%2fb"] {
+            assert!(path_segment(bad.into()).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            path_segment("a/b".into()).unwrap(),
+            "a/b",
+            "escaped by the URL, not refused"
+        );
     }
 }

@@ -207,7 +207,12 @@ impl Run {
         if matches!(self.config.target, TargetConfig::Live { .. }) {
             coverage.observe(&self.suite, &outcomes);
         }
-        let mut summary = format!("{}\n{}", summary(&outcomes, &facts), coverage.table());
+        let every_secret = outcomes
+            .iter()
+            .fold(self.redactor.clone(), |all, o| all.merged(&o.secrets));
+        // The coverage matrix quotes what the gateway sent (error codes): redact it too.
+        let table = every_secret.redact(&coverage.table());
+        let mut summary = format!("{}\n{table}", summary(&outcomes, &facts));
         let mut written = Vec::new();
         let ledger = self
             .engine
@@ -215,7 +220,6 @@ impl Run {
             .and_then(|s| s.as_ref().ok())
             .and_then(|s| s.engine.ledger());
         if let Some(ledger) = ledger {
-            written.push(Written::File(ledger.path().to_path_buf()));
             let left = ledger::pending(ledger.path()).map(|l| l.len()).unwrap_or(0);
             if left > 0 {
                 summary.push_str(&format!(
@@ -240,7 +244,8 @@ impl Run {
             written.push(Written::File(path.clone()));
         }
         if let Some(path) = &self.config.coverage {
-            if let Err(message) = write_file(path, &coverage.to_json(&facts)) {
+            let json = every_secret.redact(&coverage.to_json(&facts));
+            if let Err(message) = write_file(path, &json) {
                 eprintln!("error: {message}");
                 return Err(ExitCode::FAILURE);
             }
@@ -256,9 +261,6 @@ impl Run {
             place: "the terminal output".into(),
             text: transcript,
         });
-        let every_secret = outcomes
-            .iter()
-            .fold(self.redactor.clone(), |all, o| all.merged(&o.secrets));
         let leaks = find_leaks(&every_secret, &written);
         if leaks.is_empty() {
             return Ok(());
