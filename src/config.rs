@@ -44,6 +44,9 @@ pub const RETRIES: &str = "LEADLEX_RETRIES";
 pub const CONCURRENCY: &str = "LEADLEX_CONCURRENCY";
 /// Where live runs write down what they create (one file per run).
 pub const LEDGER_DIR: &str = "LEADLEX_LEDGER_DIR";
+/// `1` plants the first configured key in the JUnit report after it is written, to prove
+/// that the leak check catches what redaction missed (the run then fails with exit code 3).
+pub const SELF_TEST_LEAK: &str = "LEADLEX_SELF_TEST_LEAK";
 /// Set by cargo-nextest, which runs each trial in a process of its own.
 pub const NEXTEST: &str = "NEXTEST";
 
@@ -106,6 +109,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Where live runs record what they create.
     pub ledger_dir: PathBuf,
+    /// Plant a key in the JUnit report to test the leak check end to end.
+    pub self_test_leak: bool,
 }
 
 /// A setting that could not be used.
@@ -165,6 +170,7 @@ impl Config {
             v => parse_count(RETRIES, v, 2)?.min(10) as u32,
         };
         Ok(Config {
+            self_test_leak: parse_flag(SELF_TEST_LEAK, non_empty(SELF_TEST_LEAK))?,
             ledger_dir: non_empty(LEDGER_DIR)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("reports").join("created")),

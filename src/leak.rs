@@ -43,7 +43,10 @@ pub fn find_leaks(redactor: &Redactor, written: &[Written]) -> Vec<Leak> {
             Written::Printed { place, text } => (place.clone(), text.clone()),
         };
         for (secret, name) in redactor.secrets() {
-            if text.contains(secret) {
+            if forms(secret)
+                .iter()
+                .any(|form| text.contains(form.as_str()))
+            {
                 leaks.push(Leak {
                     secret: name.to_string(),
                     place: place.clone(),
@@ -52,6 +55,21 @@ pub fn find_leaks(redactor: &Redactor, written: &[Written]) -> Vec<Leak> {
         }
     }
     leaks
+}
+
+/// A secret as it may appear in a file: as is, escaped for XML, escaped for JSON.
+fn forms(secret: &str) -> Vec<String> {
+    let xml = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let mut forms = vec![secret.to_string(), xml, json];
+    forms.dedup();
+    forms
 }
 
 #[cfg(test)]
@@ -82,6 +100,22 @@ mod tests {
                 place: planted.display().to_string()
             }]
         );
+    }
+
+    #[test]
+    fn escaped_forms_of_a_secret_are_found_too() {
+        let mut r = Redactor::default();
+        r.add("wbk_\"quoted&key", "${LEADLEX_API_KEY}");
+        for text in ["x wbk_&quot;quoted&amp;key y", "x wbk_\\\"quoted&key y"] {
+            let leaks = find_leaks(
+                &r,
+                &[Written::Printed {
+                    place: "report".into(),
+                    text: text.into(),
+                }],
+            );
+            assert_eq!(leaks.len(), 1, "{text}");
+        }
     }
 
     #[test]

@@ -240,6 +240,9 @@ impl Run {
                 eprintln!("error: {message}");
                 return Err(ExitCode::FAILURE);
             }
+            if self.config.self_test_leak {
+                self.plant_a_key(path);
+            }
             println!("JUnit report: {}", spec::display_path(path));
             written.push(Written::File(path.clone()));
         }
@@ -286,6 +289,20 @@ impl Run {
             }
         }
         Err(ExitCode::from(EXIT_SECRET_LEAK))
+    }
+
+    /// Appends the first configured key to a written report (`LEADLEX_SELF_TEST_LEAK=1`).
+    fn plant_a_key(&self, path: &Path) {
+        use std::io::Write;
+        let secret = self.config.keys.values().next();
+        let file = std::fs::OpenOptions::new().append(true).open(path);
+        if let (Some(secret), Ok(mut file)) = (secret, file) {
+            let _ = writeln!(
+                file,
+                "<!-- planted by LEADLEX_SELF_TEST_LEAK: {} -->",
+                secret.expose()
+            );
+        }
     }
 
     /// Remembers text handed to the terminal, for the leak check.

@@ -12,44 +12,47 @@ fn a_gateway_echoing_the_key_cannot_make_it_appear_anywhere() {
     let gateway = Gateway::start(config.clone());
     let reports = tempfile::tempdir().unwrap();
     let junit = junit_in(&reports);
+    let coverage = reports.path().join("reports/coverage.json");
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
+    env.insert("LEADLEX_COVERAGE".into(), coverage.display().to_string());
     env.insert("LEADLEX_SPEND_QUOTA".into(), "0".into());
 
     let output = command(&env, &["--test-threads", "1"]);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     let report = std::fs::read_to_string(&junit).expect("the report is kept: it holds no key");
+    let matrix = std::fs::read_to_string(&coverage).expect("the coverage file is kept too");
 
     // The failure is still reported, with its evidence, only without the keys.
     assert_eq!(output.status.code(), Some(101), "{stdout}{stderr}");
+    for expected in [
+        "error.code: expected insufficient_permissions, got echoed-${LEADLEX_API_KEY_NO_DELETE}",
+        "Bearer ${LEADLEX_API_KEY_NO_DELETE} may not delete",
+        "\"authorization\": \"[redacted]\"",
+        "x-echoed-authorization: Bearer ${LEADLEX_API_KEY_NO_DELETE}",
+        "-H \"Authorization: Bearer $LEADLEX_API_KEY_NO_DELETE\"",
+        // The undocumented code, key and all, is listed by the coverage matrix, redacted.
+        "403 echoed-${LEADLEX_API_KEY_NO_DELETE}",
+    ] {
+        assert!(stdout.contains(expected), "{expected} in:\n{stdout}");
+    }
     assert!(
-        stdout.contains("error.code: expected insufficient_permissions, got echoed"),
-        "{stdout}"
+        report.contains("got echoed-${LEADLEX_API_KEY_NO_DELETE}"),
+        "{report}"
     );
     assert!(
-        stdout.contains("Bearer ${LEADLEX_API_KEY_NO_DELETE} may not delete"),
-        "{stdout}"
+        matrix.contains("echoed-${LEADLEX_API_KEY_NO_DELETE}"),
+        "{matrix}"
     );
-    assert!(
-        stdout.contains("\"authorization\": \"[redacted]\""),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("x-echoed-authorization: Bearer ${LEADLEX_API_KEY_NO_DELETE}"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("-H \"Authorization: Bearer $LEADLEX_API_KEY_NO_DELETE\""),
-        "{stdout}"
-    );
-    assert!(report.contains("got echoed"), "{report}");
     for key in [&config.full_key, &config.no_delete_key] {
-        assert!(!stdout.contains(key.as_str()), "key in stdout:\n{stdout}");
-        assert!(!stderr.contains(key.as_str()), "key in stderr:\n{stderr}");
-        assert!(
-            !report.contains(key.as_str()),
-            "key in the JUnit report:\n{report}"
-        );
+        for (sink, text) in [
+            ("stdout", &stdout),
+            ("stderr", &stderr),
+            ("JUnit", &report),
+            ("coverage.json", &matrix),
+        ] {
+            assert!(!text.contains(key.as_str()), "key in {sink}:\n{text}");
+        }
     }
     // The gateway really did echo the key: the redaction above had something to do.
     assert!(gateway
@@ -102,4 +105,44 @@ fn a_captured_value_marked_secret_is_hidden_like_a_key() {
             .any(|w| w.len() == 36 && uuid::Uuid::parse_str(w).is_ok());
         assert!(!uuid_like, "no captured id is shown: {sink}");
     }
+}
+
+#[test]
+fn the_leak_check_fails_a_run_whose_report_holds_a_key_and_removes_the_report() {
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let key = "wbk_planted_key_0123456789abcdef";
+    let env = [
+        ("LEADLEX_API_KEY".to_string(), key.to_string()),
+        ("LEADLEX_JUNIT".to_string(), junit.display().to_string()),
+        ("LEADLEX_SELF_TEST_LEAK".to_string(), "1".to_string()),
+    ]
+    .into();
+    let output = command(
+        &env,
+        &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
+    );
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("SECRET LEAK: the value of ${LEADLEX_API_KEY} appears in")
+            && stderr.contains("junit.xml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("so that it cannot be published"),
+        "{stderr}"
+    );
+    assert!(!junit.exists(), "the leaking report was removed");
+    assert!(!stdout.contains(key) && !stderr.contains(key));
+
+    // Without the planted key the same run passes: the check has no false alarm.
+    let mut clean = env.clone();
+    clean.remove("LEADLEX_SELF_TEST_LEAK");
+    let output = command(
+        &clean,
+        &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(junit.exists());
 }

@@ -126,8 +126,8 @@ pub enum Behaviour {
     /// The no-delete key can delete (200, really deletes): permission not enforced.
     DeleteIgnoresPermission,
     /// A careless gateway: every response sends the request's `Authorization` back in an
-    /// `X-Echoed-Authorization` header, and the 403 answers code `echoed` with the key in
-    /// its message and in an `authorization` field.
+    /// `X-Echoed-Authorization` header, and the 403 answers code `echoed-<key>` with the
+    /// key in its message and in an `authorization` field.
     EchoKey,
     /// Every request is read and recorded, then the socket is reset (SO_LINGER 0, so the
     /// client sees RST) without any response.
@@ -700,7 +700,7 @@ impl Shared {
         if role == Role::NoDelete && behaviour == Behaviour::EchoKey {
             let key = &self.config.no_delete_key;
             let body = json!({ "error": {
-                "code": "echoed",
+                "code": format!("echoed-{key}"),
                 "message": format!("Bearer {key} may not delete"),
                 "authorization": format!("Bearer {key}"),
             }});
