@@ -3,15 +3,18 @@
 //! It reads that run's ledger (see [`crate::ledger`]) and sends, for each record created
 //! and not marked removed, the request recorded to remove it, with the key from the
 //! variable recorded beside it. Nothing outside the ledger is touched, and an entry whose
-//! URL is not under the configured `LEADLEX_BASE_URL` is refused rather than sent.
+//! URL is not under the configured `LEADLEX_BASE_URL` is refused rather than sent. The
+//! requests are paced and retried like any live run's.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{Config, TargetConfig, BASE_URL};
+use crate::deliver::Delivery;
 use crate::harness::EXIT_BROKEN_INPUT;
 use crate::http::{Bearer, HttpClient, HttpRequest};
 use crate::ledger::{self, Entry, Ledger};
+use crate::limit::{Kind, Limiter};
 
 pub fn cleanup(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, run_id: &str) -> ExitCode {
     match remove_leftovers(lookup, root, run_id) {
@@ -56,14 +59,19 @@ fn remove_leftovers(
         return Ok((0, 0));
     }
     let ledger = Ledger::open(&config.ledger_dir, run_id)?;
-    let client = HttpClient::new(&config)?;
+    let delivery = Delivery {
+        client: HttpClient::new(&config)?,
+        limiter: Limiter::new(config.rate_limit, None, config.max_wait),
+        retries: config.retries,
+        observe: true,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let mut removed = 0;
     for entry in &pending {
-        match runtime.block_on(remove(&client, base_url, lookup, entry)) {
+        match runtime.block_on(remove(&delivery, base_url, lookup, entry)) {
             Ok(()) => {
                 ledger.removed(&entry.trial, &entry.method, &entry.url);
                 println!("removed: {} {}", entry.method, entry.url);
@@ -76,7 +84,7 @@ fn remove_leftovers(
 }
 
 async fn remove(
-    client: &HttpClient,
+    delivery: &Delivery,
     base_url: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     entry: &Entry,
@@ -97,8 +105,8 @@ async fn remove(
         bearer,
         body: None,
     };
-    match client.send(&request).await {
-        Ok(r) if (200..300).contains(&r.status) || r.status == 404 => Ok(()),
+    match delivery.send(&request, Kind::Cleanup, false, |_| {}).await {
+        Ok(r) if ledger::gone(r.status) => Ok(()),
         Ok(r) => Err(format!("the gateway answered {}", r.status)),
         Err(error) => Err(error.to_string()),
     }

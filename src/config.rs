@@ -98,7 +98,6 @@ pub struct Config {
     pub junit: Option<PathBuf>,
     /// `None`: no coverage file (turned off, or running under nextest).
     pub coverage: Option<PathBuf>,
-    pub specs_dir: PathBuf,
     /// Requests per minute; `None`: not paced (the stub).
     pub rate_limit: Option<u32>,
     /// `None`: no budget (the stub).
@@ -116,7 +115,7 @@ pub struct Config {
 /// A setting that could not be used.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: String,
     pub message: String,
 }
 
@@ -141,12 +140,23 @@ impl Config {
                 base_url: parse_base_url(url.trim())?,
             },
         };
-        let keys = key_variables
-            .iter()
-            .filter_map(|name| {
-                non_empty(name).map(|v| (name.to_string(), Secret(v.trim().to_string())))
-            })
-            .collect();
+        let mut keys = BTreeMap::new();
+        for name in key_variables {
+            if let Some(value) = non_empty(name) {
+                let value = value.trim().to_string();
+                // Only visible ASCII can go into an Authorization header; anything else is
+                // a pasting mistake, reported without echoing the value.
+                if !value.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ConfigError {
+                        variable: name.to_string(),
+                        message:
+                            "the key holds spaces or other characters that an API key cannot have"
+                                .into(),
+                    });
+                }
+                keys.insert(name.to_string(), Secret(value));
+            }
+        }
         let report = |variable: &str, default: &str| match non_empty(variable) {
             _ if non_empty(NEXTEST).is_some() => None,
             Some(v) if v == "off" => None,
@@ -156,6 +166,14 @@ impl Config {
         let junit = report(JUNIT, "junit.xml");
         let coverage = report(COVERAGE, "coverage.json");
         let live = matches!(target, TargetConfig::Live { .. });
+        if live && non_empty(NEXTEST).is_some() {
+            return Err(ConfigError {
+                variable: NEXTEST.to_string(),
+                message: "live runs need one process, so that one limiter, one request budget and \
+                          one ledger cover every trial; run them with `cargo test --test conformance`"
+                    .into(),
+            });
+        }
         let live_default =
             |variable: &'static str, default: usize| -> Result<Option<usize>, ConfigError> {
                 match (non_empty(variable), live) {
@@ -186,14 +204,16 @@ impl Config {
             connect_timeout: parse_seconds(CONNECT_TIMEOUT, non_empty(CONNECT_TIMEOUT), 10.0)?,
             max_body_bytes: parse_count(MAX_BODY, non_empty(MAX_BODY), 1 << 20)?,
             report_body_limit: parse_count(REPORT_BODY_LIMIT, non_empty(REPORT_BODY_LIMIT), 4000)?,
-            color_allowed: non_empty(NO_COLOR).is_none(),
+            color_allowed: Config::color_allowed(lookup),
             ca_bundle: non_empty(CA_BUNDLE).map(PathBuf::from),
             junit,
             coverage,
-            specs_dir: non_empty(SPECS)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| root.join("specs")),
         })
+    }
+
+    /// Whether colour may be used on a terminal (`NO_COLOR` is not set).
+    pub fn color_allowed(lookup: &dyn Fn(&str) -> Option<String>) -> bool {
+        lookup(NO_COLOR).is_none_or(|v| v.is_empty())
     }
 
     /// Reads only where the specs are, before the suite names its key variables.
@@ -207,7 +227,7 @@ impl Config {
 
 fn parse_base_url(url: &str) -> Result<String, ConfigError> {
     let error = |message: String| ConfigError {
-        variable: BASE_URL,
+        variable: BASE_URL.to_string(),
         message,
     };
     let parsed = reqwest::Url::parse(url).map_err(|e| {
@@ -220,6 +240,12 @@ fn parse_base_url(url: &str) -> Result<String, ConfigError> {
             "`{url}` must start with http:// or https://"
         )));
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(error(
+            "the URL must not carry credentials; keys go in LEADLEX_API_KEY and its siblings"
+                .into(),
+        ));
+    }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(error(format!("`{url}` must not have a query or fragment")));
     }
@@ -231,7 +257,7 @@ fn parse_flag(variable: &'static str, value: Option<String>) -> Result<bool, Con
         None | Some("0" | "false" | "no") => Ok(false),
         Some("1" | "true" | "yes") => Ok(true),
         Some(other) => Err(ConfigError {
-            variable,
+            variable: variable.to_string(),
             message: format!("`{other}` is not one of 1, true, yes, 0, false, no"),
         }),
     }
@@ -250,7 +276,7 @@ fn parse_seconds(
             .ok()
             .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
             .ok_or_else(|| ConfigError {
-                variable,
+                variable: variable.to_string(),
                 message: format!("`{v}` is not a number of seconds between 0 and 3600"),
             })?,
     };
@@ -270,7 +296,7 @@ fn parse_count(
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| ConfigError {
-                variable,
+                variable: variable.to_string(),
                 message: format!("`{v}` is not a positive whole number"),
             }),
     }
@@ -329,6 +355,12 @@ mod tests {
             config(&[(SPEND_QUOTA, "maybe")]).unwrap_err().variable,
             SPEND_QUOTA
         );
+    }
+
+    #[test]
+    fn live_runs_refuse_nextest_processes() {
+        let error = config(&[(NEXTEST, "1"), (BASE_URL, "https://gw.example")]).unwrap_err();
+        assert_eq!(error.variable, NEXTEST);
     }
 
     #[test]

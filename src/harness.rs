@@ -157,7 +157,7 @@ fn prepare(
 /// The specs, or every problem in them rendered for the terminal.
 fn load_specs(lookup: &dyn Fn(&str) -> Option<String>, specs_dir: &Path) -> Result<Suite, String> {
     spec::load(specs_dir).map_err(|errors| {
-        let color = std::io::stderr().is_terminal() && lookup(crate::config::NO_COLOR).is_none();
+        let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
         let mut message: String = errors
             .iter()
             .map(|e| format!("{}\n\n", e.render(color)))

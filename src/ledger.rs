@@ -97,6 +97,12 @@ fn entry(event: &str, trial: &str, method: &str, url: &str, key_variable: Option
     }
 }
 
+/// Whether a removal request's answer means the record is gone: 2xx, or 404 when it was
+/// already gone.
+pub fn gone(status: u16) -> bool {
+    (200..300).contains(&status) || status == 404
+}
+
 pub fn path_of(dir: &Path, run_id: &str) -> PathBuf {
     dir.join(format!("{run_id}.jsonl"))
 }

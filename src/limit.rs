@@ -65,11 +65,6 @@ struct State {
 }
 
 impl Limiter {
-    /// No pacing, no budget: for the stub.
-    pub fn unlimited() -> Limiter {
-        Limiter::new(None, None, Duration::ZERO)
-    }
-
     /// `per_minute`: requests per minute (`None`: no pacing); `budget`: requests per run.
     pub fn new(per_minute: Option<u32>, budget: Option<u64>, max_wait: Duration) -> Limiter {
         let interval = per_minute
@@ -129,11 +124,6 @@ impl Limiter {
         }
         let until = now + wait;
         state.held_until = Some(state.held_until.map_or(until, |h| h.max(until)));
-    }
-
-    /// Requests counted so far.
-    pub fn spent(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).spent
     }
 }
 

@@ -481,7 +481,7 @@ impl Trial<'_> {
                     .exchange(&label, &operation, &request, Kind::Cleanup, false)
                     .await
                 {
-                    Ok(r) if (200..300).contains(&r.status) || r.status == 404 => true,
+                    Ok(r) if crate::ledger::gone(r.status) => true,
                     Ok(r) => {
                         leftovers.push(leftover(
                             &label,

@@ -34,6 +34,14 @@ pub(super) fn build_all_scenarios(
     )
 }
 
+/// Whether a request's body carries `{{run_id}}`, the mark of what a run creates.
+fn marks_the_run(request: &raw::Request) -> bool {
+    let strings = request.body.iter().flat_map(template::strings_in);
+    strings
+        .filter_map(|text| template::variables(text).ok())
+        .any(|names| names.contains(&"run_id"))
+}
+
 /// Names a scenario may refer to.
 pub(super) struct Known<'a> {
     pub(super) operations: &'a BTreeMap<String, Arc<Operation>>,
@@ -160,6 +168,19 @@ impl ScenarioBuilder<'_, '_> {
                         pointer: pointer.to_string(),
                         secret: capture.secret(),
                     });
+                }
+                if step.cleanup.is_some() && !marks_the_run(&step.request) {
+                    self.errors.push(
+                        self.ctx
+                            .error(
+                                &join(&at, "cleanup"),
+                                "a step that creates something must mark it with the run's id",
+                            )
+                            .with_hint(
+                                "put {{run_id}} in its body, e.g. full_name: \"Conformance {{run_id}}\", \
+                                 so that what a run leaves behind can be told apart",
+                            ),
+                    );
                 }
                 built.cleanup = step.cleanup.as_ref().and_then(|cleanup| {
                     let at = join(&at, "cleanup");

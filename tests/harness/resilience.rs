@@ -371,3 +371,35 @@ fn the_burst_of_the_429_scenario_is_bounded_in_requests_and_in_time() {
         slow.requests().len()
     );
 }
+
+/// The most requests that started within any `window`.
+fn peak_starts(gateway: &Gateway, window: Duration) -> usize {
+    let mut times: Vec<Instant> = gateway.requests().iter().map(|r| r.at).collect();
+    times.sort();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t - times[i] < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn live_runs_keep_to_the_configured_parallelism() {
+    // Every answer takes 300 ms, so one thread cannot start two requests within 250 ms.
+    let window = Duration::from_millis(250);
+    let (serial, mut env) = gateway(Behaviour::Slow(300));
+    env.insert("LEADLEX_CONCURRENCY".into(), "1".into());
+    let output = command(&env, &["contacts/get.yaml"]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert_eq!(peak_starts(&serial, window), 1, "one scenario at a time");
+
+    // The same measure sees parallelism when it is allowed: it can fail.
+    let (parallel, env) = gateway(Behaviour::Slow(300));
+    let output = command(&env, &["contacts/get.yaml", "--test-threads", "3"]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert!(peak_starts(&parallel, window) > 1);
+}
