@@ -145,3 +145,38 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
         "{stderr}"
     );
 }
+
+#[test]
+fn colour_reaches_the_terminal_only_when_asked_and_never_the_report() {
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let delete = specs.path().join("contacts/delete.yaml");
+    let original = std::fs::read_to_string(&delete).unwrap();
+    // The stub answers with the documented example: make it a wrong one.
+    let wrong = original.replace(
+        "error: { code: insufficient_permissions, message: Missing contacts:delete permission }",
+        "error: { code: forbidden, message: Missing contacts:delete permission }",
+    );
+    std::fs::write(&delete, wrong).unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let junit = junit_in(&reports);
+    let vars = env(&[
+        ("LEADLEX_SPECS", specs.path().to_str().unwrap()),
+        ("LEADLEX_JUNIT", junit.to_str().unwrap()),
+    ]);
+    let trial = "contacts/delete.yaml::key_without_delete_permission_is_forbidden";
+    let coloured = command(&vars, &["--exact", trial, "--color", "always"]);
+    assert_eq!(coloured.status.code(), Some(101));
+    assert!(text(&coloured.stdout)
+        .contains("\x1b[1merror.code: expected insufficient_permissions, got forbidden"));
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        !report.contains('\x1b') && report.contains("got forbidden"),
+        "{report}"
+    );
+    let plain = command(&vars, &["--exact", trial]);
+    assert!(
+        !text(&plain.stdout).contains('\x1b'),
+        "not a terminal: no colour"
+    );
+}
