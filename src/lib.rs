@@ -32,6 +32,7 @@ pub mod outcome;
 pub mod plan;
 pub mod redact;
 pub mod render;
+pub mod request;
 pub mod run;
 mod session;
 pub mod source;

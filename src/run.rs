@@ -16,13 +16,13 @@ use serde_json::Value;
 use crate::check::{check_response, parse_json};
 use crate::config::Secret;
 use crate::deliver::Delivery;
-use crate::http::{Bearer, HttpRequest, HttpResponse, TransportError};
+use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::ledger::Ledger;
 use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::redact::Redactor;
+use crate::request::{bearer, build_request};
 use crate::spec::{Operation, Repeat, Request, Scenario, Step, Suite};
-use crate::stub::Stub;
 use crate::template::Vars;
 
 /// A well-formed key that no workspace has: what the `invalid` credential sends.
@@ -409,61 +409,14 @@ impl Trial<'_> {
 
     /// Fills a request's templates and attaches the credential's key.
     fn render(&self, operation: &Operation, request: &Request) -> Result<HttpRequest, String> {
-        let mut url = self.engine.base_url.clone();
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|_| "the base URL cannot take a path".to_string())?;
-            segments.pop_if_empty();
-            for segment in operation.path.split('/').skip(1) {
-                match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(param) => {
-                        let template = request.path.get(param).map(String::as_str).unwrap_or("");
-                        segments.push(path_segment(self.vars.render_str(template)?)?.as_str());
-                    }
-                    None => {
-                        segments.push(segment);
-                    }
-                }
-            }
-        }
-        for (name, template) in &request.query {
-            let value = self.vars.render_str(template)?;
-            url.query_pairs_mut().append_pair(name, &value);
-        }
-        let body = match &request.body {
-            Some(body) => Some(self.vars.render_value(body)?),
-            None => None,
-        };
-        Ok(HttpRequest {
-            method: operation.method.clone(),
-            url,
-            bearer: self.key(&request.credential)?,
-            body,
-        })
-    }
-
-    fn key(&self, credential: &str) -> Result<Option<Bearer>, String> {
-        let plain = |key: String| Bearer {
-            shown: key.clone(),
-            key,
-        };
-        Ok(match credential {
-            "none" => None,
-            "invalid" => Some(plain(INVALID_KEY.to_string())),
-            name => Some(match &self.engine.keys {
-                Keys::Stub => plain(Stub::key(self.number, name)),
-                Keys::Live(keys) => {
-                    let (variable, key) = keys
-                        .get(name)
-                        .ok_or_else(|| format!("no key is configured for credential `{name}`"))?;
-                    Bearer {
-                        key: key.expose().to_string(),
-                        shown: format!("${variable}"),
-                    }
-                }
-            }),
-        })
+        let bearer = bearer(&self.engine.keys, &request.credential, self.number)?;
+        build_request(
+            &self.engine.base_url,
+            operation,
+            request,
+            &self.vars,
+            bearer,
+        )
     }
 
     /// Runs every pending cleanup, newest first; returns what could not be removed.
@@ -521,22 +474,6 @@ fn interrupted() -> Verdict {
     }
 }
 
-/// A filled path parameter, refused when it would change the path's shape: an empty value,
-/// `.` or `..` would make `DELETE /v1/contacts/{id}` address the collection or its parent.
-fn path_segment(value: String) -> Result<String, String> {
-    let lower = value.to_ascii_lowercase();
-    let encoded_dot_or_slash = lower.contains("%2e") || lower.contains("%2f");
-    match value.as_str() {
-        "" | "." | ".." => Err(format!(
-            "`{value}` cannot be a path parameter: it would address another resource"
-        )),
-        _ if encoded_dot_or_slash => Err(format!(
-            "`{value}` cannot be a path parameter: it hides a `.` or `/`"
-        )),
-        _ => Ok(value),
-    }
-}
-
 fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mismatch {
     Mismatch {
         step: step.label.clone(),
@@ -546,22 +483,5 @@ fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mis
         pointer: None,
         schema_path: None,
         span: step.span.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::path_segment;
-
-    #[test]
-    fn values_that_change_the_path_are_refused() {
-        for bad in ["", ".", "..", "%2E%2e", "a%2fb"] {
-            assert!(path_segment(bad.into()).is_err(), "{bad:?}");
-        }
-        assert_eq!(
-            path_segment("a/b".into()).unwrap(),
-            "a/b",
-            "escaped by the URL, not refused"
-        );
     }
 }
