@@ -281,10 +281,69 @@ fn parse_file<T: DeserializeOwned>(
             value,
         }),
         Err(err) => {
-            errors.push(yaml_error(display, &text, &err));
+            let each = match is_suite {
+                true => Vec::new(),
+                false => shape_errors(&display, &text, &scanned.index),
+            };
+            match each.is_empty() {
+                true => errors.push(yaml_error(display, &text, &err)),
+                false => errors.extend(each),
+            }
             None
         }
     }
+}
+
+/// `serde` stops at a file's first wrong value. To report one per part instead, the file
+/// is read as plain YAML and the operation and each scenario are read on their own, each
+/// error located through the file's position index. Empty when the file is not even YAML.
+fn shape_errors(display: &str, text: &str, index: &PosIndex) -> Vec<SpecError> {
+    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text)
+    else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut check = |path: String,
+                     value: &serde_yaml::Value,
+                     read: &dyn Fn(
+        serde_yaml::Value,
+    )
+        -> Result<(), serde_path_to_error::Error<serde_yaml::Error>>| {
+        if let Err(error) = read(value.clone()) {
+            let inner = error.path().to_string();
+            let full = match inner.as_str() {
+                "." => path,
+                inner if inner.starts_with('[') => format!("{path}{inner}"),
+                inner => crate::source::join(&path, inner),
+            };
+            let message = format!("{full}: {}", without_location(&error.inner().to_string()));
+            let hint = variant_hint(&message);
+            let mut located = SpecError::in_source(display, text, index.value_pos(&full), message);
+            if let Some(meant) = hint {
+                located = located.with_label(format!("did you mean `{meant}`?"));
+            }
+            found.push(located);
+        }
+    };
+    if let Some(operation) = file.get("operation") {
+        check("operation".into(), operation, &|v| {
+            serde_path_to_error::deserialize::<_, raw::Operation>(v).map(drop)
+        });
+    }
+    match file.get("scenarios") {
+        Some(serde_yaml::Value::Sequence(scenarios)) => {
+            for (i, scenario) in scenarios.iter().enumerate() {
+                check(format!("scenarios[{i}]"), scenario, &|v| {
+                    serde_path_to_error::deserialize::<_, raw::Scenario>(v).map(drop)
+                });
+            }
+        }
+        Some(other) => check("scenarios".into(), other, &|v| {
+            serde_path_to_error::deserialize::<_, Vec<raw::Scenario>>(v).map(drop)
+        }),
+        None => {}
+    }
+    found
 }
 
 fn unknown_key_error(display: &str, text: &str, unknown: keys::UnknownKey) -> SpecError {
