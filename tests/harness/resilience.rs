@@ -208,16 +208,24 @@ fn the_limiter_keeps_a_burst_of_parallel_trials_under_the_rate() {
         "enough requests to judge: {}",
         times.len()
     );
+    // Slots are 100 ms apart and a request can only be late, never early, so any second
+    // holds 10 starts plus those delayed into it (a loaded machine delays a few).
     for (i, start) in times.iter().enumerate() {
         let within_a_second = times[i..]
             .iter()
             .take_while(|t| **t - *start < Duration::from_secs(1))
             .count();
         assert!(
-            within_a_second <= 11,
+            within_a_second <= 12,
             "{within_a_second} requests within one second (limit 10/s)"
         );
     }
+    let span = *times.last().unwrap() - times[0];
+    let average = (times.len() - 1) as f64 / span.as_secs_f64();
+    assert!(
+        average <= 10.5,
+        "{average:.1} requests per second on average (limit 10/s)"
+    );
 }
 
 #[test]
