@@ -47,7 +47,16 @@ fn remove_leftovers(
             "`{run_id}` is not a run id (they look like 20261129T061500Z-3f2a91)"
         ));
     }
-    let config = Config::from_lookup(lookup, root, &[]).map_err(|e| e.to_string())?;
+    // Keys come only from the credential variables the suite declares, read as any run reads
+    // them: a ledger line cannot make the command send some other variable's value.
+    let suite = crate::spec::load(&Config::specs_dir(lookup, root)).map_err(|errors| {
+        format!(
+            "the specs must load to know the credential variables: {}",
+            errors[0]
+        )
+    })?;
+    let variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
+    let config = Config::from_lookup(lookup, root, &variables).map_err(|e| e.to_string())?;
     let TargetConfig::Live { base_url } = &config.target else {
         return Err(format!(
             "{BASE_URL} must name the gateway the run {run_id} talked to"
@@ -71,7 +80,7 @@ fn remove_leftovers(
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let mut removed = 0;
     for entry in &pending {
-        match runtime.block_on(remove(&delivery, base_url, lookup, entry)) {
+        match runtime.block_on(remove(&delivery, base_url, &config, &variables, entry)) {
             Ok(()) => {
                 ledger.removed(&entry.trial, &entry.method, &entry.url);
                 println!("removed: {} {}", entry.method, entry.url);
@@ -86,22 +95,35 @@ fn remove_leftovers(
 async fn remove(
     delivery: &Delivery,
     base_url: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
+    config: &Config,
+    variables: &[&str],
     entry: &Entry,
 ) -> Result<(), String> {
-    if !entry.url.starts_with(&format!("{base_url}/")) {
+    // Parsed first, so that `..` is resolved before the URL is compared with the base.
+    let url = reqwest::Url::parse(&entry.url).map_err(|e| e.to_string())?;
+    if !url.as_str().starts_with(&format!("{base_url}/")) {
         return Err(format!("not under {base_url}, so not sent"));
     }
     let bearer = match &entry.key_variable {
+        Some(variable) if !variables.contains(&variable.as_str()) => {
+            return Err(format!(
+                "{variable} is not a credential of the suite, so not sent"
+            ));
+        }
         Some(variable) => Some(Bearer {
-            key: lookup(variable).ok_or_else(|| format!("set {variable} to remove it"))?,
+            key: config
+                .keys
+                .get(variable)
+                .ok_or_else(|| format!("set {variable} to remove it"))?
+                .expose()
+                .to_string(),
             shown: format!("${variable}"),
         }),
         None => None,
     };
     let request = HttpRequest {
         method: entry.method.clone(),
-        url: reqwest::Url::parse(&entry.url).map_err(|e| e.to_string())?,
+        url,
         bearer,
         body: None,
     };

@@ -187,8 +187,15 @@ impl Config {
             Some(v) if v.trim() == "0" => 0,
             v => parse_count(RETRIES, v, 2)?.min(10) as u32,
         };
+        let self_test_leak = parse_flag(SELF_TEST_LEAK, non_empty(SELF_TEST_LEAK))?;
+        if self_test_leak && keys.is_empty() {
+            return Err(ConfigError {
+                variable: SELF_TEST_LEAK.to_string(),
+                message: "there is no key to plant: set LEADLEX_API_KEY (any value) as well".into(),
+            });
+        }
         Ok(Config {
-            self_test_leak: parse_flag(SELF_TEST_LEAK, non_empty(SELF_TEST_LEAK))?,
+            self_test_leak,
             ledger_dir: non_empty(LEDGER_DIR)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("reports").join("created")),
@@ -247,7 +254,8 @@ fn parse_base_url(url: &str) -> Result<String, ConfigError> {
         ));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(error(format!("`{url}` must not have a query or fragment")));
+        // Not echoed: a query may carry a key.
+        return Err(error("the URL must not have a query or fragment".into()));
     }
     Ok(url.trim_end_matches('/').to_string())
 }

@@ -40,8 +40,8 @@ impl Delivery {
         mut record: impl FnMut(Attempt<'_>),
     ) -> Result<HttpResponse, TransportError> {
         let mut attempt = 0;
-        // LEADLEX_TIMEOUT_SECS bounds the request, its retries included; pauses the gateway
-        // asks for and backoff do not count against it.
+        // LEADLEX_TIMEOUT_SECS bounds the request: its attempts and the backoff between
+        // them. Only the pauses a gateway asks for (Retry-After) and pacing come on top.
         let mut time_left = self.client.timeout();
         loop {
             let at = self
@@ -57,7 +57,11 @@ impl Delivery {
                 self.limiter
                     .observe(Instant::now(), SystemTime::now(), response.status, &header);
             }
-            let may_retry = attempt < self.retries && time_left >= MIN_ATTEMPT;
+            let pause = match &result {
+                Err(error) if !matches!(error, TransportError::BodyTooLarge(_)) => backoff(attempt),
+                _ => Duration::ZERO,
+            };
+            let may_retry = attempt < self.retries && time_left >= pause + MIN_ATTEMPT;
             let retried = may_retry
                 .then(|| retry_reason(&http.method, &result, accepts_429, kind))
                 .flatten();
@@ -69,11 +73,8 @@ impl Delivery {
             if retried.is_none() {
                 return result;
             }
-            if let Err(error) = &result {
-                if !matches!(error, TransportError::BodyTooLarge(_)) {
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
+            tokio::time::sleep(pause).await;
+            time_left = time_left.saturating_sub(pause);
             attempt += 1;
         }
     }

@@ -35,6 +35,23 @@ pub fn build_request(
             }
         }
     }
+    // However the values were written, the path must have exactly the template's segments.
+    let wanted = operation.path.split('/').skip(1).count();
+    let base = base_url
+        .path_segments()
+        .map_or(0, |s| s.filter(|s| !s.is_empty()).count());
+    let built: Vec<&str> = url.path_segments().map_or_else(Vec::new, |s| s.collect());
+    if built.len() != base + wanted
+        || built
+            .iter()
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err(format!(
+            "the filled path {} does not have the shape of {}",
+            url.path(),
+            operation.path
+        ));
+    }
     for (name, template) in &request.query {
         let value = vars.render_str(template)?;
         url.query_pairs_mut().append_pair(name, &value);
@@ -78,6 +95,11 @@ pub fn bearer(keys: &Keys, credential: &str, trial: u64) -> Result<Option<Bearer
 /// A filled path parameter, refused when it would change the path's shape: an empty value,
 /// `.` or `..` would make `DELETE /v1/contacts/{id}` address the collection or its parent.
 pub fn path_segment(value: String) -> Result<String, String> {
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{value:?} cannot be a path parameter: URLs drop its control characters"
+        ));
+    }
     let lower = value.to_ascii_lowercase();
     let encoded_dot_or_slash = lower.contains("%2e") || lower.contains("%2f");
     match value.as_str() {
@@ -97,7 +119,7 @@ mod tests {
 
     #[test]
     fn values_that_change_the_path_are_refused() {
-        for bad in ["", ".", "..", "%2E%2e", "a%2fb"] {
+        for bad in ["", ".", "..", "%2E%2e", "a%2fb", "\t", ".\n.", "\r"] {
             assert!(path_segment(bad.into()).is_err(), "{bad:?}");
         }
         assert_eq!(

@@ -234,7 +234,7 @@ impl Run {
         self.printed(summary);
         if let Some(path) = &self.config.junit {
             let limit = self.config.report_body_limit;
-            let report = junit::report(&outcomes, &facts, &coverage, &self.redactor, limit);
+            let report = junit::report(&outcomes, &facts, &coverage, &every_secret, limit);
             let text = report.to_string().map_err(|e| e.to_string());
             if let Err(message) = text.and_then(|text| write_file(path, &text)) {
                 eprintln!("error: {message}");

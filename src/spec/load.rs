@@ -285,65 +285,93 @@ fn parse_file<T: DeserializeOwned>(
                 true => Vec::new(),
                 false => shape_errors(&display, &text, &scanned.index),
             };
-            match each.is_empty() {
-                true => errors.push(yaml_error(display, &text, &err)),
-                false => errors.extend(each),
+            // The whole-file error too, unless one of the parts already says it.
+            let whole = yaml_error(display, &text, &err);
+            if !each.iter().any(|e| e.message == whole.message) {
+                errors.push(whole);
             }
+            errors.extend(each);
             None
         }
     }
 }
 
 /// `serde` stops at a file's first wrong value. To report one per part instead, the file
-/// is read as plain YAML and the operation and each scenario are read on their own, each
-/// error located through the file's position index. Empty when the file is not even YAML.
+/// is read as plain YAML, and the operation and each scenario are written back as YAML and
+/// read on their own (so that messages are the same as for the whole file), each error
+/// located through the file's position index. Empty when the file is not even YAML.
 fn shape_errors(display: &str, text: &str, index: &PosIndex) -> Vec<SpecError> {
     let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text)
     else {
         return Vec::new();
     };
-    let mut found = Vec::new();
-    let mut check = |path: String,
-                     value: &serde_yaml::Value,
-                     read: &dyn Fn(
-        serde_yaml::Value,
-    )
-        -> Result<(), serde_path_to_error::Error<serde_yaml::Error>>| {
-        if let Err(error) = read(value.clone()) {
-            let inner = error.path().to_string();
-            let full = match inner.as_str() {
-                "." => path,
-                inner if inner.starts_with('[') => format!("{path}{inner}"),
-                inner => crate::source::join(&path, inner),
-            };
-            let message = format!("{full}: {}", without_location(&error.inner().to_string()));
-            let hint = variant_hint(&message);
-            let mut located = SpecError::in_source(display, text, index.value_pos(&full), message);
-            if let Some(meant) = hint {
-                located = located.with_label(format!("did you mean `{meant}`?"));
-            }
-            found.push(located);
-        }
+    let part = |path: String, value: &serde_yaml::Value, read: PartReader| {
+        let yaml = serde_yaml::to_string(value).ok()?;
+        let error = read(&yaml).err()?;
+        Some(part_error(display, text, index, &path, &error))
     };
+    let mut found = Vec::new();
     if let Some(operation) = file.get("operation") {
-        check("operation".into(), operation, &|v| {
-            serde_path_to_error::deserialize::<_, raw::Operation>(v).map(drop)
-        });
+        found.extend(part(
+            "operation".into(),
+            operation,
+            read_part::<raw::Operation>,
+        ));
     }
     match file.get("scenarios") {
         Some(serde_yaml::Value::Sequence(scenarios)) => {
             for (i, scenario) in scenarios.iter().enumerate() {
-                check(format!("scenarios[{i}]"), scenario, &|v| {
-                    serde_path_to_error::deserialize::<_, raw::Scenario>(v).map(drop)
-                });
+                found.extend(part(
+                    format!("scenarios[{i}]"),
+                    scenario,
+                    read_part::<raw::Scenario>,
+                ));
             }
         }
-        Some(other) => check("scenarios".into(), other, &|v| {
-            serde_path_to_error::deserialize::<_, Vec<raw::Scenario>>(v).map(drop)
-        }),
+        Some(other) => found.extend(part(
+            "scenarios".into(),
+            other,
+            read_part::<Vec<raw::Scenario>>,
+        )),
         None => {}
     }
     found
+}
+
+type PartError = serde_path_to_error::Error<serde_yaml::Error>;
+type PartReader = fn(&str) -> Result<(), PartError>;
+
+fn read_part<T: DeserializeOwned>(yaml: &str) -> Result<(), PartError> {
+    serde_path_to_error::deserialize::<_, T>(serde_yaml::Deserializer::from_str(yaml)).map(drop)
+}
+
+/// A part's error, with the part's path in front and the file's position of the value.
+fn part_error(
+    display: &str,
+    text: &str,
+    index: &PosIndex,
+    path: &str,
+    error: &PartError,
+) -> SpecError {
+    let inner = error.path().to_string();
+    let full = match inner.as_str() {
+        "." => path.to_string(),
+        inner if inner.starts_with('[') => format!("{path}{inner}"),
+        inner => crate::source::join(path, inner),
+    };
+    // serde_yaml names the path inside the part itself; the full path replaces it.
+    let said = without_location(&error.inner().to_string());
+    let said = said
+        .strip_prefix(&format!("{inner}: "))
+        .unwrap_or(&said)
+        .to_string();
+    let message = format!("{full}: {said}");
+    let hint = variant_hint(&message);
+    let located = SpecError::in_source(display, text, index.value_pos(&full), message);
+    match hint {
+        Some(meant) => located.with_label(format!("did you mean `{meant}`?")),
+        None => located,
+    }
 }
 
 fn unknown_key_error(display: &str, text: &str, unknown: keys::UnknownKey) -> SpecError {
