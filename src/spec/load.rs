@@ -191,19 +191,11 @@ fn parse_in_parallel(
     specs_dir: &Path,
     files: &[PathBuf],
 ) -> (Vec<Parsed<raw::SpecFile>>, Vec<SpecError>) {
-    let results = super::in_parallel(files, |chunk| {
-        let mut errors = Vec::new();
-        let parsed: Vec<_> = chunk
-            .iter()
-            .filter_map(|path| parse_file::<raw::SpecFile>(specs_dir, path, false, &mut errors))
-            .collect();
-        (parsed, errors)
-    });
-    let (specs, errors): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    (
-        specs.into_iter().flatten().collect(),
-        errors.into_iter().flatten().collect(),
-    )
+    super::in_parallel(files, |path, errors| {
+        parse_file::<raw::SpecFile>(specs_dir, path, false, errors)
+            .into_iter()
+            .collect()
+    })
 }
 
 /// Every `*.yaml`/`*.yml` file below `dir` except the suite file, sorted.

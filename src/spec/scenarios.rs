@@ -19,19 +19,7 @@ pub(super) fn build_all_scenarios(
     specs: &[Parsed<raw::SpecFile>],
     known: &Known<'_>,
 ) -> (Vec<Arc<Scenario>>, Vec<SpecError>) {
-    let results = super::in_parallel(specs, |chunk| {
-        let mut errors = Vec::new();
-        let built: Vec<_> = chunk
-            .iter()
-            .flat_map(|spec| build_scenarios(spec, known, &mut errors))
-            .collect();
-        (built, errors)
-    });
-    let (built, errors): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    (
-        built.into_iter().flatten().collect(),
-        errors.into_iter().flatten().collect(),
-    )
+    super::in_parallel(specs, |spec, errors| build_scenarios(spec, known, errors))
 }
 
 /// Whether a request's body carries `{{run_id}}`, the mark of what a run creates.

@@ -7,10 +7,23 @@ use std::process::{Command, Output};
 use leadlex_conformance::harness::run_quietly;
 use leadlex_conformance::outcome::{Check, Outcome, Verdict};
 
-use crate::support::gateway::{Gateway, GatewayConfig};
+use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts a gateway; returns it with its configuration (for the keys).
+pub fn start(config: GatewayConfig) -> (Gateway, GatewayConfig) {
+    (Gateway::start(config.clone()), config)
+}
+
+/// A documented gateway but for one behaviour.
+pub fn behaving(behaviour: Behaviour) -> GatewayConfig {
+    GatewayConfig {
+        behaviour,
+        ..GatewayConfig::default()
+    }
 }
 
 /// The environment of a live run against `gateway`, with both keys set.

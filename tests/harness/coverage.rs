@@ -4,8 +4,8 @@
 use leadlex_conformance::coverage::Coverage;
 use leadlex_conformance::spec::load;
 
-use crate::common::{command, live_env, root, text};
-use crate::support::gateway::{Gateway, GatewayConfig};
+use crate::common::{command, live_env, root, start, text};
+use crate::support::gateway::GatewayConfig;
 
 #[test]
 fn the_shipped_specs_cover_every_delete_contact_pair() {
@@ -81,11 +81,10 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
 
 #[test]
 fn a_live_run_lists_responses_that_no_documented_pair_matches() {
-    let config = GatewayConfig {
+    let (gateway, config) = start(GatewayConfig {
         rate_limit: 10,
         ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    });
     let reports = tempfile::tempdir().unwrap();
     let coverage_file = reports.path().join("coverage.json");
     let mut env = live_env(&gateway, &config);

@@ -3,8 +3,8 @@
 
 use leadlex_conformance::outcome::{Check, Verdict};
 
-use crate::common::{failed_checks, live_env, run_with};
-use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+use crate::common::{behaving, failed_checks, live_env, run_with, start};
+use crate::support::gateway::{Behaviour, GatewayConfig};
 
 const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
 const FORBIDDEN: &str = "contacts/delete.yaml::key_without_delete_permission_is_forbidden";
@@ -14,11 +14,7 @@ const RATE_LIMIT: &str = "contacts/delete.yaml::rate_limit_exceeded";
 
 /// Runs every scenario against a gateway with one behaviour; returns trial → failed checks.
 fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
-    let config = GatewayConfig {
-        behaviour,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(behaviour));
     let outcomes = run_with(&live_env(&gateway, &config), "");
     assert_eq!(outcomes.len(), 7, "every shipped scenario ran");
     assert!(
@@ -49,8 +45,7 @@ fn request(check: Check) -> (String, Check) {
 
 #[test]
 fn a_documented_gateway_passes_every_trial() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let outcomes = run_with(&live_env(&gateway, &config), "");
     for outcome in outcomes.values() {
         if outcome.trial_name == RATE_LIMIT {
@@ -155,11 +150,7 @@ fn a_gateway_ignoring_the_permission_fails_the_403_trial_and_its_verification() 
 
 #[test]
 fn failure_messages_name_the_check_the_spec_line_and_both_values() {
-    let config = GatewayConfig {
-        behaviour: Behaviour::WrongErrorCode,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(Behaviour::WrongErrorCode));
     let outcomes = run_with(&live_env(&gateway, &config), FORBIDDEN);
     let text = leadlex_conformance::render::failure_text(
         &outcomes[FORBIDDEN],
@@ -183,11 +174,7 @@ fn failure_messages_name_the_check_the_spec_line_and_both_values() {
 
 #[test]
 fn schema_failures_give_the_pointer_and_the_schema_path() {
-    let config = GatewayConfig {
-        behaviour: Behaviour::DeletedFalse,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(Behaviour::DeletedFalse));
     let outcomes = run_with(&live_env(&gateway, &config), DELETES);
     let Verdict::Failed(found) = &outcomes[DELETES].verdict else {
         panic!("{:?}", outcomes[DELETES].verdict)
@@ -205,11 +192,7 @@ fn schema_failures_give_the_pointer_and_the_schema_path() {
 
 #[test]
 fn a_stalling_gateway_fails_within_the_timeout() {
-    let config = GatewayConfig {
-        behaviour: Behaviour::Stall,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(Behaviour::Stall));
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_TIMEOUT_SECS".into(), "0.5".into());
     let started = std::time::Instant::now();

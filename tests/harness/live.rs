@@ -2,13 +2,12 @@
 //! documented (not the stub): the same trials, real HTTP, and nothing touched that the run
 //! did not create.
 
-use crate::common::{command, junit_in, live_env, text};
-use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+use crate::common::{behaving, command, junit_in, live_env, start, text};
+use crate::support::gateway::{Behaviour, GatewayConfig};
 
 #[test]
 fn the_same_trials_pass_live_and_leave_nothing_behind() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let someone_elses = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
     gateway.insert_contact(someone_elses);
     let reports = tempfile::tempdir().unwrap();
@@ -61,8 +60,7 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
 
 #[test]
 fn a_missing_key_ignores_its_scenarios_with_the_variable_to_set() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let mut env = live_env(&gateway, &config);
     env.remove("LEADLEX_API_KEY_NO_DELETE");
     env.insert("LEADLEX_JUNIT".into(), "off".into());
@@ -79,11 +77,10 @@ fn a_missing_key_ignores_its_scenarios_with_the_variable_to_set() {
 
 #[test]
 fn the_rate_limit_scenario_runs_live_when_opted_in() {
-    let config = GatewayConfig {
+    let (gateway, config) = start(GatewayConfig {
         rate_limit: 10,
         ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    });
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
     env.insert("LEADLEX_JUNIT".into(), "off".into());
@@ -105,11 +102,7 @@ fn the_rate_limit_scenario_runs_live_when_opted_in() {
 
 #[test]
 fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
-    let config = GatewayConfig {
-        behaviour: Behaviour::WrongErrorCode,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(Behaviour::WrongErrorCode));
     let reports = tempfile::tempdir().unwrap();
     let mut env = live_env(&gateway, &config);
     env.insert(

@@ -8,18 +8,14 @@ use std::time::{Duration, Instant};
 
 use leadlex_conformance::outcome::{Check, Outcome, Verdict};
 
-use crate::common::{command, live_env, run_with, text};
+use crate::common::{behaving, command, live_env, run_with, start, text};
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 
 const GET_404: &str = "contacts/get.yaml::unknown_id_is_not_found";
 const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
 
 fn gateway(behaviour: Behaviour) -> (Gateway, BTreeMap<String, String>) {
-    let config = GatewayConfig {
-        behaviour,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(behaviour));
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_TIMEOUT_SECS".into(), "2".into());
     (gateway, env)
@@ -182,8 +178,7 @@ fn a_pause_longer_than_allowed_stops_sending() {
 
 #[test]
 fn the_request_budget_stops_the_run_but_not_its_cleanup() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_MAX_REQUESTS".into(), "1".into());
     let outcomes = run_with(&env, DELETES);
@@ -197,8 +192,7 @@ fn the_request_budget_stops_the_run_but_not_its_cleanup() {
 
 #[test]
 fn the_limiter_keeps_a_burst_of_parallel_trials_under_the_rate() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600".into());
     let output = command(&env, &["--test-threads", "6"]);
@@ -272,8 +266,7 @@ fn an_interrupted_run_removes_what_it_created() {
 
 #[test]
 fn the_cleanup_command_removes_an_earlier_runs_leftovers_and_nothing_else() {
-    let config = GatewayConfig::default();
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(GatewayConfig::default());
     let ours = "6f0c2a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
     let theirs = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
     gateway.insert_contact(ours);

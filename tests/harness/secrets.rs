@@ -1,15 +1,11 @@
 //! API keys never leak: not through a gateway that echoes them, not into any report.
 
-use crate::common::{command, junit_in, live_env, text};
-use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
+use crate::common::{behaving, command, junit_in, live_env, start, text};
+use crate::support::gateway::Behaviour;
 
 #[test]
 fn a_gateway_echoing_the_key_cannot_make_it_appear_anywhere() {
-    let config = GatewayConfig {
-        behaviour: Behaviour::EchoKey,
-        ..GatewayConfig::default()
-    };
-    let gateway = Gateway::start(config.clone());
+    let (gateway, config) = start(behaving(Behaviour::EchoKey));
     let reports = tempfile::tempdir().unwrap();
     let junit = junit_in(&reports);
     let coverage = reports.path().join("reports/coverage.json");
