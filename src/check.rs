@@ -88,6 +88,21 @@ fn check_body(
         Err(_) => return Vec::new(),
     };
     let mut found = Vec::new();
+    if let Some((pointer, key)) = repeated_key(&response.body) {
+        found.push(Mismatch {
+            step: step.label.clone(),
+            check: Check::Body,
+            expected: "a JSON body in which no object repeats a key".to_string(),
+            actual: format!("the key {key:?} appears more than once in this object"),
+            pointer: Some(if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer
+            }),
+            schema_path: None,
+            span: expect.span.clone(),
+        });
+    }
     if let Some(code) = &expect.code {
         let actual = error_code(&body);
         if actual != Some(code.as_str()) {
@@ -207,4 +222,126 @@ fn describe_non_json(response: &HttpResponse, problem: &str) -> String {
 /// `error.code` of an error envelope, if the body has one.
 pub fn error_code(body: &Value) -> Option<&str> {
     body.pointer("/error/code").and_then(Value::as_str)
+}
+
+/// Parses a body as JSON and refuses one in which an object repeats a key: JSON parsers
+/// keep the last of two `id`s silently, so such a body names two records at once and
+/// cannot be trusted to say which one was made.
+pub fn parse_json_unique(body: &[u8]) -> Result<Value, String> {
+    let value = parse_json(body)?;
+    match repeated_key(body) {
+        Some((pointer, key)) => Err(format!(
+            "the body repeats the key {key:?} in the object at {}",
+            if pointer.is_empty() { "/" } else { &pointer }
+        )),
+        None => Ok(value),
+    }
+}
+
+/// The first object (by JSON pointer) that repeats a key, and the key; `None` when no
+/// object does or the body is not JSON.
+pub fn repeated_key(body: &[u8]) -> Option<(String, String)> {
+    use serde::Deserializer as _;
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    deserializer
+        .deserialize_any(KeyWalk {
+            pointer: String::new(),
+        })
+        .ok()
+        .flatten()
+}
+
+/// Walks a JSON document, remembering the first object that repeats a key.
+struct KeyWalk {
+    pointer: String,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk {
+    type Value = Option<(String, String)>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyWalk {
+    type Value = Option<(String, String)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut first = None;
+        let mut index = 0usize;
+        while let Some(found) = seq.next_element_seed(KeyWalk {
+            pointer: format!("{}/{index}", self.pointer),
+        })? {
+            first = first.or(found);
+            index += 1;
+        }
+        Ok(first)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut first = None;
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let pointer = format!(
+                "{}/{}",
+                self.pointer,
+                key.replace('~', "~0").replace('/', "~1")
+            );
+            let found = map.next_value_seed(KeyWalk { pointer })?;
+            if !seen.insert(key.clone()) && first.is_none() {
+                first = Some((self.pointer.clone(), key));
+            }
+            first = first.or(found);
+        }
+        Ok(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_key_is_found_at_any_depth() {
+        assert_eq!(
+            repeated_key(br#"{"data":{"id":"a","id":"b"}}"#),
+            Some(("/data".into(), "id".into()))
+        );
+        assert_eq!(
+            repeated_key(br#"[1,{"x":[{"a/b":1,"a/b":2}]}]"#),
+            Some(("/1/x/0".into(), "a/b".into()))
+        );
+        assert_eq!(
+            repeated_key(br#"{"id":1,"id":2}"#),
+            Some((String::new(), "id".into()))
+        );
+        assert_eq!(repeated_key(br#"{"data":{"id":"a"},"id":"a"}"#), None);
+        assert_eq!(repeated_key(b"not json"), None);
+        let message = parse_json_unique(br#"{"data":{"id":"a","id":"b"}}"#).unwrap_err();
+        assert_eq!(
+            message,
+            "the body repeats the key \"id\" in the object at /data"
+        );
+        assert!(parse_json_unique(br#"{"a":1}"#).is_ok());
+    }
 }

@@ -126,6 +126,7 @@ async fn remove(
         url,
         bearer,
         body: None,
+        targets: Vec::new(),
     };
     match delivery.send(&request, Kind::Cleanup, false, |_| {}).await {
         Ok(r) if ledger::gone(r.status) => Ok(()),

@@ -18,6 +18,8 @@ pub struct HttpRequest {
     pub url: reqwest::Url,
     pub bearer: Option<Bearer>,
     pub body: Option<serde_json::Value>,
+    /// The values of its path parameters: the records it addresses.
+    pub targets: Vec<String>,
 }
 
 /// The key of a request, and how reports show it.

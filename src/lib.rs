@@ -29,6 +29,7 @@ pub mod leak;
 pub mod ledger;
 pub mod limit;
 pub mod outcome;
+pub mod ownership;
 pub mod plan;
 pub mod redact;
 pub mod render;

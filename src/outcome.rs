@@ -24,6 +24,9 @@ pub struct Outcome {
     pub exchanges: Vec<ExchangeSummary>,
     /// Values the scenario captured as secrets; every rendering of it hides them.
     pub secrets: Redactor,
+    /// Records this scenario may have left on the gateway, or did not touch because it
+    /// could not show they were its own: each for a person to check after the run.
+    pub left_behind: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +59,8 @@ pub enum Check {
     Schema,
     Equals(String),
     Capture(String),
+    /// Whether a record is the run's own, before anything changes or removes it.
+    Ownership,
     Transport,
 }
 
@@ -69,6 +74,7 @@ impl fmt::Display for Check {
             Check::Schema => f.write_str("schema"),
             Check::Equals(pointer) => write!(f, "equals {pointer}"),
             Check::Capture(name) => write!(f, "capture {name}"),
+            Check::Ownership => f.write_str("ownership"),
             Check::Transport => f.write_str("transport"),
         }
     }

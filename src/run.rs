@@ -13,15 +13,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::check::{check_response, parse_json};
+use crate::check::{check_response, parse_json, parse_json_unique};
 use crate::config::Secret;
 use crate::deliver::Delivery;
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::ledger::Ledger;
 use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
+use crate::ownership;
 use crate::redact::Redactor;
-use crate::request::{bearer, build_request};
+use crate::request::{bearer, build_request, shown_value};
 use crate::spec::{Operation, Repeat, Request, Scenario, Step, Suite};
 use crate::template::Vars;
 
@@ -87,6 +88,22 @@ impl Engine {
         self.ledger.as_ref()
     }
 
+    /// Says how, if a value meant for a path is or holds a configured API key: such a
+    /// value is never sent and never written to the ledger.
+    fn key_in(&self, targets: &[String]) -> Option<String> {
+        let Keys::Live(keys) = &self.keys else {
+            return None;
+        };
+        let holds_a_key = |t: &String| {
+            keys.values()
+                .any(|(_, key)| key.expose().len() >= 4 && t.contains(key.expose()))
+        };
+        targets
+            .iter()
+            .any(holds_a_key)
+            .then(|| "is or holds an API key".to_string())
+    }
+
     fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
@@ -105,6 +122,8 @@ impl Engine {
             cleanups: Vec::new(),
             done: HashSet::new(),
             secrets: Redactor::default(),
+            owned: HashSet::new(),
+            left_behind: Vec::new(),
         };
         let steps =
             std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(trial.steps(scenario))));
@@ -124,6 +143,7 @@ impl Engine {
             verdict,
             exchanges: trial.exchanges,
             secrets: trial.secrets,
+            left_behind: trial.left_behind,
         }
     }
 }
@@ -182,6 +202,11 @@ struct Trial<'e> {
     done: HashSet<(String, String)>,
     /// Captured values marked secret.
     secrets: Redactor,
+    /// Ids of records shown to be this run's own (see [`crate::ownership`]): the only
+    /// values a request that changes or removes data may address.
+    owned: HashSet<String>,
+    /// Records that may be left behind or were not touched, for a person to check.
+    left_behind: Vec<String>,
 }
 
 impl Trial<'_> {
@@ -209,7 +234,8 @@ impl Trial<'_> {
             Some(repeat) => self.run_repeated(&scenario.main, repeat).await,
             None => self.run_step(&scenario.main, Kind::Paced).await,
         };
-        if let Some(transport) = found.iter().find(|m| m.check == Check::Transport) {
+        let unsent = |m: &&Mismatch| matches!(m.check, Check::Transport | Check::Ownership);
+        if let Some(transport) = found.iter().find(unsent) {
             return Verdict::Errored {
                 reason: format!("{}: {}", transport.step, transport.actual),
                 mismatches: found,
@@ -228,7 +254,8 @@ impl Trial<'_> {
         }
     }
 
-    /// Sends a step, checks its response, captures its values and records its cleanup.
+    /// Sends a step, checks its response, captures its values and, for a step that creates
+    /// a record, takes the record on for cleanup once it is shown to be the run's own.
     async fn run_step(&mut self, step: &Step, kind: Kind) -> Vec<Mismatch> {
         let response = match self.send(step, kind).await {
             Ok(response) => response,
@@ -242,35 +269,169 @@ impl Trial<'_> {
             found.extend(self.capture(step, &response));
         }
         if let Some(cleanup) = &step.cleanup {
-            match self.render(&cleanup.operation, &cleanup.request) {
-                Ok(request) => {
-                    if let Some(ledger) = &self.engine.ledger {
-                        let variable = request
-                            .bearer
-                            .as_ref()
-                            .and_then(|b| b.shown.strip_prefix('$'));
-                        ledger.created(
-                            self.trial_name,
-                            &request.method,
-                            request.url.as_str(),
-                            variable,
-                        );
-                    }
-                    self.cleanups.push(PendingCleanup {
-                        label: format!("cleanup of {}", step.label),
-                        operation: cleanup.operation.id.clone(),
-                        request,
-                    })
-                }
-                Err(problem) => found.push(step_mismatch(
-                    step,
-                    Check::Capture("cleanup".into()),
-                    "a cleanup request",
-                    &problem,
-                )),
-            }
+            found.extend(self.adopt(step, cleanup, &response).await);
         }
         found
+    }
+
+    /// Takes on what a create step made: its cleanup is registered (and written to the
+    /// ledger) only when the record is shown to be the run's own; otherwise nothing will
+    /// change or remove it, and it is named for a person to check.
+    async fn adopt(
+        &mut self,
+        step: &Step,
+        cleanup: &crate::spec::Cleanup,
+        response: &HttpResponse,
+    ) -> Vec<Mismatch> {
+        let run_id = self.engine.run_id.clone();
+        let request_line = format!("{} {}", step.operation.method, step.operation.path);
+        let made = (200..300).contains(&response.status) || step.expect.accepts(response.status);
+        if !made {
+            if response.status >= 500 {
+                self.left_behind.push(format!(
+                    "{}: {request_line} answered {}; a record may have been made anyway \
+                     (search for records marked {run_id})",
+                    step.label, response.status
+                ));
+            }
+            return Vec::new();
+        }
+        let body = match parse_json_unique(&response.body) {
+            Ok(body) => body,
+            Err(problem) => {
+                self.left_behind.push(format!(
+                    "{}: {request_line} answered {}, but {problem}, so what it made is \
+                     unknown and nothing was removed (search for records marked {run_id})",
+                    step.label, response.status
+                ));
+                return Vec::new();
+            }
+        };
+        let request = match self.render(&cleanup.operation, &cleanup.request) {
+            Ok(request) => request,
+            Err(problem) => {
+                // A capture that found nothing has already failed the step: say only
+                // what it means for the record, not that a variable is undefined.
+                let why = match problem.contains("is not defined") {
+                    true => "its answer does not say which record it made".to_string(),
+                    false => problem.clone(),
+                };
+                self.left_behind.push(format!(
+                    "{}: {request_line} answered {}, but {why}; nothing was sent to remove \
+                     it (search for records marked {run_id})",
+                    step.label, response.status
+                ));
+                return match problem.contains("is not defined") {
+                    true => Vec::new(),
+                    false => vec![step_mismatch(
+                        step,
+                        Check::Ownership,
+                        "an id that can address the created record",
+                        &problem,
+                    )],
+                };
+            }
+        };
+        if let Some(problem) = self.engine.key_in(&request.targets) {
+            self.left_behind.push(format!(
+                "{}: {request_line} answered an id that {problem}; nothing was sent for it",
+                step.label
+            ));
+            return vec![step_mismatch(
+                step,
+                Check::Ownership,
+                "an id that can address the created record",
+                &format!("the answer's id {problem}"),
+            )];
+        }
+        let evidence = ownership::marked_in_answer(
+            &step.capture,
+            &body,
+            &self.vars,
+            &run_id,
+            &request.targets,
+        );
+        let evidence = match evidence {
+            Ok(()) => Ok(()),
+            Err(problem) => self
+                .fetch_evidence(step, cleanup, &request.targets)
+                .await
+                .map_err(|fetched| format!("{problem}; {fetched}")),
+        };
+        if let Err(problem) = evidence {
+            let ids: Vec<String> = request.targets.iter().map(|t| shown_value(t)).collect();
+            self.left_behind.push(format!(
+                "{}: {} not touched: {problem}; check by hand whether it is this run's",
+                step.label,
+                ids.join(", ")
+            ));
+            return vec![step_mismatch(
+                step,
+                Check::Ownership,
+                &format!("the created record to carry this run's mark {run_id}"),
+                &problem,
+            )];
+        }
+        self.owned.extend(request.targets.iter().cloned());
+        if let Some(ledger) = &self.engine.ledger {
+            let variable = request
+                .bearer
+                .as_ref()
+                .and_then(|b| b.shown.strip_prefix('$'));
+            ledger.created(
+                self.trial_name,
+                &request.method,
+                request.url.as_str(),
+                variable,
+            );
+        }
+        self.cleanups.push(PendingCleanup {
+            label: format!("cleanup of {}", step.label),
+            operation: cleanup.operation.id.clone(),
+            request,
+        });
+        Vec::new()
+    }
+
+    /// Reads the record back (`GET` on the cleanup's path, when the suite has that
+    /// operation) to find the run's mark that the create answer did not show.
+    async fn fetch_evidence(
+        &mut self,
+        step: &Step,
+        cleanup: &crate::spec::Cleanup,
+        targets: &[String],
+    ) -> Result<(), String> {
+        let Some(read) = ownership::read_operation(&self.engine.suite, &cleanup.operation) else {
+            return Err(format!(
+                "no GET {} operation in the specs to read it back",
+                cleanup.operation.path
+            ));
+        };
+        let request = Request {
+            credential: cleanup.request.credential.clone(),
+            path: cleanup.request.path.clone(),
+            query: Default::default(),
+            body: None,
+        };
+        let http = self.render(&read, &request)?;
+        let label = format!("ownership check of {}", step.label);
+        let response = self
+            .exchange(&label, &read.id, &http, Kind::Paced, false)
+            .await
+            .map_err(|e| format!("reading it back failed: {e}"))?;
+        if !(200..300).contains(&response.status) {
+            return Err(format!("reading it back answered {}", response.status));
+        }
+        let body =
+            parse_json_unique(&response.body).map_err(|p| format!("reading it back: {p}"))?;
+        ownership::marked_in_answer(
+            &step.capture,
+            &body,
+            &self.vars,
+            &self.engine.run_id,
+            targets,
+        )
+        .map_err(|p| format!("read back, {p}"))
     }
 
     /// Sends the request until its expected status comes back, at most `max_requests`
@@ -351,6 +512,14 @@ impl Trial<'_> {
                     &problem,
                 )
             })?;
+        if let Err(problem) = ownership::guard(&http.method, &http.targets, &self.owned) {
+            return Err(step_mismatch(
+                step,
+                Check::Ownership,
+                "a request that addresses only records this run created",
+                &problem,
+            ));
+        }
         let accepts_429 = step.expect.accepts(429);
         self.exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
             .await
@@ -429,6 +598,11 @@ impl Trial<'_> {
         }) = self.cleanups.pop()
         {
             let (method, url) = (request.method.clone(), request.url.to_string());
+            if let Err(problem) = ownership::guard(&method, &request.targets, &self.owned) {
+                self.left_behind.push(format!("{label}: {problem}"));
+                leftovers.push(leftover(&label, problem));
+                continue;
+            }
             let gone = self.done.contains(&(method.clone(), url.clone()))
                 || match self
                     .exchange(&label, &operation, &request, Kind::Cleanup, false)

@@ -335,6 +335,7 @@ fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {
         verdict: Verdict::Ignored(reason.to_string()),
         exchanges: Vec::new(),
         secrets: Redactor::default(),
+        left_behind: Vec::new(),
     }
 }
 

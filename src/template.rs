@@ -26,6 +26,14 @@ impl Vars {
         self.values.insert(name.to_string(), value);
     }
 
+    /// A captured variable as text, as it would fill a path (`None` when not captured).
+    pub fn text_of(&self, name: &str) -> Option<String> {
+        self.values.get(name).map(|value| match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+
     fn get(&self, name: &str) -> Option<Value> {
         match name {
             "uuid" => Some(Value::String(uuid::Uuid::new_v4().to_string())),

@@ -39,6 +39,7 @@ fn outcome(
         verdict,
         exchanges,
         secrets: Redactor::default(),
+        left_behind: Vec::new(),
     }
 }
 
