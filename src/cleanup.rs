@@ -101,8 +101,16 @@ async fn remove(
 ) -> Result<(), String> {
     // Parsed first, so that `..` is resolved before the URL is compared with the base.
     let url = reqwest::Url::parse(&entry.url).map_err(|e| e.to_string())?;
-    if !url.as_str().starts_with(&format!("{base_url}/")) {
+    let Some(rest) = url.as_str().strip_prefix(&format!("{base_url}/")) else {
         return Err(format!("not under {base_url}, so not sent"));
+    };
+    // The same rule as when the run sent it: no segment a proxy could reinterpret.
+    if rest.contains(['?', '#']) {
+        return Err("the ledger URL has a query or fragment, so not sent".into());
+    }
+    for segment in rest.split('/') {
+        crate::request::path_segment(segment.to_string())
+            .map_err(|problem| format!("{problem}; not sent"))?;
     }
     let bearer = match &entry.key_variable {
         Some(variable) if !variables.contains(&variable.as_str()) => {

@@ -230,6 +230,7 @@ impl Run {
                 ));
             }
         }
+        summary.push_str(&every_secret.redact(&left_behind(&outcomes, &self.run_id)));
         print!("{summary}");
         self.printed(summary);
         if let Some(path) = &self.config.junit {
@@ -313,6 +314,29 @@ impl Run {
     fn printed_texts(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.printed.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The records that scenarios may have left behind or did not touch, for a person to
+/// check; empty when there are none.
+fn left_behind(outcomes: &[Outcome], run_id: &str) -> String {
+    let lines: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.left_behind
+                .iter()
+                .map(|l| format!("  {}: {l}\n", o.trial_name))
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n{} record(s) to check by hand: they may be left on the gateway, or were not touched \
+         because the run could not show they were its own (the run's records carry the mark \
+         {run_id}):\n{}",
+        lines.len(),
+        lines.concat()
+    )
 }
 
 /// Writes a report file, creating its directory.

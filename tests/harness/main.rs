@@ -15,6 +15,7 @@ mod https;
 mod live;
 mod reports;
 mod resilience;
+mod safety;
 mod secrets;
 mod spec_corpus;
 mod specs;

@@ -77,6 +77,33 @@ pub struct GatewayConfig {
     pub behaviour: Behaviour,
     /// Serve HTTPS with this certificate and key; plain HTTP when `None`.
     pub tls: Option<TlsIdentity>,
+    /// How `POST /v1/contacts` answers: as documented, or with one deviation.
+    pub create: CreateAnswer,
+}
+
+/// How `POST /v1/contacts` answers (every other route is unaffected): the deviations a
+/// buggy gateway may make that could lead a careless harness to delete another record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CreateAnswer {
+    /// Stores the new contact under a fresh UUID and answers 201 with it.
+    #[default]
+    Documented,
+    /// Stores nothing and answers 201 with the first stored contact (someone else's).
+    ExistingRecord,
+    /// Stores the new contact under this id and answers 201 with it.
+    WithId(String),
+    /// Stores the new contact and answers 201 with it, the `data` object repeating its
+    /// `id` key with the first stored contact's id last.
+    RepeatedId,
+    /// Stores the new contact and answers 201 with only `{"data": {"id": …}}` (no fields
+    /// that would show whose it is); reading it back shows them.
+    IdOnly,
+    /// Stores the new contact and answers 201 without its `id`.
+    NoId,
+    /// Stores the new contact and answers 201 with a body that is not JSON.
+    Unreadable,
+    /// Stores the new contact and answers 500.
+    ServerError,
 }
 
 /// PEM certificate chain (leaf first) and private key the gateway serves HTTPS with.
@@ -96,6 +123,7 @@ impl Default for GatewayConfig {
             rate_limit: 1000,
             behaviour: Behaviour::Documented,
             tls: None,
+            create: CreateAnswer::Documented,
         }
     }
 }
@@ -678,12 +706,44 @@ impl Shared {
     }
 
     fn create(&self, body: &str) -> Reply {
-        match new_contact(body) {
-            Ok(contact) => {
-                self.state().contacts.push(contact.clone());
+        let mut contact = match new_contact(body) {
+            Ok(contact) => contact,
+            Err(message) => return Reply::error(400, "validation_error", message),
+        };
+        let mut state = self.state();
+        let first = state.contacts.first().cloned();
+        let first_id = first
+            .as_ref()
+            .and_then(contact_id)
+            .unwrap_or_default()
+            .to_owned();
+        if let CreateAnswer::WithId(id) = &self.config.create {
+            contact["id"] = json!(id);
+        }
+        if self.config.create != CreateAnswer::ExistingRecord {
+            state.contacts.push(contact.clone());
+        }
+        let id = contact_id(&contact).unwrap_or_default().to_owned();
+        match &self.config.create {
+            CreateAnswer::Documented | CreateAnswer::WithId(_) => {
                 Reply::json(201, &json!({ "data": contact }))
             }
-            Err(message) => Reply::error(400, "validation_error", message),
+            CreateAnswer::ExistingRecord => Reply::json(201, &json!({ "data": first })),
+            CreateAnswer::RepeatedId => {
+                let fields = contact.to_string();
+                let inner = fields.trim_end_matches('}');
+                let body = format!(r#"{{"data":{inner},"id":{}}}}}"#, json!(first_id));
+                Reply::new(201, "application/json", body)
+            }
+            CreateAnswer::IdOnly => Reply::json(201, &json!({ "data": { "id": id } })),
+            CreateAnswer::NoId => {
+                contact.as_object_mut().map(|c| c.remove("id"));
+                Reply::json(201, &json!({ "data": contact }))
+            }
+            CreateAnswer::Unreadable => {
+                Reply::new(201, "application/json", "<html>created</html>".into())
+            }
+            CreateAnswer::ServerError => Reply::error(500, "internal_error", "Something broke"),
         }
     }
 
@@ -883,6 +943,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
+        500 => "Internal Server Error",
         _ => "Unknown",
     }
 }

@@ -1,4 +1,5 @@
 //! Shared helpers for the integration tests.
 
 pub mod gateway;
+pub mod proxy;
 pub mod tls;
