@@ -7,6 +7,7 @@ mod keys;
 mod load;
 mod operations;
 pub mod raw;
+mod safety;
 mod scenarios;
 mod validate;
 

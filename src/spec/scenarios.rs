@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::load::{Parsed, SpecError};
+use super::safety;
 use super::validate::{did_you_mean, listed, operation_id, FileCtx};
 use super::{
     raw, Captured, Cleanup, Equality, Expectation, HeaderCheck, Operation, Request, Scenario,
@@ -73,6 +74,7 @@ fn build_scenarios(
             known,
             errors: &mut *errors,
             defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
+            created: BTreeSet::new(),
         };
         let setup = builder.steps(&at, "setup", &raw.setup);
         let main = builder.main_step(&at, own, raw);
@@ -114,6 +116,9 @@ struct ScenarioBuilder<'a, 'c> {
     known: &'c Known<'c>,
     errors: &'a mut Vec<SpecError>,
     defined: BTreeSet<String>,
+    /// Variables captured by steps that create a record and remove it in their cleanup:
+    /// the only values a data-changing request may address.
+    created: BTreeSet<String>,
 }
 
 impl ScenarioBuilder<'_, '_> {
@@ -126,6 +131,9 @@ impl ScenarioBuilder<'_, '_> {
                 else {
                     // Its captures still exist, so later uses are not reported too.
                     self.defined.extend(step.capture.keys().cloned());
+                    if step.cleanup.is_some() {
+                        self.created.extend(step.capture.keys().cloned());
+                    }
                     return None;
                 };
                 let expect = step.expect.clone().unwrap_or_default();
@@ -157,7 +165,26 @@ impl ScenarioBuilder<'_, '_> {
                         secret: capture.secret(),
                     });
                 }
-                if step.cleanup.is_some() && !marks_the_run(&step.request) {
+                let operation = built.operation.clone();
+                let creates = safety::creates(&operation);
+                if creates && step.cleanup.is_none() {
+                    self.errors.push(
+                        self.ctx
+                            .error(
+                                &at,
+                                format!(
+                                    "this step creates a record ({} {}), so it needs a `cleanup` \
+                                     that removes it",
+                                    operation.method, operation.path
+                                ),
+                            )
+                            .with_hint(
+                                "add e.g. cleanup: { operation: contacts.delete, request: { path: \
+                                 { id: \"{{contact_id}}\" } } } with the id captured from its answer",
+                            ),
+                    );
+                }
+                if (creates || step.cleanup.is_some()) && !marks_the_run(&step.request) {
                     self.errors.push(
                         self.ctx
                             .error(
@@ -172,10 +199,20 @@ impl ScenarioBuilder<'_, '_> {
                 }
                 built.cleanup = step.cleanup.as_ref().and_then(|cleanup| {
                     let at = join(&at, "cleanup");
-                    let operation = self.operation(&join(&at, "operation"), &cleanup.operation)?;
-                    let request = self.request(&at, &operation, &cleanup.request);
-                    Some(Cleanup { operation, request })
+                    let removal = self.operation(&join(&at, "operation"), &cleanup.operation)?;
+                    let request = self.request(&at, &removal, &cleanup.request);
+                    self.check_cleanup(&at, &built.operation, &removal, &request, &step.capture);
+                    Some(Cleanup {
+                        operation: removal,
+                        request,
+                    })
                 });
+                // A create step without its cleanup is reported above, once: what it
+                // captures still counts as created, so later uses are not reported too.
+                if built.cleanup.is_some() || creates {
+                    self.created.extend(step.capture.keys().cloned());
+                }
+                self.check_targets(&at, &built);
                 Some(built)
             })
             .collect()
@@ -189,6 +226,7 @@ impl ScenarioBuilder<'_, '_> {
             &raw.request,
             &raw.expect,
         );
+        self.check_targets(at, &step);
         match &raw.expect.status {
             None => self.errors.push(self.ctx.error(
                 &join(at, "expect"),
@@ -286,6 +324,87 @@ impl ScenarioBuilder<'_, '_> {
             capture: Vec::new(),
             cleanup: None,
             span: self.ctx.span(at),
+        }
+    }
+
+    /// A cleanup must be the removal of the record its step created, addressed by a value
+    /// the step captured.
+    fn check_cleanup(
+        &mut self,
+        at: &str,
+        create: &Operation,
+        removal: &Operation,
+        request: &Request,
+        captures: &BTreeMap<String, raw::Capture>,
+    ) {
+        if let Some(problem) = safety::cleanup_problem(create, removal) {
+            let meant: Vec<&str> = self
+                .known
+                .operations
+                .values()
+                .filter(|op| safety::cleanup_problem(create, op).is_none())
+                .map(|op| op.id.as_str())
+                .collect();
+            let hint = match meant.as_slice() {
+                [] => "a cleanup must be the DELETE of the created record".to_string(),
+                ids => format!("the removal of that record is {}", ids.join(", ")),
+            };
+            let error = self.ctx.value_error(&join(at, "operation"), problem);
+            self.errors.push(error.with_hint(hint));
+            return;
+        }
+        let Some(param) = safety::record_param(&removal.path) else {
+            return;
+        };
+        let value = request.path.get(param).map(String::as_str).unwrap_or("");
+        let own = safety::sole_variable(value).is_some_and(|name| captures.contains_key(name));
+        if !own && request.path.contains_key(param) {
+            let names: Vec<String> = captures.keys().map(|n| format!("{{{{{n}}}}}")).collect();
+            let error = self.ctx.value_error(
+                &join(&join(&join(at, "request"), "path"), param),
+                format!(
+                    "the cleanup must remove the record this step created: `{param}` must be \
+                     a value captured from the step's answer, not `{value}`"
+                ),
+            );
+            self.errors.push(error.with_hint(match names.is_empty() {
+                true => "capture the id first, e.g. capture: { contact_id: /data/id }".into(),
+                false => format!("this step captures {}", names.join(", ")),
+            }));
+        }
+    }
+
+    /// A request that changes or removes data may address only records this scenario
+    /// created.
+    fn check_targets(&mut self, at: &str, step: &Step) {
+        if !safety::changes(&step.operation) {
+            return;
+        }
+        for (param, value) in &step.request.path {
+            // Unknown parameters, broken templates and undefined variables have their own
+            // message already.
+            let known_param = step.operation.params.contains(param);
+            let names = template::variables(value).unwrap_or_default();
+            if !known_param
+                || template::variables(value).is_err()
+                || names.iter().any(|n| !self.defined.contains(*n))
+            {
+                continue;
+            }
+            if let Some(problem) = safety::foreign_target(value, &self.created) {
+                let error = self.ctx.value_error(
+                    &join(&join(&join(at, "request"), "path"), param),
+                    format!(
+                        "{} {} changes or removes data, so `{param}` must name a record created \
+                         earlier in this scenario: {problem}",
+                        step.operation.method, step.operation.path
+                    ),
+                );
+                self.errors.push(error.with_hint(
+                    "create the record in `setup` (with a capture and a cleanup) and use its \
+                     captured id, so a live run never touches data it did not create",
+                ));
+            }
         }
     }
 

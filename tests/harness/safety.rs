@@ -268,15 +268,28 @@ fn an_id_holding_an_api_key_is_never_sent_nor_written_to_the_ledger() {
 
 #[test]
 fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
-    // A spec that slipped past review: the DELETE under test names a random id.
+    // Lint lets a data-changing request use any capture of a create step; at run time
+    // only the ids the cleanup addresses (and the run could show to be its own) are owned.
+    // Here the DELETE under test names another field of the created record, which holds
+    // someone else's id.
     let specs = tempfile::tempdir().unwrap();
     copy_specs(specs.path());
     let file = specs.path().join("contacts/delete.yaml");
-    let yaml = std::fs::read_to_string(&file).unwrap().replacen(
-        "    request:\n      path: { id: \"{{contact_id}}\" }\n    expect:\n      status: 200",
-        "    request:\n      path: { id: \"{{uuid}}\" }\n    expect:\n      status: 200",
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    let yaml = yaml.replacen(
+        "body: { full_name: \"Conformance {{run_id}}\" }\n        capture: { contact_id: /data/id }",
+        &format!(
+            "body: {{ full_name: \"Conformance {{{{run_id}}}}\", first_name: {VICTIM} }}\n        \
+             capture: {{ contact_id: /data/id, other_id: /data/first_name }}"
+        ),
         1,
     );
+    let yaml = yaml.replacen(
+        "    request:\n      path: { id: \"{{contact_id}}\" }\n    expect:\n      status: 200",
+        "    request:\n      path: { id: \"{{other_id}}\" }\n    expect:\n      status: 200",
+        1,
+    );
+    assert!(yaml.contains("{{other_id}}") && yaml.contains("first_name: 0f0e"));
     std::fs::write(&file, yaml).unwrap();
     let (gateway, config) = gateway_creating(CreateAnswer::Documented);
     let ledger = tempfile::tempdir().unwrap();

@@ -1,0 +1,107 @@
+//! The safety rules of live runs, as lint rules: a spec that could make a run touch data
+//! it did not create, or leave behind what it created, is refused before any request.
+//!
+//! - a step that creates a record marks it with `{{run_id}}` and has a cleanup;
+//! - that cleanup is the `DELETE` of the record in the same collection, addressed by a
+//!   value the step captured;
+//! - a request that changes or removes data addresses only records created earlier in
+//!   the same scenario (captured by a step that has a cleanup), never a literal id or a
+//!   random `{{uuid}}` that could exist.
+//!
+//! The engine enforces the same rules again at run time (see `crate::ownership`).
+
+use std::collections::BTreeSet;
+
+use super::{Operation, StubAction};
+use crate::template;
+
+/// Whether a step of `op` creates a record that the run must remove: the stub creates
+/// with it, or it is a `POST` to a collection.
+pub(super) fn creates(op: &Operation) -> bool {
+    let stub_creates = op
+        .stub
+        .as_ref()
+        .is_some_and(|s| matches!(s.action, StubAction::Create));
+    stub_creates || (op.method == "POST" && !op.path.contains('{'))
+}
+
+/// Whether a request of `op` changes or removes an existing record.
+pub(super) fn changes(op: &Operation) -> bool {
+    !matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS") && op.path.contains('{')
+}
+
+/// Why `cleanup` cannot remove what a step of `create` made, if it cannot: it must be the
+/// `DELETE` of `<collection path>/{param}`.
+pub(super) fn cleanup_problem(create: &Operation, cleanup: &Operation) -> Option<String> {
+    // A method or path that is itself broken has its own message.
+    let well_formed = |op: &Operation| {
+        let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        methods.contains(&op.method.as_str())
+            && op.path.matches('{').count() == op.path.matches('}').count()
+    };
+    if !well_formed(create) || !well_formed(cleanup) {
+        return None;
+    }
+    let removes = cleanup.method == "DELETE";
+    let last = cleanup.path.rsplit_once('/');
+    let same_collection = last.is_some_and(|(collection, param)| {
+        collection == create.path && param.starts_with('{') && param.ends_with('}')
+    });
+    (!removes || !same_collection).then(|| {
+        format!(
+            "`{}` ({} {}) does not remove the record that {} {} creates",
+            cleanup.id, cleanup.method, cleanup.path, create.method, create.path
+        )
+    })
+}
+
+/// The last path parameter of a template: the one that names the record.
+pub(super) fn record_param(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').next()?;
+    last.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// The variable a template consists of, if it is exactly one: `{{contact_id}}`.
+pub(super) fn sole_variable(text: &str) -> Option<&str> {
+    let names = template::variables(text).ok()?;
+    let trimmed = text.trim();
+    match names.as_slice() {
+        [name] if trimmed.starts_with("{{") && trimmed.ends_with("}}") => Some(name),
+        _ => None,
+    }
+}
+
+/// Why the value of a path parameter of a data-changing request is not a record of the
+/// scenario's own, if it is not.
+pub(super) fn foreign_target(value: &str, created: &BTreeSet<String>) -> Option<String> {
+    match sole_variable(value) {
+        Some(name) if created.contains(name) => None,
+        Some("uuid") => Some("`{{uuid}}` is random and could name an existing record".into()),
+        Some(name) => Some(format!(
+            "`{{{{{name}}}}}` was not captured from a create step of this scenario that has a cleanup"
+        )),
+        None => Some(format!("`{value}` is not a record this scenario created")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_targets() {
+        assert_eq!(sole_variable("{{contact_id}}"), Some("contact_id"));
+        assert_eq!(sole_variable(" {{ a }} "), Some("a"));
+        assert_eq!(sole_variable("x{{a}}"), None);
+        assert_eq!(sole_variable("literal"), None);
+        assert_eq!(record_param("/v1/contacts/{id}"), Some("id"));
+        assert_eq!(record_param("/v1/contacts"), None);
+        let created: BTreeSet<String> = ["contact_id".to_string()].into();
+        assert!(foreign_target("{{contact_id}}", &created).is_none());
+        assert!(foreign_target("{{uuid}}", &created)
+            .unwrap()
+            .contains("random"));
+        assert!(foreign_target("123", &created).is_some());
+        assert!(foreign_target("{{other}}", &created).is_some());
+    }
+}
