@@ -39,6 +39,8 @@ impl Delivery {
         accepts_429: bool,
         mut record: impl FnMut(Attempt<'_>),
     ) -> Result<HttpResponse, TransportError> {
+        // Pauses a gateway asks for apply to the key it asked: named by its variable.
+        let key = http.bearer.as_ref().map_or("", |b| b.shown.as_str());
         let mut attempt = 0;
         // LEADLEX_TIMEOUT_SECS bounds the request: its attempts and the backoff between
         // them. Only the pauses a gateway asks for (Retry-After) and pacing come on top.
@@ -46,16 +48,21 @@ impl Delivery {
         loop {
             let at = self
                 .limiter
-                .reserve(Instant::now(), kind)
+                .reserve(Instant::now(), kind, key)
                 .map_err(|refusal| TransportError::Refused(refusal.to_string()))?;
-            tokio::time::sleep_until(at.into()).await;
+            // A slot already due is taken at once: a timer would round up to the next
+            // millisecond.
+            if at > Instant::now() {
+                tokio::time::sleep_until(at.into()).await;
+            }
             let started = Instant::now();
             let result = self.client.send_within(http, time_left).await;
             time_left = time_left.saturating_sub(started.elapsed());
-            if let (true, Ok(response)) = (self.observe, &result) {
+            if let (true, Ok(response)) = (self.observe && learns(accepts_429, &result), &result) {
                 let header = |name: &str| response.header(name).map(str::to_string);
+                let (now, wall) = (Instant::now(), SystemTime::now());
                 self.limiter
-                    .observe(Instant::now(), SystemTime::now(), response.status, &header);
+                    .observe(now, wall, response.status, &header, key);
             }
             let pause = match &result {
                 Err(error) if !matches!(error, TransportError::BodyTooLarge(_)) => backoff(attempt),
@@ -78,6 +85,12 @@ impl Delivery {
             attempt += 1;
         }
     }
+}
+
+/// Whether the limiter learns from this answer: a 429 the step expects is its answer,
+/// not a request to pause, so it delays nothing else.
+fn learns(accepts_429: bool, result: &Result<HttpResponse, TransportError>) -> bool {
+    !(accepts_429 && matches!(result, Ok(r) if r.status == 429))
 }
 
 /// A retry needs at least this much of the request's time left to be worth sending.
@@ -152,6 +165,13 @@ mod tests {
             retry_reason("DELETE", &response(429), false, Kind::Burst),
             None
         );
+    }
+
+    #[test]
+    fn an_expected_429_teaches_the_limiter_nothing() {
+        assert!(!learns(true, &response(429)));
+        assert!(learns(false, &response(429)));
+        assert!(learns(true, &response(200)));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! under it), stops the run when its request budget is spent, and learns from the
 //! gateway: `Retry-After` on a 429, and `X-RateLimit-Remaining: 0` with
 //! `X-RateLimit-Reset`, hold every request until then, or, when that is further away than
-//! the longest wait allowed, stop the run with the time the quota comes back. The logic
-//! takes the current instant as an argument, so it is tested without sleeping.
+//! the longest wait allowed, stop the run with the time the quota comes back. Those pauses
+//! apply to the key that was told to pause: requests made with other keys go on (a key
+//! is named by its variable, never by its value). The logic takes the current instant as
+//! an argument, so it is tested without sleeping.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -58,10 +61,11 @@ pub struct Limiter {
 struct State {
     next_slot: Option<Instant>,
     spent: u64,
-    /// The gateway asked for no requests before this instant.
-    held_until: Option<Instant>,
-    /// The gateway asked for a longer pause than allowed: only cleanup may still go.
-    stopped: Option<Refusal>,
+    /// By key: the gateway asked for no requests before this instant.
+    held_until: HashMap<String, Instant>,
+    /// By key: the gateway asked for a longer pause than allowed; only cleanup may still
+    /// go with that key.
+    stopped: HashMap<String, Refusal>,
 }
 
 impl Limiter {
@@ -78,12 +82,13 @@ impl Limiter {
         }
     }
 
-    /// Reserves the next slot for a request: the instant at which it may be sent.
-    pub fn reserve(&self, now: Instant, kind: Kind) -> Result<Instant, Refusal> {
+    /// Reserves the next slot for a request made with `key` (the name of its credential
+    /// variable, or `""` for none): the instant at which it may be sent.
+    pub fn reserve(&self, now: Instant, kind: Kind, key: &str) -> Result<Instant, Refusal> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if kind != Kind::Cleanup {
             // A burst is meant to run into the limit, so only the budget stops it.
-            if let Some(refusal) = state.stopped.as_ref().filter(|_| kind == Kind::Paced) {
+            if let Some(refusal) = state.stopped.get(key).filter(|_| kind == Kind::Paced) {
                 return Err(refusal.clone());
             }
             if self.budget.is_some_and(|budget| state.spent >= budget) {
@@ -95,8 +100,12 @@ impl Limiter {
             return Ok(now);
         }
         let mut at = now;
-        if let Some(held) = state.held_until.filter(|h| *h > now && kind == Kind::Paced) {
+        let held = state.held_until.get(key).copied();
+        if let Some(held) = held.filter(|h| *h > now && kind == Kind::Paced) {
             at = held;
+        }
+        if self.interval.is_zero() {
+            return Ok(at);
         }
         if let Some(slot) = state.next_slot.filter(|s| *s > at) {
             at = slot;
@@ -107,23 +116,27 @@ impl Limiter {
 
     /// Learns from a response's status and headers: holds later requests for the pause the
     /// gateway asks for, or, when that is longer than allowed, stops all but cleanup.
+    /// The pauses apply to requests made with `key` only.
     pub fn observe(
         &self,
         now: Instant,
         wall: SystemTime,
         status: u16,
         header: &dyn Fn(&str) -> Option<String>,
+        key: &str,
     ) {
         let Some((wait, why)) = pause_asked(wall, status, header) else {
             return;
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if wait > self.max_wait {
-            state.stopped = Some(Refusal::QuotaExhausted { wait, why });
+            let refusal = Refusal::QuotaExhausted { wait, why };
+            state.stopped.insert(key.to_string(), refusal);
             return;
         }
         let until = now + wait;
-        state.held_until = Some(state.held_until.map_or(until, |h| h.max(until)));
+        let held = state.held_until.entry(key.to_string()).or_insert(until);
+        *held = (*held).max(until);
     }
 }
 
@@ -187,7 +200,7 @@ mod tests {
         let limiter = Limiter::new(Some(120), None, Duration::from_secs(60));
         let start = Instant::now();
         let slots: Vec<Instant> = (0..20)
-            .map(|_| limiter.reserve(start, Kind::Paced).unwrap())
+            .map(|_| limiter.reserve(start, Kind::Paced, "K").unwrap())
             .collect();
         for (i, slot) in slots.iter().enumerate() {
             assert_eq!(*slot - start, Duration::from_millis(500) * i as u32);
@@ -200,13 +213,13 @@ mod tests {
     fn the_budget_stops_the_run_but_never_cleanup() {
         let limiter = Limiter::new(None, Some(2), Duration::ZERO);
         let now = Instant::now();
-        assert!(limiter.reserve(now, Kind::Paced).is_ok());
-        assert!(limiter.reserve(now, Kind::Burst).is_ok());
+        assert!(limiter.reserve(now, Kind::Paced, "K").is_ok());
+        assert!(limiter.reserve(now, Kind::Burst, "K").is_ok());
         assert_eq!(
-            limiter.reserve(now, Kind::Paced),
+            limiter.reserve(now, Kind::Paced, "K"),
             Err(Refusal::BudgetSpent(2))
         );
-        assert!(limiter.reserve(now, Kind::Cleanup).is_ok());
+        assert!(limiter.reserve(now, Kind::Cleanup, "K").is_ok());
     }
 
     #[test]
@@ -218,12 +231,18 @@ mod tests {
             SystemTime::now(),
             429,
             &headers(&[("retry-after", "3")]),
+            "K",
         );
         assert_eq!(
-            limiter.reserve(now, Kind::Paced).unwrap() - now,
+            limiter.reserve(now, Kind::Paced, "K").unwrap() - now,
             Duration::from_secs(3)
         );
-        assert_eq!(limiter.reserve(now, Kind::Burst).unwrap(), now);
+        assert_eq!(limiter.reserve(now, Kind::Burst, "K").unwrap(), now);
+        assert_eq!(
+            limiter.reserve(now, Kind::Paced, "OTHER").unwrap(),
+            now,
+            "another key is not held"
+        );
     }
 
     #[test]
@@ -239,17 +258,19 @@ mod tests {
                 ("x-ratelimit-remaining", "0"),
                 ("x-ratelimit-reset", "1708905600"),
             ]),
+            "K",
         );
-        let answer = limiter.reserve(now, Kind::Paced);
+        let answer = limiter.reserve(now, Kind::Paced, "K");
         let Err(Refusal::QuotaExhausted { wait, why }) = answer else {
             panic!("{answer:?}")
         };
         assert_eq!(wait, Duration::from_secs(5600));
         assert!(why.contains("2024-02-26 00:00:00 UTC"), "{why}");
         assert!(
-            limiter.reserve(now, Kind::Cleanup).is_ok(),
+            limiter.reserve(now, Kind::Cleanup, "K").is_ok(),
             "cleanup still goes"
         );
+        assert!(limiter.reserve(now, Kind::Paced, "OTHER").is_ok());
     }
 
     #[test]
