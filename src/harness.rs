@@ -33,8 +33,19 @@ pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
     let specs_dir = Config::specs_dir(lookup, root);
     match load_specs(lookup, &specs_dir) {
         Ok(suite) => {
+            // Warnings do not change the exit code: the specs are sound, but stub runs
+            // cannot judge everything they describe.
+            let warnings = crate::stub::warnings(&suite);
+            for warning in &warnings {
+                println!("{warning}");
+            }
+            let warned = match warnings.len() {
+                0 => String::new(),
+                1 => ", 1 warning".to_string(),
+                n => format!(", {n} warnings"),
+            };
             println!(
-                "{}: {} operations, {} scenarios; no problems found.\n",
+                "{}: {} operations, {} scenarios; no problems found{warned}.\n",
                 spec::display_path(&specs_dir),
                 suite.operations.len(),
                 suite.scenarios.len()

@@ -57,6 +57,8 @@ pub enum Check {
     Equals(String),
     Capture(String),
     Transport,
+    /// The stub had no behaviour for the request: a harness error, never a verdict.
+    StubNoRoute,
 }
 
 impl fmt::Display for Check {
@@ -70,6 +72,7 @@ impl fmt::Display for Check {
             Check::Equals(pointer) => write!(f, "equals {pointer}"),
             Check::Capture(name) => write!(f, "capture {name}"),
             Check::Transport => f.write_str("transport"),
+            Check::StubNoRoute => f.write_str("stub"),
         }
     }
 }

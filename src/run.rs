@@ -191,6 +191,9 @@ impl Trial<'_> {
                 return interrupted();
             }
             let found = self.run_step(step, Kind::Paced).await;
+            if let Some(verdict) = harness_error(&found) {
+                return verdict;
+            }
             if !found.is_empty() {
                 let reason = format!(
                     "{} ({}) did not succeed, so the scenario could not be judged",
@@ -209,6 +212,9 @@ impl Trial<'_> {
             Some(repeat) => self.run_repeated(&scenario.main, repeat).await,
             None => self.run_step(&scenario.main, Kind::Paced).await,
         };
+        if let Some(verdict) = harness_error(&found) {
+            return verdict;
+        }
         if let Some(transport) = found.iter().find(|m| m.check == Check::Transport) {
             return Verdict::Errored {
                 reason: format!("{}: {}", transport.step, transport.actual),
@@ -220,6 +226,9 @@ impl Trial<'_> {
                 return interrupted();
             }
             found.extend(self.run_step(step, Kind::Paced).await);
+        }
+        if let Some(verdict) = harness_error(&found) {
+            return verdict;
         }
         if found.is_empty() {
             Verdict::Passed
@@ -352,7 +361,8 @@ impl Trial<'_> {
                 )
             })?;
         let accepts_429 = step.expect.accepts(429);
-        self.exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
+        let response = self
+            .exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
             .await
             .map_err(|error| {
                 step_mismatch(
@@ -361,7 +371,13 @@ impl Trial<'_> {
                     "a complete HTTP response",
                     &error.to_string(),
                 )
-            })
+            })?;
+        if matches!(self.engine.keys, Keys::Stub) && crate::stub::is_no_route(&response) {
+            let reason = crate::stub::no_route_reason(&http.method, http.url.path());
+            let expected = "an answer from a behaviour of the stub";
+            return Err(step_mismatch(step, Check::StubNoRoute, expected, &reason));
+        }
+        Ok(response)
     }
 
     /// Sends a request (with the run's pacing and retries) and records every attempt.
@@ -465,6 +481,16 @@ fn leftover(label: &str, problem: String) -> Mismatch {
         schema_path: None,
         span: Default::default(),
     }
+}
+
+/// A step the stub had no behaviour for makes the trial a harness error, whatever else
+/// was found: its answer says nothing about the API.
+fn harness_error(found: &[Mismatch]) -> Option<Verdict> {
+    let no_route = found.iter().find(|m| m.check == Check::StubNoRoute)?;
+    Some(Verdict::Errored {
+        reason: format!("{}: {}", no_route.step, no_route.actual),
+        mismatches: found.to_vec(),
+    })
 }
 
 fn interrupted() -> Verdict {

@@ -121,6 +121,17 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The operation of every step (setup, request, verify) and of every cleanup.
+    pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
+        self.setup
+            .iter()
+            .chain(std::iter::once(&self.main))
+            .chain(&self.verify)
+            .flat_map(|step| {
+                std::iter::once(&step.operation).chain(step.cleanup.as_ref().map(|c| &c.operation))
+            })
+    }
+
     /// Every credential the scenario's requests use, cleanup included.
     pub fn credentials(&self) -> impl Iterator<Item = &str> {
         self.setup

@@ -11,6 +11,8 @@ mod common;
 mod coverage;
 mod deviations;
 mod gateway_selftest;
+mod golden;
+mod honest_stub;
 mod https;
 mod live;
 mod reports;
