@@ -52,6 +52,8 @@ pub enum Check {
     Status,
     ErrorCode,
     Header(String),
+    /// The `Content-Type` against the documented media type.
+    MediaType,
     Body,
     Schema,
     Equals(String),
@@ -67,6 +69,7 @@ impl fmt::Display for Check {
             Check::Status => f.write_str("status"),
             Check::ErrorCode => f.write_str("error.code"),
             Check::Header(name) => write!(f, "header {name}"),
+            Check::MediaType => f.write_str("Content-Type"),
             Check::Body => f.write_str("body"),
             Check::Schema => f.write_str("schema"),
             Check::Equals(pointer) => write!(f, "equals {pointer}"),

@@ -76,8 +76,14 @@ pub struct DocumentedResponse {
     pub source: Option<String>,
     pub schema: Option<Arc<Schema>>,
     pub example: Option<Value>,
+    /// The media type the body must come with (`application/json` unless documented
+    /// otherwise), lower case, without parameters.
+    pub media_type: String,
     pub span: Span,
 }
+
+/// The media type of a documented response that does not name one.
+pub const DEFAULT_MEDIA_TYPE: &str = "application/json";
 
 /// A JSON Schema file, compiled once per run with format checking on.
 pub struct Schema {
