@@ -204,6 +204,7 @@ impl Run {
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
         let facts = self.facts();
         let mut coverage = Coverage::of(&self.suite);
+        coverage.record(&outcomes);
         if matches!(self.config.target, TargetConfig::Live { .. }) {
             coverage.observe(&self.suite, &outcomes);
         }
