@@ -20,3 +20,4 @@ mod resilience;
 mod secrets;
 mod spec_corpus;
 mod specs;
+mod stale_reports;
