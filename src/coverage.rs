@@ -281,8 +281,8 @@ impl Coverage {
         }
     }
 
-    /// One line per operation, for JUnit properties:
-    /// `1/4 documented pairs covered; failed: 401 invalid_key; untested: 429 rate_limited`.
+    /// One line per operation, for JUnit properties: `1/4 documented pairs covered;
+    /// failed: 401 invalid_key (invalid_key_is_rejected); untested: 429 rate_limited`.
     pub fn summary(&self, operation: &str) -> Option<String> {
         let op = self.operations.iter().find(|o| o.id == operation)?;
         let count = |state: PairState| op.pairs.iter().filter(|p| p.state == state).count();
@@ -303,11 +303,16 @@ impl Coverage {
             ("ignored", PairState::Ignored),
             ("untested", PairState::Untested),
         ] {
+            // Failed and ignored pairs name their scenarios: they are what to look at.
             let pairs: Vec<String> = op
                 .pairs
                 .iter()
                 .filter(|p| p.state == state)
-                .map(|p| p.pair.to_string())
+                .map(|p| match state {
+                    PairState::Failed => format!("{} ({})", p.pair, p.failed.join(", ")),
+                    PairState::Ignored => format!("{} ({})", p.pair, p.ignored.join(", ")),
+                    _ => p.pair.to_string(),
+                })
                 .collect();
             if !pairs.is_empty() {
                 let _ = write!(line, "; {label}: {}", pairs.join(", "));

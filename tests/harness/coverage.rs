@@ -202,8 +202,9 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
     assert_eq!(get.pairs[0].not_run, vec!["returns_a_contact_it_created"]);
     assert_eq!(
         coverage.summary("contacts.delete").unwrap(),
-        "1/4 documented pairs covered; failed: 401 invalid_key, 403 insufficient_permissions; \
-         ignored: 429 rate_limited"
+        "1/4 documented pairs covered; failed: 401 invalid_key (invalid_key_is_rejected), \
+         403 insufficient_permissions (key_without_delete_permission_is_forbidden); \
+         ignored: 429 rate_limited (rate_limit_exceeded)"
     );
 }
 
@@ -277,8 +278,9 @@ fn terminal_json_and_junit_report_outcomes_not_declarations() {
     assert_eq!(
         property,
         Some(
-            "2/4 documented pairs covered; failed: 403 insufficient_permissions; \
-             ignored: 429 rate_limited; undocumented responses seen: 403 forbidden ×1"
+            "2/4 documented pairs covered; failed: 403 insufficient_permissions \
+             (key_without_delete_permission_is_forbidden); ignored: 429 rate_limited \
+             (rate_limit_exceeded); undocumented responses seen: 403 forbidden ×1"
         )
     );
 }
