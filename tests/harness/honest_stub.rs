@@ -41,7 +41,8 @@ scenarios:
     expect: { status: 404, code: not_found }
 ";
 
-/// A scenario of a served operation whose verify step uses the unserved one.
+/// Scenarios of a served operation whose verify step, or only a cleanup, uses the
+/// unserved one.
 const VERIFIED_BY_UPDATE: &str = "
   - name: verified_by_an_update
     request: { path: { id: \"{{uuid}}\" } }
@@ -50,10 +51,22 @@ const VERIFIED_BY_UPDATE: &str = "
       - operation: contacts.update
         request: { path: { id: \"{{uuid}}\" }, body: { full_name: x } }
         expect: { status: 404, code: not_found }
+
+  - name: cleaned_up_by_an_update
+    setup:
+      - operation: contacts.create
+        request: { body: { full_name: \"Conformance {{run_id}}\" } }
+        capture: { contact_id: /data/id }
+        cleanup:
+          operation: contacts.update
+          request: { path: { id: \"{{contact_id}}\" }, body: { full_name: gone } }
+    request: { path: { id: \"{{contact_id}}\" } }
+    expect: { status: 200 }
 ";
 
 const UPDATE_TRIAL: &str = "contacts/update.yaml::unknown_id_is_not_found";
 const VERIFIED_TRIAL: &str = "contacts/get.yaml::verified_by_an_update";
+const CLEANED_UP_TRIAL: &str = "contacts/get.yaml::cleaned_up_by_an_update";
 
 /// The shipped specs plus the unserved operation and a scenario that verifies with it.
 fn specs_with_an_unserved_operation() -> tempfile::TempDir {
@@ -99,7 +112,7 @@ fn lint_warns_about_an_operation_the_stub_cannot_serve_and_still_exits_0() {
         &format!("{warning}\n"),
     );
     assert!(
-        stdout.contains("4 operations, 9 scenarios; no problems found, 1 warning."),
+        stdout.contains("4 operations, 10 scenarios; no problems found, 1 warning."),
         "{stdout}"
     );
 }
@@ -118,10 +131,10 @@ fn stub_runs_ignore_every_scenario_that_uses_it_in_any_step_with_the_reason() {
     );
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("7 passed; 0 failed; 2 ignored"), "{stdout}");
+    assert!(stdout.contains("7 passed; 0 failed; 3 ignored"), "{stdout}");
     let reason = "the stub cannot serve contacts.update (PATCH /v1/contacts/{id}): its spec \
                   has no `stub:` behaviour; set LEADLEX_BASE_URL to run it against a gateway";
-    for trial in [UPDATE_TRIAL, VERIFIED_TRIAL] {
+    for trial in [UPDATE_TRIAL, VERIFIED_TRIAL, CLEANED_UP_TRIAL] {
         assert!(
             stdout
                 .lines()
@@ -147,6 +160,7 @@ fn stub_runs_ignore_every_scenario_that_uses_it_in_any_step_with_the_reason() {
     assert_eq!(
         skipped,
         vec![
+            ("cleaned_up_by_an_update".to_string(), reason.to_string()),
             ("verified_by_an_update".to_string(), reason.to_string()),
             ("unknown_id_is_not_found".to_string(), reason.to_string()),
         ]
@@ -169,7 +183,11 @@ fn live_runs_include_the_scenarios_the_stub_cannot_serve() {
         .collect();
     assert_eq!(
         verdicts,
-        vec![(VERIFIED_TRIAL, false), (UPDATE_TRIAL, false)]
+        vec![
+            (CLEANED_UP_TRIAL, false),
+            (VERIFIED_TRIAL, false),
+            (UPDATE_TRIAL, false)
+        ]
     );
     assert!(
         gateway.requests().iter().any(|r| r.method == "PATCH"),
