@@ -42,9 +42,34 @@ pub fn check_response(
             .filter_map(|rule| check_header(&step.label, rule, response)),
     );
     if !found.iter().any(|m| m.check == Check::Status) {
+        let documented = step
+            .operation
+            .documented(response.status, step.expect.code.as_deref());
+        if let Some(documented) = documented {
+            let content_type = response.header("content-type");
+            if !media_type_matches(&documented.media_type, content_type) {
+                found.push(mismatch(
+                    Check::MediaType,
+                    documented.media_type.clone(),
+                    content_type.map_or_else(
+                        || "no Content-Type header".to_string(),
+                        |v| format!("{v:?}"),
+                    ),
+                ));
+            }
+        }
         found.extend(check_body(step, response, body, vars));
     }
     found
+}
+
+/// Whether a `Content-Type` value is of the documented media type: type and subtype
+/// compared without regard to case, parameters such as `charset` allowed.
+pub fn media_type_matches(documented: &str, content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|value| {
+        let essence = value.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case(documented)
+    })
 }
 
 fn expected_status(step: &Step) -> String {
@@ -343,5 +368,27 @@ mod tests {
             "the body repeats the key \"id\" in the object at /data"
         );
         assert!(parse_json_unique(br#"{"a":1}"#).is_ok());
+    }
+
+    #[test]
+    fn media_types_match_without_case_and_with_parameters() {
+        let json = "application/json";
+        assert!(media_type_matches(json, Some("application/json")));
+        assert!(media_type_matches(
+            json,
+            Some("Application/JSON; charset=utf-8")
+        ));
+        assert!(media_type_matches(
+            json,
+            Some(" application/json ;charset=UTF-8")
+        ));
+        assert!(!media_type_matches(json, Some("text/plain")));
+        assert!(!media_type_matches(json, Some("application/jsonp")));
+        assert!(!media_type_matches(json, Some("")));
+        assert!(!media_type_matches(json, None));
+        assert!(media_type_matches(
+            "text/csv",
+            Some("text/csv; header=present")
+        ));
     }
 }

@@ -49,6 +49,8 @@ pub const LEDGER_DIR: &str = "LEADLEX_LEDGER_DIR";
 pub const SELF_TEST_LEAK: &str = "LEADLEX_SELF_TEST_LEAK";
 /// Set by cargo-nextest, which runs each trial in a process of its own.
 pub const NEXTEST: &str = "NEXTEST";
+/// `1` lets a run that selects no trial at all (a filter matching nothing) succeed.
+pub const ALLOW_NO_TESTS: &str = "LEADLEX_ALLOW_NO_TESTS";
 
 /// Which gateway the trials talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +112,8 @@ pub struct Config {
     pub ledger_dir: PathBuf,
     /// Plant a key in the JUnit report to test the leak check end to end.
     pub self_test_leak: bool,
+    /// A run that selects no trial succeeds instead of failing.
+    pub allow_no_tests: bool,
 }
 
 /// A setting that could not be used.
@@ -157,14 +161,7 @@ impl Config {
                 keys.insert(name.to_string(), Secret(value));
             }
         }
-        let report = |variable: &str, default: &str| match non_empty(variable) {
-            _ if non_empty(NEXTEST).is_some() => None,
-            Some(v) if v == "off" => None,
-            Some(v) => Some(PathBuf::from(v)),
-            None => Some(root.join("reports").join(default)),
-        };
-        let junit = report(JUNIT, "junit.xml");
-        let coverage = report(COVERAGE, "coverage.json");
+        let (junit, coverage) = Config::report_paths(lookup, root);
         let live = matches!(target, TargetConfig::Live { .. });
         if live && non_empty(NEXTEST).is_some() {
             return Err(ConfigError {
@@ -196,6 +193,7 @@ impl Config {
         }
         Ok(Config {
             self_test_leak,
+            allow_no_tests: parse_flag(ALLOW_NO_TESTS, non_empty(ALLOW_NO_TESTS))?,
             ledger_dir: non_empty(LEDGER_DIR)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("reports").join("created")),
@@ -216,6 +214,26 @@ impl Config {
             junit,
             coverage,
         })
+    }
+
+    /// Where the JUnit report and the coverage file go: `None` when turned off, or under
+    /// nextest (each trial in a process of its own). Read on their own too, so that a run
+    /// stopped by other settings can still say why in its reports.
+    pub fn report_paths(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        root: &std::path::Path,
+    ) -> (Option<PathBuf>, Option<PathBuf>) {
+        let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let report = |variable: &str, default: &str| match non_empty(variable) {
+            _ if non_empty(NEXTEST).is_some() => None,
+            Some(v) if v == "off" => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => Some(root.join("reports").join(default)),
+        };
+        (
+            report(JUNIT, "junit.xml"),
+            report(COVERAGE, "coverage.json"),
+        )
     }
 
     /// Whether colour may be used on a terminal (`NO_COLOR` is not set).

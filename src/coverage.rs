@@ -1,21 +1,26 @@
-//! The coverage matrix: documented (status, code) pairs against the scenarios.
+//! The coverage matrix: documented (status, code) pairs against what this run showed.
 //!
-//! Per operation, each documented pair is *covered* (a scenario of the operation expects
-//! it) or *untested*; an expectation of any step that names a pair its operation does not
-//! document is *tested but undocumented*. After a live run, every response that matches no
-//! documented pair of its operation is listed as *undocumented behaviour*.
-
+//! A pair is *covered* only when a scenario whose request under test expects it passed in
+//! this run. Otherwise it is *failed* (such a scenario failed or could not be judged),
+//! *ignored* (such a scenario was not run, with a reason) or *untested* (no such scenario
+//! ran: none exists, or the filter left it out). Before any run (`lint`), pairs that a
+//! scenario expects are *declared, not run*. An expectation of any step that names a pair
+//! its operation does not document is *tested but undocumented*. After a live run, every
+//! response that matches no documented pair of its operation is listed as *undocumented
+//! behaviour*.
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use crate::check::{error_code, parse_json};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Verdict};
 use crate::spec::{Scenario, StatusSet, Step, Suite};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Coverage {
+    /// Whether outcomes were recorded; `false` for the specs alone (`lint`).
+    pub ran: bool,
     pub operations: Vec<OperationCoverage>,
 }
 
@@ -49,8 +54,71 @@ impl std::fmt::Display for Pair {
 pub struct PairCoverage {
     #[serde(flatten)]
     pub pair: Pair,
-    /// Scenarios expecting this pair; empty means documented but untested.
+    pub state: PairState,
+    /// Scenarios whose request under test expects this pair, run or not.
     pub scenarios: Vec<String>,
+    /// Of those, the ones that passed, failed (or errored) and were ignored in this run.
+    pub passed: Vec<String>,
+    pub failed: Vec<String>,
+    pub ignored: Vec<String>,
+    /// The ones that did not run at all (left out by a filter, or nothing ran: `lint`).
+    pub not_run: Vec<String>,
+}
+
+/// What a run showed about one documented pair.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PairState {
+    /// A scenario expecting it passed in this run.
+    Covered,
+    /// None passed; at least one failed or could not be judged.
+    Failed,
+    /// None passed or failed; at least one was ignored.
+    Ignored,
+    /// No scenario expecting it ran.
+    Untested,
+    /// No run (`lint`): a scenario expects it.
+    Declared,
+}
+
+impl PairCoverage {
+    fn state_of(&self, ran: bool) -> PairState {
+        match () {
+            _ if !self.passed.is_empty() => PairState::Covered,
+            _ if !self.failed.is_empty() => PairState::Failed,
+            _ if !self.ignored.is_empty() => PairState::Ignored,
+            _ if !ran && !self.scenarios.is_empty() => PairState::Declared,
+            _ => PairState::Untested,
+        }
+    }
+
+    /// The cell of the terminal matrix: the state, then the scenarios of each kind.
+    fn describe(&self) -> String {
+        if self.state == PairState::Declared {
+            return format!("declared, not run: {}", self.scenarios.join(", "));
+        }
+        let mut parts = Vec::new();
+        for (label, names) in [
+            ("passed", &self.passed),
+            ("failed", &self.failed),
+            ("ignored", &self.ignored),
+            ("not run", &self.not_run),
+        ] {
+            if !names.is_empty() {
+                parts.push(format!("{label}: {}", names.join(", ")));
+            }
+        }
+        if self.scenarios.is_empty() {
+            parts.push("no scenario expects it".into());
+        }
+        let state = match self.state {
+            PairState::Covered => "covered",
+            PairState::Failed => "FAILED",
+            PairState::Ignored => "ignored",
+            PairState::Untested | PairState::Declared => "untested",
+        };
+        format!("{state:<8}  {}", parts.join("; "))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -92,19 +160,30 @@ impl Coverage {
                 let pairs = op
                     .responses
                     .iter()
-                    .map(|r| PairCoverage {
-                        pair: Pair {
-                            status: r.status,
-                            code: r.code.clone(),
-                        },
-                        scenarios: own
+                    .map(|r| {
+                        let scenarios: Vec<String> = own
                             .iter()
                             .filter(|s| {
                                 s.main.expect.status == Some(StatusSet::One(r.status))
                                     && s.main.expect.code == r.code
                             })
                             .map(|s| s.name.clone())
-                            .collect(),
+                            .collect();
+                        PairCoverage {
+                            pair: Pair {
+                                status: r.status,
+                                code: r.code.clone(),
+                            },
+                            state: match scenarios.is_empty() {
+                                true => PairState::Untested,
+                                false => PairState::Declared,
+                            },
+                            not_run: scenarios.clone(),
+                            scenarios,
+                            passed: Vec::new(),
+                            failed: Vec::new(),
+                            ignored: Vec::new(),
+                        }
                     })
                     .collect();
                 let mut tested_undocumented: Vec<Pair> = steps
@@ -129,7 +208,36 @@ impl Coverage {
                 }
             })
             .collect();
-        Coverage { operations }
+        Coverage {
+            ran: false,
+            operations,
+        }
+    }
+
+    /// Records what each scenario of this run showed: the matrix of the run.
+    pub fn record(&mut self, outcomes: &[Outcome]) {
+        self.ran = true;
+        for op in &mut self.operations {
+            for pair in &mut op.pairs {
+                let (mut passed, mut failed, mut ignored, mut not_run) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for name in &pair.scenarios {
+                    let outcome = outcomes
+                        .iter()
+                        .find(|o| o.operation_id == op.id && &o.scenario == name);
+                    let list = match outcome.map(|o| &o.verdict) {
+                        None => &mut not_run,
+                        Some(Verdict::Passed) => &mut passed,
+                        Some(Verdict::Ignored(_)) => &mut ignored,
+                        Some(Verdict::Failed(_) | Verdict::Errored { .. }) => &mut failed,
+                    };
+                    list.push(name.clone());
+                }
+                (pair.passed, pair.failed, pair.ignored, pair.not_run) =
+                    (passed, failed, ignored, not_run);
+                pair.state = pair.state_of(true);
+            }
+        }
     }
 
     /// Adds the responses of a run that match no documented pair of their operation.
@@ -173,19 +281,42 @@ impl Coverage {
         }
     }
 
-    /// One line per operation, for JUnit properties: `3/4 covered; untested: 429 rate_limited`.
+    /// One line per operation, for JUnit properties: `1/4 documented pairs covered;
+    /// failed: 401 invalid_key (invalid_key_is_rejected); untested: 429 rate_limited`.
     pub fn summary(&self, operation: &str) -> Option<String> {
         let op = self.operations.iter().find(|o| o.id == operation)?;
-        let covered = op.pairs.iter().filter(|p| !p.scenarios.is_empty()).count();
-        let mut line = format!("{covered}/{} documented pairs covered", op.pairs.len());
-        let untested: Vec<String> = op
-            .pairs
-            .iter()
-            .filter(|p| p.scenarios.is_empty())
-            .map(|p| p.pair.to_string())
-            .collect();
-        if !untested.is_empty() {
-            let _ = write!(line, "; untested: {}", untested.join(", "));
+        let count = |state: PairState| op.pairs.iter().filter(|p| p.state == state).count();
+        let mut line = match self.ran {
+            true => format!(
+                "{}/{} documented pairs covered",
+                count(PairState::Covered),
+                op.pairs.len()
+            ),
+            false => format!(
+                "{}/{} documented pairs declared, not run",
+                count(PairState::Declared),
+                op.pairs.len()
+            ),
+        };
+        for (label, state) in [
+            ("failed", PairState::Failed),
+            ("ignored", PairState::Ignored),
+            ("untested", PairState::Untested),
+        ] {
+            // Failed and ignored pairs name their scenarios: they are what to look at.
+            let pairs: Vec<String> = op
+                .pairs
+                .iter()
+                .filter(|p| p.state == state)
+                .map(|p| match state {
+                    PairState::Failed => format!("{} ({})", p.pair, p.failed.join(", ")),
+                    PairState::Ignored => format!("{} ({})", p.pair, p.ignored.join(", ")),
+                    _ => p.pair.to_string(),
+                })
+                .collect();
+            if !pairs.is_empty() {
+                let _ = write!(line, "; {label}: {}", pairs.join(", "));
+            }
         }
         if !op.observed_undocumented.is_empty() {
             let seen: Vec<String> = op
@@ -200,15 +331,20 @@ impl Coverage {
 
     /// The matrix as a table for the terminal.
     pub fn table(&self) -> String {
-        let mut out = String::from("coverage of documented (status, code) pairs:\n");
+        let mut out = match self.ran {
+            true => String::from(
+                "coverage of documented (status, code) pairs in this run \
+                 (covered: a scenario expecting it passed):\n",
+            ),
+            false => String::from(
+                "coverage of documented (status, code) pairs, as the specs declare it \
+                 (nothing was run):\n",
+            ),
+        };
         for op in &self.operations {
             let _ = writeln!(out, "  {}  ({})", op.id, op.doc);
             for pair in &op.pairs {
-                let state = match pair.scenarios.as_slice() {
-                    [] => "documented, untested".to_string(),
-                    names => format!("covered by {}", names.join(", ")),
-                };
-                let _ = writeln!(out, "    {:<32} {state}", pair.pair.to_string());
+                let _ = writeln!(out, "    {:<32} {}", pair.pair.to_string(), pair.describe());
             }
             for pair in &op.tested_undocumented {
                 let _ = writeln!(
@@ -233,12 +369,18 @@ impl Coverage {
     pub fn to_json(&self, facts: &crate::junit::RunFacts) -> String {
         #[derive(Serialize)]
         struct Document<'a> {
+            /// The run wrote this matrix when it ended (its placeholder says `false`).
+            finished: bool,
+            /// Outcomes were recorded (a run), or only declarations (the specs alone).
+            ran: bool,
             run_id: &'a str,
             target: &'a str,
             host: &'a str,
             operations: &'a [OperationCoverage],
         }
         let document = Document {
+            finished: true,
+            ran: self.ran,
             run_id: &facts.run_id,
             target: &facts.target,
             host: &facts.host,

@@ -1,24 +1,27 @@
 //! The glue: command line → specs → plan → libtest trials → reports → exit code.
 //!
 //! Exit codes: 0 when every trial passed or was ignored, 101 when a trial failed (libtest's
-//! own code), 2 when the specs or the settings are broken (nothing was sent), 3 when a
-//! secret was found in the run's own reports or output (the report is removed), 130 when
-//! the run was interrupted (after cleaning up).
+//! own code), 2 when the specs or the settings are broken or nothing was selected (nothing
+//! was sent; the JUnit report has one error per problem), 3 when a secret was found in the
+//! run's own reports or output (the report is replaced by an error report), 130 when the
+//! run was interrupted (after cleaning up).
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, ColorSetting, Trial};
 
-use crate::config::{Config, TargetConfig};
+use crate::config::{Config, ConfigError, TargetConfig};
 use crate::coverage::Coverage;
 use crate::outcome::Outcome;
 use crate::plan::{plan, Planned};
+use crate::report_files::{self, Problem};
+use crate::selection;
 use crate::session::Run;
-use crate::spec::{self, Suite};
+use crate::spec::{self, SpecError, Suite};
 
 /// The exit code of a run that could not start: broken specs or settings.
 pub const EXIT_BROKEN_INPUT: u8 = 2;
@@ -33,8 +36,19 @@ pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
     let specs_dir = Config::specs_dir(lookup, root);
     match load_specs(lookup, &specs_dir) {
         Ok(suite) => {
+            // Warnings do not change the exit code: the specs are sound, but stub runs
+            // cannot judge everything they describe.
+            let warnings = crate::stub::warnings(&suite);
+            for warning in &warnings {
+                println!("{warning}");
+            }
+            let warned = match warnings.len() {
+                0 => String::new(),
+                1 => ", 1 warning".to_string(),
+                n => format!(", {n} warnings"),
+            };
             println!(
-                "{}: {} operations, {} scenarios; no problems found.\n",
+                "{}: {} operations, {} scenarios; no problems found{warned}.\n",
                 spec::display_path(&specs_dir),
                 suite.operations.len(),
                 suite.scenarios.len()
@@ -62,9 +76,9 @@ pub fn main(root: &Path) -> ExitCode {
 pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
     let (mut run, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(EXIT_BROKEN_INPUT);
+        Err(broken) => {
+            eprintln!("{}", broken.message(lookup));
+            return stopped(lookup, root, None, &broken.problems());
         }
     };
     run.terminal.color = match args.color {
@@ -79,12 +93,20 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
     }
     let run = Arc::new(run);
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
-    if !args.list {
-        run.record_skipped_by_spec(&args, &trials);
-    }
-    if args.list {
+    if args.list || args.bench {
+        // Listing runs nothing, and the trials are no benchmarks: no reports either way.
         let _listed_only = libtest_mimic::run(&args, trials);
         return ExitCode::SUCCESS;
+    }
+    let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();
+    if selected == 0 && !run.config.allow_no_tests {
+        let problem = selection::nothing_selected(&selection::Selection::of(&args), trials.len());
+        eprintln!("error: {}", problem.detail);
+        return stopped(lookup, root, Some(run.run_id()), &[problem]);
+    }
+    run.record_skipped_by_spec(&args, &trials);
+    if let Err(code) = run.start_reports() {
+        return code;
     }
     stop_on_interrupt(run.interrupted.clone());
     let conclusion = libtest_mimic::run(&args, trials);
@@ -93,6 +115,33 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         Ok(()) if run.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
         Ok(()) => conclusion.exit_code(),
     }
+}
+
+/// Ends a run that sent nothing: its reports say why, one error per problem; exit code 2.
+fn stopped(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+    run_id: Option<&str>,
+    problems: &[Problem],
+) -> ExitCode {
+    let (junit, coverage) = Config::report_paths(lookup, root);
+    let written = report_files::write_problems(
+        junit.as_deref(),
+        coverage.as_deref(),
+        "run stopped before any request",
+        run_id,
+        problems,
+    );
+    if let Err(message) = written {
+        eprintln!("error: {message}");
+    }
+    if let Some(path) = junit {
+        eprintln!(
+            "JUnit report (one error per problem): {}",
+            spec::display_path(&path)
+        );
+    }
+    ExitCode::from(EXIT_BROKEN_INPUT)
 }
 
 /// On the first Ctrl-C (or SIGTERM), sets `flag`: scenarios stop between steps and clean
@@ -121,7 +170,7 @@ pub fn run_quietly(
     root: &Path,
     filter: &str,
 ) -> Result<Vec<Outcome>, String> {
-    let (run, planned) = prepare(lookup, root)?;
+    let (run, planned) = prepare(lookup, root).map_err(|broken| broken.message(lookup))?;
     for planned in planned
         .iter()
         .filter(|p| p.scenario.trial_name.contains(filter))
@@ -140,16 +189,64 @@ pub fn run_quietly(
     Ok(outcomes)
 }
 
-/// Loads the specs and the settings; `Err` is the whole message for the user.
+/// Why a run could not start: broken specs or a broken setting.
+enum Broken {
+    Specs {
+        dir: PathBuf,
+        errors: Vec<SpecError>,
+    },
+    Settings(ConfigError),
+}
+
+impl Broken {
+    /// The whole message for the terminal.
+    fn message(&self, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+        match self {
+            Broken::Specs { dir, errors } => {
+                let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
+                specs_message(dir, errors, color)
+            }
+            Broken::Settings(error) => format!("error: {error}\nno request was sent."),
+        }
+    }
+
+    /// One problem per error, for the JUnit report.
+    fn problems(&self) -> Vec<Problem> {
+        match self {
+            Broken::Specs { errors, .. } => errors
+                .iter()
+                .map(|error| Problem {
+                    group: "specs".into(),
+                    name: match error.pos {
+                        Some(pos) => format!("{}:{}:{}", error.file, pos.line, pos.col),
+                        None => error.file.clone(),
+                    },
+                    message: error.message.clone(),
+                    detail: error.render(false),
+                })
+                .collect(),
+            Broken::Settings(error) => vec![Problem {
+                group: "settings".into(),
+                name: error.variable.clone(),
+                message: error.message.clone(),
+                detail: format!("{error}\nno request was sent."),
+            }],
+        }
+    }
+}
+
+/// Loads the specs and the settings.
 fn prepare(
     lookup: &dyn Fn(&str) -> Option<String>,
     root: &Path,
-) -> Result<(Run, Vec<Planned>), String> {
+) -> Result<(Run, Vec<Planned>), Broken> {
     let specs_dir = Config::specs_dir(lookup, root);
-    let suite = load_specs(lookup, &specs_dir)?;
+    let suite = spec::load(&specs_dir).map_err(|errors| Broken::Specs {
+        dir: specs_dir.clone(),
+        errors,
+    })?;
     let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
-    let config = Config::from_lookup(lookup, root, &key_variables)
-        .map_err(|error| format!("error: {error}\nno request was sent."))?;
+    let config = Config::from_lookup(lookup, root, &key_variables).map_err(Broken::Settings)?;
     let planned = plan(&suite, &config);
     Ok((Run::new(Arc::new(suite), config), planned))
 }
@@ -158,17 +255,21 @@ fn prepare(
 fn load_specs(lookup: &dyn Fn(&str) -> Option<String>, specs_dir: &Path) -> Result<Suite, String> {
     spec::load(specs_dir).map_err(|errors| {
         let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
-        let mut message: String = errors
-            .iter()
-            .map(|e| format!("{}\n\n", e.render(color)))
-            .collect();
-        message.push_str(&format!(
-            "{} problem(s) in the specs under {}; no request was sent.",
-            errors.len(),
-            specs_dir.display()
-        ));
-        message
+        specs_message(specs_dir, &errors, color)
     })
+}
+
+fn specs_message(specs_dir: &Path, errors: &[SpecError], color: bool) -> String {
+    let mut message: String = errors
+        .iter()
+        .map(|e| format!("{}\n\n", e.render(color)))
+        .collect();
+    message.push_str(&format!(
+        "{} problem(s) in the specs under {}; no request was sent.",
+        errors.len(),
+        specs_dir.display()
+    ));
+    message
 }
 
 fn trial(run: &Arc<Run>, planned: Planned) -> Trial {

@@ -10,6 +10,7 @@
 //!                ─▶ harness (one libtest-mimic trial per scenario)
 //! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway
 //!                   check (pure) ─▶ outcome ─▶ render (terminal message)
+//! at the start:     report_files ─▶ placeholders that read as a failure until the run ends
 //! after the run:    session::finish ─▶ summary, coverage, junit, ledger ─▶ leak check
 //! ```
 //!
@@ -33,8 +34,10 @@ pub mod ownership;
 pub mod plan;
 pub mod redact;
 pub mod render;
+pub mod report_files;
 pub mod request;
 pub mod run;
+pub mod selection;
 mod session;
 pub mod source;
 pub mod spec;

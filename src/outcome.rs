@@ -55,6 +55,8 @@ pub enum Check {
     Status,
     ErrorCode,
     Header(String),
+    /// The `Content-Type` against the documented media type.
+    MediaType,
     Body,
     Schema,
     Equals(String),
@@ -62,6 +64,8 @@ pub enum Check {
     /// Whether a record is the run's own, before anything changes or removes it.
     Ownership,
     Transport,
+    /// The stub had no behaviour for the request: a harness error, never a verdict.
+    StubNoRoute,
 }
 
 impl fmt::Display for Check {
@@ -70,12 +74,14 @@ impl fmt::Display for Check {
             Check::Status => f.write_str("status"),
             Check::ErrorCode => f.write_str("error.code"),
             Check::Header(name) => write!(f, "header {name}"),
+            Check::MediaType => f.write_str("Content-Type"),
             Check::Body => f.write_str("body"),
             Check::Schema => f.write_str("schema"),
             Check::Equals(pointer) => write!(f, "equals {pointer}"),
             Check::Capture(name) => write!(f, "capture {name}"),
             Check::Ownership => f.write_str("ownership"),
             Check::Transport => f.write_str("transport"),
+            Check::StubNoRoute => f.write_str("stub"),
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
 
 fn cannot_run(suite: &Suite, config: &Config, scenario: &Scenario) -> Option<String> {
     if config.target == TargetConfig::Stub {
-        return None;
+        return crate::stub::cannot_serve(scenario);
     }
     let mut missing: Vec<String> = scenario
         .credentials()

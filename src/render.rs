@@ -110,7 +110,9 @@ fn write_mismatch(out: &mut String, m: &Mismatch, paint: Paint) {
     );
     if !m.span.file.is_empty() {
         let label = match m.check {
-            Check::Transport | Check::Capture(_) | Check::Ownership => "step at:    ",
+            Check::Transport | Check::Capture(_) | Check::Ownership | Check::StubNoRoute => {
+                "step at:    "
+            }
             _ => "promised at:",
         };
         let _ = writeln!(out, "    {label} {}", m.span);

@@ -216,6 +216,9 @@ impl Trial<'_> {
                 return interrupted();
             }
             let found = self.run_step(step, Kind::Paced).await;
+            if let Some(verdict) = harness_error(&found) {
+                return verdict;
+            }
             if !found.is_empty() {
                 let reason = format!(
                     "{} ({}) did not succeed, so the scenario could not be judged",
@@ -234,6 +237,9 @@ impl Trial<'_> {
             Some(repeat) => self.run_repeated(&scenario.main, repeat).await,
             None => self.run_step(&scenario.main, Kind::Paced).await,
         };
+        if let Some(verdict) = harness_error(&found) {
+            return verdict;
+        }
         let unsent = |m: &&Mismatch| matches!(m.check, Check::Transport | Check::Ownership);
         if let Some(transport) = found.iter().find(unsent) {
             return Verdict::Errored {
@@ -246,6 +252,9 @@ impl Trial<'_> {
                 return interrupted();
             }
             found.extend(self.run_step(step, Kind::Paced).await);
+        }
+        if let Some(verdict) = harness_error(&found) {
+            return verdict;
         }
         if found.is_empty() {
             Verdict::Passed
@@ -521,7 +530,8 @@ impl Trial<'_> {
             ));
         }
         let accepts_429 = step.expect.accepts(429);
-        self.exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
+        let response = self
+            .exchange(&step.label, &step.operation.id, &http, kind, accepts_429)
             .await
             .map_err(|error| {
                 step_mismatch(
@@ -530,7 +540,13 @@ impl Trial<'_> {
                     "a complete HTTP response",
                     &error.to_string(),
                 )
-            })
+            })?;
+        if matches!(self.engine.keys, Keys::Stub) && crate::stub::is_no_route(&response) {
+            let reason = crate::stub::no_route_reason(&http.method, http.url.path());
+            let expected = "an answer from a behaviour of the stub";
+            return Err(step_mismatch(step, Check::StubNoRoute, expected, &reason));
+        }
+        Ok(response)
     }
 
     /// Sends a request (with the run's pacing and retries) and records every attempt.
@@ -639,6 +655,16 @@ fn leftover(label: &str, problem: String) -> Mismatch {
         schema_path: None,
         span: Default::default(),
     }
+}
+
+/// A step the stub had no behaviour for makes the trial a harness error, whatever else
+/// was found: its answer says nothing about the API.
+fn harness_error(found: &[Mismatch]) -> Option<Verdict> {
+    let no_route = found.iter().find(|m| m.check == Check::StubNoRoute)?;
+    Some(Verdict::Errored {
+        reason: format!("{}: {}", no_route.step, no_route.actual),
+        mismatches: found.to_vec(),
+    })
 }
 
 fn interrupted() -> Verdict {

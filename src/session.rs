@@ -21,6 +21,7 @@ use crate::outcome::{Outcome, Verdict};
 use crate::plan::Planned;
 use crate::redact::Redactor;
 use crate::render::{failure_text, summary, RenderOptions};
+use crate::report_files;
 use crate::run::{Engine, Keys};
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
@@ -198,12 +199,30 @@ impl Run {
         }
     }
 
+    pub(crate) fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Replaces the previous reports with placeholders that read as a failure until
+    /// [`Run::finish`] writes the real ones: a run killed on the way leaves no green report.
+    pub(crate) fn start_reports(&self) -> Result<(), ExitCode> {
+        let problem = report_files::in_progress(&self.run_id, chrono::Utc::now());
+        let junit = self.config.junit.as_deref();
+        let coverage = self.config.coverage.as_deref();
+        report_files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem])
+            .map_err(|message| {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            })
+    }
+
     /// Prints the summary, writes the reports, and checks all of it for secrets.
     pub(crate) fn finish(&self) -> Result<(), ExitCode> {
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
         let facts = self.facts();
         let mut coverage = Coverage::of(&self.suite);
+        coverage.record(&outcomes);
         if matches!(self.config.target, TargetConfig::Live { .. }) {
             coverage.observe(&self.suite, &outcomes);
         }
@@ -281,15 +300,31 @@ impl Run {
                     .iter()
                     .any(|l| l.place.starts_with(&path.display().to_string()))
                 {
-                    let _ = std::fs::remove_file(path);
-                    eprintln!(
-                        "error: removed {} so that it cannot be published",
-                        path.display()
-                    );
+                    self.replace_leaking(path);
                 }
             }
         }
         Err(ExitCode::from(EXIT_SECRET_LEAK))
+    }
+
+    /// Replaces a report in which a secret was found by an error report naming no secret
+    /// (or removes it, if even that cannot be written).
+    fn replace_leaking(&self, path: &Path) {
+        let shown = spec::display_path(path);
+        let problem = report_files::secret_found(&shown);
+        let written = match self.config.coverage.as_deref() == Some(path) {
+            true => report_files::write_problems(None, Some(path), "run", None, &[problem]),
+            false => report_files::write_problems(Some(path), None, "run", None, &[problem]),
+        };
+        match written {
+            Ok(()) => eprintln!(
+                "error: replaced {shown} by an error report so that it cannot be published"
+            ),
+            Err(_) => {
+                let _ = std::fs::remove_file(path);
+                eprintln!("error: removed {shown} so that it cannot be published");
+            }
+        }
     }
 
     /// Appends the first configured key to a written report (`LEADLEX_SELF_TEST_LEAK=1`).
@@ -339,13 +374,9 @@ fn left_behind(outcomes: &[Outcome], run_id: &str) -> String {
     )
 }
 
-/// Writes a report file, creating its directory.
+/// Writes a report file atomically, creating its directory.
 fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    report_files::write_atomically(path, text)
 }
 
 fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {

@@ -10,6 +10,11 @@
 //!
 //! Keys are `wbk_stub_<trial>_<credential>`: each trial has keys of its own, so a scenario
 //! that exhausts its rate limit cannot disturb another running in parallel.
+//!
+//! The stub never pretends to serve what it cannot: an operation without a `stub:` section
+//! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), and
+//! any request no mock matches is answered 501 `stub_no_route` with the [`NO_ROUTE_HEADER`]
+//! marker, a pair no LeadLex page documents, which the engine reports as a harness error.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,7 +23,17 @@ use serde_json::{json, Value};
 use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::spec::{Operation, StubAction, Suite};
+use crate::http::HttpResponse;
+use crate::spec::{Operation, Scenario, StubAction, Suite};
+
+/// The status of the stub's answer to a request it has no behaviour for. No page of the
+/// LeadLex documentation uses it, so no scenario can expect it.
+pub const NO_ROUTE_STATUS: u16 = 501;
+/// The error code of that answer, documented nowhere either.
+pub const NO_ROUTE_CODE: &str = "stub_no_route";
+/// The header that marks that answer as the stub's own, with the value [`NO_ROUTE_MARK`].
+pub const NO_ROUTE_HEADER: &str = "X-LeadLex-Stub";
+pub const NO_ROUTE_MARK: &str = "no-route";
 
 /// A running stub; it stops when dropped.
 pub struct Stub {
@@ -52,9 +67,7 @@ impl Stub {
                 .await;
         }
         Mock::given(any())
-            .respond_with(ResponseTemplate::new(404).set_body_json(
-                json!({"error": {"code": "not_found", "message": "No such route in the stub"}}),
-            ))
+            .respond_with(NoRoute)
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -68,6 +81,84 @@ impl Stub {
     /// The key the stub accepts for `credential` in trial number `trial`.
     pub fn key(trial: u64, credential: &str) -> String {
         format!("wbk_stub_{trial}_{credential}")
+    }
+}
+
+/// Whether the stub can serve `op`: only operations with a `stub:` section are mounted.
+pub fn serves(op: &Operation) -> bool {
+    op.stub.is_some()
+}
+
+/// Why a scenario cannot run against the stub: the first operation of any of its steps
+/// (setup, request, verify, cleanup) that the stub cannot serve.
+pub fn cannot_serve(scenario: &Scenario) -> Option<String> {
+    let op = scenario.operations().find(|op| !serves(op))?;
+    Some(format!(
+        "the stub cannot serve {} ({} {}): its spec has no `stub:` behaviour; \
+         set LEADLEX_BASE_URL to run it against a gateway",
+        op.id, op.method, op.path
+    ))
+}
+
+/// The lint warnings about operations the stub cannot serve, one text each, with the
+/// scenarios that are therefore ignored in stub runs.
+pub fn warnings(suite: &Suite) -> Vec<String> {
+    suite
+        .operations
+        .iter()
+        .filter(|op| !serves(op))
+        .map(|op| {
+            let users: Vec<&str> = suite
+                .scenarios
+                .iter()
+                .filter(|s| s.operations().any(|used| used.id == op.id))
+                .map(|s| s.trial_name.as_str())
+                .collect();
+            let consequence = match users.as_slice() {
+                [] => "no scenario uses it yet".to_string(),
+                users => format!(
+                    "stub runs ignore the {} scenario(s) that use it: {}",
+                    users.len(),
+                    users.join(", ")
+                ),
+            };
+            format!(
+                "warning: the stub cannot serve {} ({} {}): its spec has no `stub:` behaviour\n  \
+                 --> {}\n  = note: {consequence}; runs against a gateway (LEADLEX_BASE_URL) \
+                 include them\n  = help: add `stub: {{ action: create | read | delete, \
+                 collection: <name> }}` if the stub can play this operation\n",
+                op.id, op.method, op.path, op.span
+            )
+        })
+        .collect()
+}
+
+/// What the engine reports when the stub had no behaviour for a request.
+pub fn no_route_reason(method: &str, path: &str) -> String {
+    format!("the stub has no behaviour for {method} {path}, so the scenario could not be judged")
+}
+
+/// Whether a response is the stub's own "no behaviour for this request" answer.
+pub fn is_no_route(response: &HttpResponse) -> bool {
+    response.status == NO_ROUTE_STATUS
+        && response
+            .header(NO_ROUTE_HEADER)
+            .is_some_and(|v| v.eq_ignore_ascii_case(NO_ROUTE_MARK))
+}
+
+/// The answer to every request that no operation's mock matches.
+struct NoRoute;
+
+impl Respond for NoRoute {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let message = format!(
+            "The stub has no behaviour for {} {}",
+            request.method,
+            request.url.path()
+        );
+        ResponseTemplate::new(NO_ROUTE_STATUS)
+            .set_body_json(json!({"error": {"code": NO_ROUTE_CODE, "message": message}}))
+            .insert_header(NO_ROUTE_HEADER, NO_ROUTE_MARK)
     }
 }
 

@@ -77,8 +77,14 @@ pub struct DocumentedResponse {
     pub source: Option<String>,
     pub schema: Option<Arc<Schema>>,
     pub example: Option<Value>,
+    /// The media type the body must come with (`application/json` unless documented
+    /// otherwise), lower case, without parameters.
+    pub media_type: String,
     pub span: Span,
 }
+
+/// The media type of a documented response that does not name one.
+pub const DEFAULT_MEDIA_TYPE: &str = "application/json";
 
 /// A JSON Schema file, compiled once per run with format checking on.
 pub struct Schema {
@@ -122,6 +128,17 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The operation of every step (setup, request, verify) and of every cleanup.
+    pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
+        self.setup
+            .iter()
+            .chain(std::iter::once(&self.main))
+            .chain(&self.verify)
+            .flat_map(|step| {
+                std::iter::once(&step.operation).chain(step.cleanup.as_ref().map(|c| &c.operation))
+            })
+    }
+
     /// Every credential the scenario's requests use, cleanup included.
     pub fn credentials(&self) -> impl Iterator<Item = &str> {
         self.setup

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::load::{display_path, Parsed, SpecError};
 use super::validate::{did_you_mean, operation_id, FileCtx};
-use super::{raw, DocumentedResponse, Operation, Schema, StubAction};
+use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
 use crate::source::join;
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -103,6 +103,27 @@ pub(super) fn build_operation(
                 };
                 errors.push(ctx.error(&at, format!("{pair} is documented twice")));
             }
+            let media_type = match &response.media_type {
+                None => DEFAULT_MEDIA_TYPE.to_string(),
+                Some(given) => {
+                    if !is_media_type(given) {
+                        errors.push(ctx.value_error(
+                            &join(&at, "media_type"),
+                            format!(
+                                "`{given}` is not a media type; write its type and subtype \
+                                 without parameters, e.g. application/json, text/csv or \
+                                 text/event-stream"
+                            ),
+                        ));
+                    } else if response.schema.is_some() && !is_json(given) {
+                        errors.push(ctx.error(
+                            &join(&at, "schema"),
+                            format!("a schema checks JSON bodies, but this response is {given}"),
+                        ));
+                    }
+                    given.to_ascii_lowercase()
+                }
+            };
             let schema = response.schema.as_ref().and_then(|file| {
                 schemas
                     .get(&base_dir.join(file))
@@ -123,6 +144,7 @@ pub(super) fn build_operation(
                 source: response.source.clone(),
                 schema,
                 example: response.example.clone(),
+                media_type,
                 span: ctx.span(&at),
             }
         })
@@ -139,6 +161,23 @@ pub(super) fn build_operation(
         responses,
         span: ctx.span("operation"),
     }
+}
+
+/// `type/subtype` made of token characters (RFC 9110), with no parameters.
+fn is_media_type(text: &str) -> bool {
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+    };
+    matches!(text.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
+}
+
+/// JSON itself, or a structured `+json` type.
+pub(crate) fn is_json(media_type: &str) -> bool {
+    let lower = media_type.to_ascii_lowercase();
+    lower == DEFAULT_MEDIA_TYPE || lower.ends_with("+json")
 }
 
 fn first_schema_error(schema: &Schema, value: &Value) -> Option<String> {

@@ -113,6 +113,9 @@ pub struct Response {
     pub schema: Option<String>,
     /// The documented example body; the stub answers with it.
     pub example: Option<Value>,
+    /// The documented media type of the body (`Content-Type` without parameters);
+    /// `application/json` when not given.
+    pub media_type: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -119,7 +119,12 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
         stdout.contains("3 operations, 7 scenarios; no problems found."),
         "{stdout}"
     );
-    assert!(stdout.contains("403 insufficient_permissions     covered by key_without_delete_permission_is_forbidden"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "403 insufficient_permissions     declared, not run: key_without_delete_permission_is_forbidden"
+        ),
+        "{stdout}"
+    );
 
     let specs = tempfile::tempdir().unwrap();
     copy_specs(specs.path());

@@ -1,11 +1,15 @@
-//! The coverage matrix: the shipped specs against a hand-written expectation, and the
-//! undocumented responses a live run sees.
+//! The coverage matrix: the shipped specs against a hand-written expectation, outcomes
+//! rather than declarations, and the undocumented responses a live run sees.
 
 use leadlex_conformance::coverage::Coverage;
 use leadlex_conformance::spec::load;
 
-use crate::common::{command, live_env, root, start, text};
-use crate::support::gateway::GatewayConfig;
+use leadlex_conformance::coverage::PairState;
+use leadlex_conformance::outcome::{Outcome, Verdict};
+use leadlex_conformance::redact::Redactor;
+
+use crate::common::{behaving, command, junit_in, live_env, root, start, text};
+use crate::support::gateway::{Behaviour, GatewayConfig};
 
 #[test]
 fn the_shipped_specs_cover_every_delete_contact_pair() {
@@ -75,7 +79,7 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         .all(|op| op.tested_undocumented.is_empty()));
     assert_eq!(
         coverage.summary("contacts.get").unwrap(),
-        "3/5 documented pairs covered; untested: 403 insufficient_permissions, 429 rate_limited"
+        "3/5 documented pairs declared, not run; untested: 403 insufficient_permissions, 429 rate_limited"
     );
 }
 
@@ -117,4 +121,167 @@ fn a_live_run_lists_responses_that_no_documented_pair_matches() {
     assert_eq!(delete["observed_undocumented"][0]["code"], "not_found");
     assert_eq!(delete["observed_undocumented"][0]["count"], 8);
     assert_eq!(json["target"], "live");
+}
+
+fn outcome(operation: &str, scenario: &str, verdict: Verdict) -> Outcome {
+    Outcome {
+        trial_name: format!("{}.yaml::{scenario}", operation.replace('.', "/")),
+        operation_id: operation.into(),
+        scenario: scenario.into(),
+        span: Default::default(),
+        started: std::time::SystemTime::now(),
+        duration: std::time::Duration::ZERO,
+        verdict,
+        exchanges: Vec::new(),
+        secrets: Redactor::default(),
+        left_behind: Vec::new(),
+    }
+}
+
+#[test]
+fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
+    let suite = load(&root().join("specs")).unwrap();
+    let mut coverage = Coverage::of(&suite);
+    let errored = Verdict::Errored {
+        reason: "setup failed".into(),
+        mismatches: Vec::new(),
+    };
+    coverage.record(&[
+        outcome(
+            "contacts.delete",
+            "deletes_a_contact_it_created",
+            Verdict::Passed,
+        ),
+        outcome("contacts.delete", "invalid_key_is_rejected", errored),
+        outcome(
+            "contacts.delete",
+            "key_without_delete_permission_is_forbidden",
+            Verdict::Failed(Vec::new()),
+        ),
+        outcome(
+            "contacts.delete",
+            "rate_limit_exceeded",
+            Verdict::Ignored("spends quota".into()),
+        ),
+        // contacts.get: only the 404 scenario ran (a filter left the others out).
+        outcome("contacts.get", "unknown_id_is_not_found", Verdict::Passed),
+    ]);
+    let states: Vec<(String, String, PairState)> = coverage
+        .operations
+        .iter()
+        .flat_map(|op| {
+            op.pairs
+                .iter()
+                .map(|p| (op.id.clone(), p.pair.to_string(), p.state))
+        })
+        .collect();
+    let expected = [
+        ("contacts.create", "201", PairState::Untested),
+        ("contacts.create", "401 invalid_key", PairState::Untested),
+        ("contacts.create", "429 rate_limited", PairState::Untested),
+        ("contacts.delete", "200", PairState::Covered),
+        ("contacts.delete", "401 invalid_key", PairState::Failed),
+        (
+            "contacts.delete",
+            "403 insufficient_permissions",
+            PairState::Failed,
+        ),
+        ("contacts.delete", "429 rate_limited", PairState::Ignored),
+        ("contacts.get", "200", PairState::Untested),
+        ("contacts.get", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.get",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.get", "404 not_found", PairState::Covered),
+        ("contacts.get", "429 rate_limited", PairState::Untested),
+    ]
+    .map(|(op, pair, state)| (op.to_string(), pair.to_string(), state));
+    assert_eq!(states, expected);
+    let get = &coverage.operations[2];
+    assert_eq!(get.pairs[0].not_run, vec!["returns_a_contact_it_created"]);
+    assert_eq!(
+        coverage.summary("contacts.delete").unwrap(),
+        "1/4 documented pairs covered; failed: 401 invalid_key (invalid_key_is_rejected), \
+         403 insufficient_permissions (key_without_delete_permission_is_forbidden); \
+         ignored: 429 rate_limited (rate_limit_exceeded)"
+    );
+}
+
+/// A run against a gateway that breaks the 403 promise: the terminal matrix, the JSON
+/// file and the JUnit property all say the pair failed, the quota scenario's pair was
+/// ignored, and only pairs whose scenario passed are covered.
+#[test]
+fn terminal_json_and_junit_report_outcomes_not_declarations() {
+    let (gateway, config) = start(behaving(Behaviour::WrongErrorCode));
+    let reports = tempfile::tempdir().unwrap();
+    let coverage_file = reports.path().join("coverage.json");
+    let junit = junit_in(&reports);
+    let mut env = live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_COVERAGE".into(),
+        coverage_file.display().to_string(),
+    );
+    env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
+    let output = command(&env, &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(101), "{stdout}");
+    for line in [
+        "    200                              covered   passed: deletes_a_contact_it_created\n",
+        "    403 insufficient_permissions     FAILED    failed: key_without_delete_permission_is_forbidden\n",
+        "    429 rate_limited                 ignored   ignored: rate_limit_exceeded\n",
+        "    403 insufficient_permissions     untested  no scenario expects it\n",
+    ] {
+        assert!(stdout.contains(line), "{line} in {stdout}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&coverage_file).unwrap()).unwrap();
+    let delete = json["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["id"] == "contacts.delete")
+        .unwrap();
+    let pair = |status: u64| {
+        delete["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["status"] == status)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(pair(200)["state"], "covered");
+    assert_eq!(pair(403)["state"], "failed");
+    assert_eq!(
+        pair(403)["failed"],
+        serde_json::json!(["key_without_delete_permission_is_forbidden"])
+    );
+    assert_eq!(pair(429)["state"], "ignored");
+    assert_eq!(json["ran"], true);
+    assert_eq!(json["finished"], true);
+    let report = junit_parser::from_reader(std::io::Cursor::new(
+        std::fs::read_to_string(&junit).unwrap(),
+    ))
+    .unwrap();
+    let suite = report
+        .suites
+        .iter()
+        .find(|s| s.name == "contacts.delete")
+        .unwrap();
+    let property = suite
+        .properties
+        .vec
+        .iter()
+        .find(|(k, _)| k == "coverage")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(
+        property,
+        Some(
+            "2/4 documented pairs covered; failed: 403 insufficient_permissions \
+             (key_without_delete_permission_is_forbidden); ignored: 429 rate_limited \
+             (rate_limit_exceeded); undocumented responses seen: 403 forbidden ×1"
+        )
+    );
 }

@@ -124,8 +124,68 @@ fn an_html_error_page_fails_the_401_trials_on_the_body() {
     let trials: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(trials, vec![DELETE_401, GET_401]);
     for (_, checks) in &failures {
-        assert_eq!(checks, &vec![request(Check::Body)]);
+        assert_eq!(
+            checks,
+            &vec![request(Check::MediaType), request(Check::Body)]
+        );
     }
+}
+
+/// The text of the only failure a behaviour causes, with its one failed check.
+fn media_type_failure(behaviour: Behaviour) -> String {
+    let (trial, checks) = only_failure(behaviour);
+    assert_eq!(trial, DELETES);
+    assert_eq!(checks, vec![request(Check::MediaType)], "{behaviour:?}");
+    let (gateway, config) = start(behaving(behaviour));
+    let outcomes = run_with(&live_env(&gateway, &config), DELETES);
+    leadlex_conformance::render::failure_text(
+        &outcomes[DELETES],
+        &Default::default(),
+        Default::default(),
+    )
+}
+
+/// Where the spec expects the 200 of the Delete scenario: its `expect:` line.
+fn expect_line_of_the_delete_scenario() -> String {
+    let text =
+        std::fs::read_to_string(crate::common::root().join("specs/contacts/delete.yaml")).unwrap();
+    let scenario = text.find("- name: deletes_a_contact_it_created").unwrap();
+    let line = text[..scenario].lines().count()
+        + text[scenario..]
+            .lines()
+            .position(|l| l.trim() == "expect:")
+            .unwrap();
+    format!("promised at: specs/contacts/delete.yaml:{line}:")
+}
+
+#[test]
+fn documented_json_sent_as_text_plain_fails_its_own_media_type_check() {
+    let text = media_type_failure(Behaviour::JsonAsTextPlain);
+    assert!(
+        text.starts_with("Content-Type: expected application/json, got \"text/plain\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&expect_line_of_the_delete_scenario()),
+        "{text}"
+    );
+    assert!(
+        text.contains("content-type: text/plain"),
+        "the header is shown: {text}"
+    );
+}
+
+#[test]
+fn documented_json_without_a_content_type_fails_its_own_media_type_check() {
+    let text = media_type_failure(Behaviour::NoContentType);
+    assert!(
+        text.starts_with("Content-Type: expected application/json, got no Content-Type header"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&expect_line_of_the_delete_scenario()),
+        "{text}"
+    );
 }
 
 #[test]

@@ -104,7 +104,7 @@ fn a_captured_value_marked_secret_is_hidden_like_a_key() {
 }
 
 #[test]
-fn the_leak_check_fails_a_run_whose_report_holds_a_key_and_removes_the_report() {
+fn the_leak_check_fails_a_run_whose_report_holds_a_key_and_replaces_the_report() {
     let reports = tempfile::tempdir().unwrap();
     let junit = junit_in(&reports);
     let key = "wbk_planted_key_0123456789abcdef";
@@ -129,7 +129,14 @@ fn the_leak_check_fails_a_run_whose_report_holds_a_key_and_removes_the_report() 
         stderr.contains("so that it cannot be published"),
         "{stderr}"
     );
-    assert!(!junit.exists(), "the leaking report was removed");
+    let report = std::fs::read_to_string(&junit).expect("an error report replaces it");
+    assert!(!report.contains(key), "{report}");
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(&report)).unwrap();
+    assert_eq!((parsed.tests, parsed.errors), (1, 1), "{report}");
+    assert!(
+        report.contains("a secret was found in") && !report.contains("<testcase name=\"unknown_id"),
+        "{report}"
+    );
     assert!(!stdout.contains(key) && !stderr.contains(key));
 
     // Without the planted key the same run passes: the check has no false alarm.

@@ -149,6 +149,10 @@ pub enum Behaviour {
     HtmlErrorPage,
     /// A successful DELETE answers 200 with an empty body.
     EmptyBody,
+    /// A successful DELETE answers its documented JSON with `Content-Type: text/plain`.
+    JsonAsTextPlain,
+    /// A successful DELETE answers its documented JSON without a `Content-Type` header.
+    NoContentType,
     /// Every request is read and recorded, then never answered (socket held open).
     Stall,
     /// The no-delete key can delete (200, really deletes): permission not enforced.
@@ -798,8 +802,11 @@ fn deleted_reply(id: &str, behaviour: Behaviour) -> Reply {
         _ => 200,
     };
     let mut reply = Reply::json(status, &body);
-    if behaviour == Behaviour::EmptyBody {
-        reply.body.clear();
+    match behaviour {
+        Behaviour::EmptyBody => reply.body.clear(),
+        Behaviour::JsonAsTextPlain => reply.content_type = "text/plain",
+        Behaviour::NoContentType => reply.content_type = "",
+        _ => {}
     }
     reply
 }
@@ -911,12 +918,16 @@ fn render_head(reply: &Reply, config: &GatewayConfig) -> String {
     if config.behaviour == Behaviour::WrongContentLength {
         length += EXTRA_LENGTH;
     }
+    // An empty content type stands for no header at all (`NoContentType`).
+    let content_type = match reply.content_type {
+        "" => String::new(),
+        given => format!("Content-Type: {given}\r\n"),
+    };
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {}\r\nContent-Length: {length}\r\n\
+        "HTTP/1.1 {status} {}\r\n{content_type}Content-Length: {length}\r\n\
          Connection: close\r\nX-RateLimit-Limit: {}\r\nX-RateLimit-Reset: {}\r\n\
          X-Request-ID: {}\r\n",
         reason(status),
-        reply.content_type,
         config.rate_limit,
         next_utc_midnight(),
         request_id(),

@@ -1,0 +1,143 @@
+//! What a run was asked to select, and what to say when that selects no trial at all.
+//!
+//! A run of zero trials proves nothing, so it fails (exit code 2) unless
+//! `LEADLEX_ALLOW_NO_TESTS=1` asks for it. The message names the selection and, when the
+//! filter looks like a mistyped command (`lnit`), the command that was probably meant.
+
+use libtest_mimic::Arguments;
+
+use crate::config::ALLOW_NO_TESTS;
+use crate::report_files::Problem;
+
+/// The commands the binary knows besides running the suite.
+pub const COMMANDS: [&str; 2] = ["lint", "cleanup"];
+
+/// The parts of the command line that choose trials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub filter: Option<String>,
+    pub exact: bool,
+    pub skip: Vec<String>,
+    /// `--ignored`: only the scenarios marked `ignore:`.
+    pub ignored: bool,
+}
+
+impl Selection {
+    pub fn of(args: &Arguments) -> Selection {
+        Selection {
+            filter: args.filter.clone(),
+            exact: args.exact,
+            skip: args.skip.clone(),
+            ignored: args.ignored,
+        }
+    }
+
+    /// `the filter `lnit``, `--skip `a`, `b``, … joined: what selected nothing.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(filter) = &self.filter {
+            parts.push(match self.exact {
+                true => format!("the exact name `{filter}`"),
+                false => format!("the filter `{filter}`"),
+            });
+        }
+        if !self.skip.is_empty() {
+            let skipped: Vec<String> = self.skip.iter().map(|s| format!("`{s}`")).collect();
+            parts.push(format!("--skip {}", skipped.join(", ")));
+        }
+        if self.ignored {
+            parts.push("--ignored (only scenarios marked `ignore:`)".into());
+        }
+        match parts.is_empty() {
+            true => "the specs".into(),
+            false => parts.join(" with "),
+        }
+    }
+}
+
+/// The command a filter probably meant, if it looks like a mistyped one.
+pub fn meant_command(filter: &str) -> Option<&'static str> {
+    if filter.contains(['/', ':', '.']) {
+        return None;
+    }
+    COMMANDS
+        .iter()
+        .copied()
+        .filter(|command| {
+            strsim::damerau_levenshtein(filter, command) <= 2
+                && strsim::jaro_winkler(filter, command) >= 0.8
+        })
+        .max_by(|a, b| strsim::jaro_winkler(filter, a).total_cmp(&strsim::jaro_winkler(filter, b)))
+}
+
+/// The problem of a run whose selection matched none of its `trials` scenarios.
+pub fn nothing_selected(selection: &Selection, trials: usize) -> Problem {
+    let what = selection.describe();
+    let message = format!("no scenario matches {what}, so nothing was run");
+    let mut detail = format!("{message}.");
+    if let Some(command) = selection.filter.as_deref().and_then(meant_command) {
+        detail.push_str(&format!(
+            "\nDid you mean the command `{command}`? It goes first: `cargo run -- {command}`."
+        ));
+    }
+    detail.push_str(&format!(
+        "\n`cargo run -- --list` names the {trials} scenario(s). `cargo test <filter>` passes \
+         the filter to every test binary: to filter the harness's own tests, use \
+         `cargo test --test harness <filter>`.\nSet {ALLOW_NO_TESTS}=1 to allow a run of no \
+         scenario."
+    ));
+    Problem {
+        group: "selection".into(),
+        name: what,
+        message,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(text: &str) -> Selection {
+        Selection {
+            filter: Some(text.into()),
+            ..Selection::default()
+        }
+    }
+
+    #[test]
+    fn mistyped_commands_are_recognised_and_filters_are_not() {
+        assert_eq!(meant_command("lnit"), Some("lint"));
+        assert_eq!(meant_command("lin"), Some("lint"));
+        assert_eq!(meant_command("cleanp"), Some("cleanup"));
+        assert_eq!(meant_command("clenaup"), Some("cleanup"));
+        assert_eq!(meant_command("delete"), None);
+        assert_eq!(meant_command("contacts/lint.yaml"), None);
+    }
+
+    #[test]
+    fn the_message_names_the_selection() {
+        let problem = nothing_selected(&filter("lnit"), 7);
+        assert_eq!(
+            problem.message,
+            "no scenario matches the filter `lnit`, so nothing was run"
+        );
+        assert!(problem
+            .detail
+            .contains("Did you mean the command `lint`? It goes first: `cargo run -- lint`."));
+        assert!(problem.detail.contains("LEADLEX_ALLOW_NO_TESTS=1"));
+        let skipped = Selection {
+            skip: vec!["contacts".into()],
+            ignored: true,
+            ..filter("x")
+        };
+        assert_eq!(
+            nothing_selected(&skipped, 7).message,
+            "no scenario matches the filter `x` with --skip `contacts` with --ignored \
+             (only scenarios marked `ignore:`), so nothing was run"
+        );
+        assert!(!nothing_selected(&filter("zzz"), 7)
+            .detail
+            .contains("Did you mean"));
+    }
+}
