@@ -236,6 +236,33 @@ impl Config {
         )
     }
 
+    /// For suites that declare `disposable_target: true` (their requests may change any
+    /// record): a live gateway must be on this machine.
+    pub fn require_local_target(&self) -> Result<(), ConfigError> {
+        let TargetConfig::Live { base_url } = &self.target else {
+            return Ok(());
+        };
+        let host = reqwest::Url::parse(base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()));
+        let local = host.is_some_and(|host| {
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        match local {
+            true => Ok(()),
+            false => Err(ConfigError {
+                variable: BASE_URL.to_string(),
+                message: "suite.yaml declares `disposable_target: true` (its requests may change \
+                          any record), so it runs only against a gateway on this machine \
+                          (127.0.0.1, ::1 or localhost)"
+                    .into(),
+            }),
+        }
+    }
+
     /// Whether colour may be used on a terminal (`NO_COLOR` is not set).
     pub fn color_allowed(lookup: &dyn Fn(&str) -> Option<String>) -> bool {
         lookup(NO_COLOR).is_none_or(|v| v.is_empty())

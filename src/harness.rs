@@ -247,6 +247,9 @@ fn prepare(
     })?;
     let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
     let config = Config::from_lookup(lookup, root, &key_variables).map_err(Broken::Settings)?;
+    if suite.disposable_target {
+        config.require_local_target().map_err(Broken::Settings)?;
+    }
     let planned = plan(&suite, &config);
     Ok((Run::new(Arc::new(suite), config), planned))
 }

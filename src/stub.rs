@@ -50,7 +50,7 @@ impl Stub {
             lacks: suite
                 .credentials
                 .iter()
-                .map(|(name, c)| (name.clone(), c.lacks.clone()))
+                .map(|(name, c)| (name.clone(), (c.lacks.clone(), c.exhausted)))
                 .collect(),
             rate_limit: suite.stub_rate_limit,
             state: Mutex::default(),
@@ -194,7 +194,8 @@ fn path_pattern(template: &str) -> String {
 }
 
 struct Shared {
-    lacks: HashMap<String, Vec<String>>,
+    /// By credential: the permissions it lacks, and whether its quota is spent.
+    lacks: HashMap<String, (Vec<String>, bool)>,
     rate_limit: u32,
     state: Mutex<State>,
 }
@@ -248,7 +249,7 @@ fn answer(
             limit,
         );
     };
-    let Some(lacks) = shared.lacks.get(credential) else {
+    let Some((lacks, exhausted)) = shared.lacks.get(credential) else {
         return (
             401,
             error_body(op, 401, "invalid_key", "Invalid or expired API key"),
@@ -256,7 +257,7 @@ fn answer(
         );
     };
     let used = state.used.entry(key.to_string()).or_default();
-    if *used >= limit {
+    if *used >= limit || *exhausted {
         return (
             429,
             error_body(op, 429, "rate_limited", "Rate limit exceeded"),

@@ -27,6 +27,9 @@ pub struct Suite {
     pub credentials: BTreeMap<String, raw::Credential>,
     pub every_response: Vec<HeaderCheck>,
     pub stub_rate_limit: u32,
+    /// Declared in `suite.yaml`: the targets hold nothing worth keeping, so data-changing
+    /// requests may name any record, and live runs must stay on this machine.
+    pub disposable_target: bool,
     /// Sorted by id.
     pub operations: Vec<Arc<Operation>>,
     /// Sorted by trial name.

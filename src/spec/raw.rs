@@ -20,6 +20,11 @@ pub struct SuiteFile {
     pub every_response: EveryResponse,
     #[serde(default)]
     pub stub: StubSettings,
+    /// The targets of this suite hold nothing worth keeping (a benchmark gateway): its
+    /// data-changing requests may name any record. Live runs of such a suite are refused
+    /// unless the base URL is on this machine (loopback).
+    #[serde(default)]
+    pub disposable_target: bool,
 }
 
 fn default_credential() -> String {
@@ -37,6 +42,9 @@ pub struct Credential {
     /// Permissions this key must not have (the stub answers 403 for them).
     #[serde(default)]
     pub lacks: Vec<String>,
+    /// A key whose quota is spent: the stub answers 429 `rate_limited` to it.
+    #[serde(default)]
+    pub exhausted: bool,
 }
 
 /// Checks applied to every response of every scenario, setup and verify steps included.

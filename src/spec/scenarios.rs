@@ -36,6 +36,8 @@ pub(super) struct Known<'a> {
     pub(super) operations: &'a BTreeMap<String, Arc<Operation>>,
     pub(super) credentials: &'a BTreeMap<String, raw::Credential>,
     pub(super) default_credential: &'a str,
+    /// Data-changing requests may name any record (see `Suite::disposable_target`).
+    pub(super) disposable_target: bool,
 }
 
 fn build_scenarios(
@@ -377,7 +379,7 @@ impl ScenarioBuilder<'_, '_> {
     /// A request that changes or removes data may address only records this scenario
     /// created.
     fn check_targets(&mut self, at: &str, step: &Step) {
-        if !safety::changes(&step.operation) {
+        if !safety::changes(&step.operation) || self.known.disposable_target {
             return;
         }
         for (param, value) in &step.request.path {

@@ -104,6 +104,7 @@ pub(super) fn build(
         operations: &operations,
         credentials: &suite.value.credentials,
         default_credential: &suite.value.default_credential,
+        disposable_target: suite.value.disposable_target,
     };
     let (mut scenarios, scenario_errors) = build_all_scenarios(&specs, &known);
     errors.extend(scenario_errors);
@@ -126,6 +127,7 @@ pub(super) fn build(
         credentials: suite.value.credentials,
         every_response,
         stub_rate_limit: suite.value.stub.rate_limit,
+        disposable_target: suite.value.disposable_target,
         operations: operations.into_values().collect(),
         scenarios,
     })
