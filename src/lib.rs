@@ -34,6 +34,7 @@ pub mod redact;
 pub mod render;
 pub mod request;
 pub mod run;
+pub mod sanitize;
 mod session;
 pub mod source;
 pub mod spec;
