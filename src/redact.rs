@@ -393,13 +393,13 @@ fn escape_sequence_len(text: &str) -> usize {
             .char_indices()
             .find(|(_, c)| ('\u{40}'..='\u{7e}').contains(c))
             .map(|(i, _)| i + 1),
-        Some(']' | 'P' | 'X' | '^' | '_') => body[..limit]
-            .char_indices()
-            .find_map(|(i, c)| match c {
+        Some(']' | 'P' | 'X' | '^' | '_') => {
+            body[..limit].char_indices().find_map(|(i, c)| match c {
                 '\u{7}' | '\u{9c}' => Some(i + c.len_utf8()),
                 '\u{1b}' if body[i + 1..].starts_with('\\') => Some(i + 2),
                 _ => None,
-            }),
+            })
+        }
         Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => body[..limit]
             .char_indices()
             .find(|(_, c)| ('\u{30}'..='\u{7e}').contains(c))
@@ -454,7 +454,9 @@ mod tests {
 
     /// Every encoding of `key` that a gateway may echo, by name.
     fn echoed_forms(key: &str) -> Vec<(String, String)> {
-        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
         use base64::Engine;
         let json = serde_json::to_string(key).unwrap();
         let xml = key
@@ -466,9 +468,17 @@ mod tests {
         let mut forms = vec![
             ("as is".to_string(), key.to_string()),
             ("JSON".into(), json[1..json.len() - 1].to_string()),
-            ("JSON \\u".into(), key.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()),
+            (
+                "JSON \\u".into(),
+                key.chars()
+                    .map(|c| format!("\\u{:04x}", c as u32))
+                    .collect(),
+            ),
             ("XML".into(), xml),
-            ("XML numeric".into(), key.chars().map(|c| format!("&#{};", c as u32)).collect()),
+            (
+                "XML numeric".into(),
+                key.chars().map(|c| format!("&#{};", c as u32)).collect(),
+            ),
             ("URL upper".into(), percent(key, true)),
             ("URL lower".into(), percent(key, false)),
         ];
@@ -484,7 +494,10 @@ mod tests {
                 ("key:", format!("{key}:")),
                 ("user:key", format!("user:{key}")),
                 ("ab:key:x", format!("ab:{key}:x")),
-                ("long text", format!("a much longer text around {key} and after it")),
+                (
+                    "long text",
+                    format!("a much longer text around {key} and after it"),
+                ),
             ] {
                 forms.push((format!("{name} of {what}"), engine.encode(plain)));
             }
@@ -527,7 +540,10 @@ mod tests {
             assert!(!shown.contains(&form), "{name}: {shown:?}");
             assert_eq!(r.found_in(&text), vec!["${K}"], "{name}");
             assert!(r.found_in(&shown).is_empty(), "{name} left over: {shown:?}");
-            assert!(shown.starts_with("before \"") && shown.ends_with("\" after"), "{name}: {shown:?}");
+            assert!(
+                shown.starts_with("before \"") && shown.ends_with("\" after"),
+                "{name}: {shown:?}"
+            );
         }
     }
 

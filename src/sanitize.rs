@@ -86,10 +86,13 @@ pub fn restore(text: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find("\\u{") {
         let after = &rest[at + 3..];
-        let decoded = after.find('}').filter(|end| (1..=6).contains(end)).and_then(|end| {
-            let code = u32::from_str_radix(&after[..end], 16).ok()?;
-            Some((char::from_u32(code)?, end))
-        });
+        let decoded = after
+            .find('}')
+            .filter(|end| (1..=6).contains(end))
+            .and_then(|end| {
+                let code = u32::from_str_radix(&after[..end], 16).ok()?;
+                Some((char::from_u32(code)?, end))
+            });
         match decoded {
             Some((c, end)) => {
                 // A JSON file writes the escape's backslash as `\\`.
