@@ -368,10 +368,73 @@ fn skip_invisible(text: &str, mut at: usize) -> usize {
                 escape_sequence_len(rest)
             }
             c if is_control(c) || is_invisible(c) => c.len_utf8(),
+            '\\' | '&' => match escaped_invisible(rest) {
+                Some(length) => length,
+                None => return at,
+            },
             _ => return at,
         };
         at += skipped;
     }
+}
+
+/// The length of the escape `text` starts with when it stands for an invisible character:
+/// JSON's `\u001b`, the harness's own `\u{1b}` (see [`crate::sanitize::neutralise`]), XML's
+/// `&#27;` or `&#x1b;`. An escaped ESC takes the rest of its sequence with it, escaped or not.
+fn escaped_invisible(text: &str) -> Option<usize> {
+    use crate::sanitize::{is_control, is_invisible};
+    let (c, length) = decode_escape(text)?;
+    if !(is_control(c) || is_invisible(c)) {
+        return None;
+    }
+    if !matches!(c, '\u{1b}' | '\u{9b}' | '\u{9d}') {
+        return Some(length);
+    }
+    // The rest of the sequence, decoded, with where each character ends in `text`.
+    let mut raw = String::from(c);
+    let mut ends = vec![(raw.len(), length)];
+    let mut at = length;
+    while raw.len() < 256 && at < text.len() {
+        let (next, used) = match decode_escape(&text[at..]) {
+            Some(decoded) => decoded,
+            None => {
+                let next = text[at..].chars().next()?;
+                (next, next.len_utf8())
+            }
+        };
+        raw.push(next);
+        at += used;
+        ends.push((raw.len(), at));
+    }
+    let sequence = escape_sequence_len(&raw);
+    ends.iter()
+        .find(|(raw_end, _)| *raw_end == sequence)
+        .map(|(_, end)| *end)
+}
+
+/// The character an escape at the start of `text` stands for (`\u{..}`, `\uXXXX`, `&#..;`,
+/// `\\`, `\"`, `\/`) and the escape's length.
+fn decode_escape(text: &str) -> Option<(char, usize)> {
+    for (escape, c) in [("\\\\", '\\'), ("\\\"", '"'), ("\\/", '/')] {
+        if text.starts_with(escape) {
+            return Some((c, 2));
+        }
+    }
+    let (code, length) = if let Some(rest) = text.strip_prefix("\\u{") {
+        let end = rest.find('}').filter(|end| (1..=6).contains(end))?;
+        (u32::from_str_radix(&rest[..end], 16).ok()?, end + 4)
+    } else if let Some(rest) = text.strip_prefix("\\u") {
+        (u32::from_str_radix(rest.get(..4)?, 16).ok()?, 6)
+    } else {
+        let rest = text.strip_prefix("&#")?;
+        let end = rest.bytes().take(10).position(|b| b == b';')?;
+        let code = match rest[..end].strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => rest[..end].parse().ok()?,
+        };
+        (code, end + 3)
+    };
+    Some((char::from_u32(code)?, length))
 }
 
 /// The length of the escape sequence `text` starts with (ESC or a C1 introducer): a CSI
@@ -560,6 +623,32 @@ mod tests {
         let mut r = Redactor::default();
         r.add("a secret value", "${S}");
         assert_eq!(r.redact("q=a+secret%20value&x"), "q=${S}&x");
+    }
+
+    #[test]
+    fn a_key_split_by_escaped_invisible_characters_is_replaced() {
+        let key = "wbk_test_full_0123456789";
+        let mut r = Redactor::default();
+        r.add(key, "${K}");
+        for between in [
+            "\\u001b[0m",
+            "\\u001B]0;title\\u0007",
+            "\\u001b]8;;x\\u001b\\\\",
+            "\\u0000",
+            "\\u200b",
+            "\\u{1b}[31m",
+            "\\u{1b}]0;t\\u{7}",
+            "\\u{9b}2J",
+            "\\u{202e}",
+            "&#27;[0m",
+            "&#x200B;",
+        ] {
+            let text = format!("\"{}{between}{}\"", &key[..6], &key[6..]);
+            assert_eq!(r.redact(&text), "\"${K}\"", "{between}");
+        }
+        // An escaped visible character is no invisible one.
+        let text = format!("{}\\u0041{}", &key[..6], &key[6..]);
+        assert_eq!(r.redact(&text), text);
     }
 
     #[test]

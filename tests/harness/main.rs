@@ -13,6 +13,7 @@ mod deviations;
 mod gateway_selftest;
 mod https;
 mod live;
+mod output;
 mod reports;
 mod resilience;
 mod secrets;
