@@ -82,9 +82,9 @@ fn assert_inert_json(value: &serde_json::Value) {
 }
 
 fn assert_all_inert(written: &Written, colour: bool) {
+    assert_valid_junit(written.junit.as_deref().expect("a JUnit report"));
     assert_inert("stdout", &written.stdout, colour);
     assert_inert("stderr", &written.stderr, false);
-    assert_valid_junit(written.junit.as_deref().expect("a JUnit report"));
     let coverage = written.coverage.as_deref().expect("a coverage file");
     assert_inert("coverage.json", coverage, false);
     assert_inert_json(&serde_json::from_str(coverage).expect("coverage.json is JSON"));
