@@ -547,6 +547,101 @@ mod tests {
         );
     }
 
+    fn failed(actual: &str, exchanges: Vec<ExchangeSummary>) -> Outcome {
+        Outcome {
+            trial_name: "contacts/delete.yaml::x".into(),
+            operation_id: "contacts.delete".into(),
+            scenario: "x".into(),
+            span: Default::default(),
+            started: std::time::SystemTime::now(),
+            duration: Duration::ZERO,
+            verdict: Verdict::Failed(vec![Mismatch {
+                step: "request".into(),
+                check: Check::ErrorCode,
+                expected: "insufficient_permissions".into(),
+                actual: actual.into(),
+                pointer: Some("/error/code".into()),
+                schema_path: None,
+                span: Default::default(),
+            }]),
+            exchanges,
+            secrets: Redactor::default(),
+        }
+    }
+
+    #[test]
+    fn failure_text_is_bounded_whatever_the_gateway_sends() {
+        let huge = "x".repeat(1_000_000);
+        let mut big = exchange();
+        big.url = format!("https://gw.example/v1/contacts/{huge}");
+        big.response_headers = vec![(huge.clone(), huge.clone())];
+        big.body = format!("{{\"error\": {{\"code\": \"{huge}\"}}}}").into_bytes();
+        let mut exchanges = vec![big.clone(); 6];
+        let long = "y".repeat(10_000);
+        for i in 0..300 {
+            let mut other = exchange();
+            other.step = format!("verify[{i}]");
+            other.url = format!("https://gw.example/{long}");
+            other.error = Some(long.clone());
+            other.retried = Some(long.clone());
+            exchanges.push(other);
+        }
+        let text = failure_text(
+            &failed(&huge, exchanges),
+            &Redactor::default(),
+            RenderOptions::default(),
+        );
+        assert!(text.len() <= FAILURE_TEXT_LIMIT + 200, "{}", text.len());
+        assert!(
+            text.ends_with("(the text of one trial is limited to 64 KiB)\n"),
+            "{}",
+            &text[text.len() - 300..]
+        );
+        let head = &text[..4000];
+        assert!(head.contains("more characters not shown"), "{head}");
+        // Few exchanges in full, a bounded list of the others.
+        let small = failure_text(
+            &failed("forbidden", vec![exchange(); 300]),
+            &Redactor::default(),
+            RenderOptions::default(),
+        );
+        assert_eq!(small.matches("── reproduce").count(), MAX_FULL_EXCHANGES);
+        assert!(
+            small.contains("  … and 245 more (at most 50 are listed)"),
+            "{small}"
+        );
+    }
+
+    #[test]
+    fn gateway_escapes_are_inert_and_colour_comes_only_from_the_harness() {
+        let mut keys = Redactor::default();
+        keys.add("wbk_secret_key_123", "${KEY}");
+        let actual = "forbidden\u{1b}]0;title\u{7}\u{1b}[2J\u{9b}1m wbk_se\u{1b}[0mcret_key_123";
+        for color in [false, true] {
+            let options = RenderOptions {
+                body_limit: 4000,
+                color,
+            };
+            let text = failure_text(&failed(actual, vec![exchange()]), &keys, options);
+            assert!(
+                text.contains("forbidden\\u{1b}]0;title\\u{7}\\u{1b}[2J\\u{9b}1m ${KEY}"),
+                "{text}"
+            );
+            let ours: Vec<&str> = text
+                .split('\u{1b}')
+                .skip(1)
+                .map(|s| &s[..s.find('m').unwrap() + 1])
+                .collect();
+            assert!(
+                ours.iter()
+                    .all(|s| ["[0m", "[1m", "[31m", "[32m"].contains(s)),
+                "{ours:?}"
+            );
+            assert_eq!(ours.is_empty(), !color);
+            assert!(!text.contains('\u{9b}'));
+        }
+    }
+
     #[test]
     fn multi_line_values_get_a_diff() {
         let diff = value_diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#).unwrap();
