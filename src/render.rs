@@ -109,28 +109,39 @@ pub fn safe_text(text: &str, redactor: &Redactor) -> String {
 }
 
 /// A JSON document for a report: every string in it (names too) passed through
-/// [`safe_text`] and cut to [`VALUE_LIMIT`], pretty-printed. Text that is not JSON is
-/// passed through [`safe_text`] whole.
+/// [`safe_text`] and cut to [`VALUE_LIMIT`]; everything else, order and layout included,
+/// is kept. Text that is not JSON is passed through [`safe_text`] whole.
 pub fn safe_json(json: &str, redactor: &Redactor) -> String {
-    fn walk(value: Value, redactor: &Redactor) -> Value {
-        let text = |s: &str| neutralise(&clip(&redactor.redact(s), VALUE_LIMIT));
-        match value {
-            Value::String(s) => Value::String(text(&s)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| walk(v, redactor)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (text(&k), walk(v, redactor)))
-                    .collect(),
-            ),
-            other => other,
+    if serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {
+        return safe_text(json, redactor);
+    }
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        let literal = &rest[open..];
+        // The closing quote: the first one not escaped by a backslash.
+        let mut escaped = false;
+        let close = literal[1..].char_indices().find_map(|(i, c)| {
+            let found = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            found.then_some(i + 1)
+        });
+        let Some(close) = close else {
+            out.push_str(literal);
+            return out;
+        };
+        let shown = serde_json::from_str::<String>(&literal[..=close])
+            .map(|text| neutralise(&clip(&redactor.redact(&text), VALUE_LIMIT)))
+            .and_then(|text| serde_json::to_string(&text));
+        match shown {
+            Ok(shown) => out.push_str(&shown),
+            Err(_) => out.push_str(&safe_text(&literal[..=close], redactor)),
         }
+        rest = &literal[close + 1..];
     }
-    match serde_json::from_str::<Value>(json) {
-        Ok(value) => serde_json::to_string_pretty(&walk(value, redactor)).unwrap_or_default(),
-        Err(_) => safe_text(json, redactor),
-    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` cut to `limit` characters, with a note saying how much was left out.
