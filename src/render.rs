@@ -654,6 +654,19 @@ mod tests {
     }
 
     #[test]
+    fn json_reports_keep_their_layout_and_get_safe_strings() {
+        let mut keys = Redactor::default();
+        keys.add("wbk_secret_key_123", "${KEY}");
+        let json = "{\n  \"z\": \"a \\\"quoted\\\" wbk_se\\u001b[0mcret_key_123\",\n  \"a\": [1, \"\\u009b2J\u{202e}\"]\n}";
+        assert_eq!(
+            safe_json(json, &keys),
+            "{\n  \"z\": \"a \\\"quoted\\\" ${KEY}\",\n  \"a\": [1, \"\\\\u{9b}2J\\\\u{202e}\"]\n}"
+        );
+        let long = format!("{{\"id\": \"{}\"}}", "x".repeat(10_000));
+        assert!(safe_json(&long, &keys).len() < VALUE_LIMIT + 100);
+    }
+
+    #[test]
     fn multi_line_values_get_a_diff() {
         let diff = value_diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#).unwrap();
         assert!(
