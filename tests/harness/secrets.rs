@@ -16,6 +16,8 @@ pub struct Written {
     pub stderr: String,
     pub junit: Option<String>,
     pub coverage: Option<String>,
+    /// Every ledger file the run left, one after the other.
+    pub ledger: String,
 }
 
 impl Written {
@@ -53,7 +55,14 @@ pub fn run_against(config: GatewayConfig, extra: &[(&str, &str)], args: &[&str])
         env.insert(name.to_string(), value.to_string());
     }
     let output = command(&env, args);
+    let ledger = std::fs::read_dir(reports.path().join("created"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| text(&std::fs::read(entry.path()).unwrap()))
+        .collect();
     Written {
+        ledger,
         stdout: text(&output.stdout),
         stderr: text(&output.stderr),
         junit: std::fs::read(&junit).ok().map(|b| text(&b)),
@@ -399,4 +408,33 @@ fn the_leak_check_fails_a_run_whose_report_holds_a_key_and_removes_the_report() 
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(junit.exists());
+}
+
+#[test]
+fn a_key_in_the_ledger_never_goes_unnoticed() {
+    let config = behaving(Behaviour::CreatedIdIsKey);
+    let key = config.full_key.clone();
+    let written = run_against(
+        config,
+        &[],
+        &[
+            "--exact",
+            "contacts/delete.yaml::deletes_a_contact_it_created",
+        ],
+    );
+    let what = format!("{}{}", written.stdout, written.stderr);
+    for (place, text) in written.places() {
+        assert_no_key(place, text, &key);
+    }
+    // The ledger must hold the key only if the run says so and fails with 3.
+    if written.ledger.contains(&key) {
+        assert_eq!(written.output.status.code(), Some(3), "{what}");
+        assert!(
+            written
+                .stderr
+                .contains("SECRET LEAK: the value of ${LEADLEX_API_KEY} appears in")
+                && written.stderr.contains(".jsonl"),
+            "{what}"
+        );
+    }
 }

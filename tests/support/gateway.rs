@@ -185,6 +185,8 @@ pub enum Behaviour {
     /// Create answers a contact whose id is `x` repeated this many times and then a UUID
     /// (so each id is distinct); the other routes as documented.
     HugeId(usize),
+    /// Create answers a contact whose id is the full-permission key itself.
+    CreatedIdIsKey,
 }
 
 /// How [`Behaviour::EchoKeyAs`] disguises the key it echoes.
@@ -768,8 +770,13 @@ impl Shared {
     fn create(&self, body: &str) -> Reply {
         match new_contact(body) {
             Ok(mut contact) => {
-                if let Behaviour::HugeId(length) = self.config.behaviour {
-                    contact["id"] = json!(format!("{}{}", "x".repeat(length), Uuid::new_v4()));
+                match self.config.behaviour {
+                    Behaviour::HugeId(length) => {
+                        let id = format!("{}{}", "x".repeat(length), Uuid::new_v4());
+                        contact["id"] = json!(id);
+                    }
+                    Behaviour::CreatedIdIsKey => contact["id"] = json!(self.config.full_key),
+                    _ => {}
                 }
                 self.state().contacts.push(contact.clone());
                 Reply::json(201, &json!({ "data": contact }))
