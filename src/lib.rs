@@ -9,7 +9,8 @@
 //!                ─▶ plan (trial names; what cannot run here, and why)
 //!                ─▶ harness (one libtest-mimic trial per scenario)
 //! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway
-//!                   check (pure) ─▶ outcome ─▶ render (terminal message)
+//!                   check (pure) ─▶ outcome ─▶ render (terminal message: redact, then
+//!                   sanitize, then cut to its limits, then colour)
 //! after the run:    session::finish ─▶ summary, coverage, junit, ledger ─▶ leak check
 //! ```
 //!
