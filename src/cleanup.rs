@@ -78,15 +78,23 @@ fn remove_leftovers(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    // What is printed passes the redactor and is neutralised, like every run's output.
+    let redactor = crate::redact::Redactor::from_config(&config);
+    let shown = |text: &str| crate::render::safe_text(text, &redactor);
     let mut removed = 0;
     for entry in &pending {
         match runtime.block_on(remove(&delivery, base_url, &config, &variables, entry)) {
             Ok(()) => {
                 ledger.removed(&entry.trial, &entry.method, &entry.url);
-                println!("removed: {} {}", entry.method, entry.url);
+                println!("removed: {} {}", shown(&entry.method), shown(&entry.url));
                 removed += 1;
             }
-            Err(problem) => println!("left:    {} {} ({problem})", entry.method, entry.url),
+            Err(problem) => println!(
+                "left:    {} {} ({})",
+                shown(&entry.method),
+                shown(&entry.url),
+                shown(&problem)
+            ),
         }
     }
     Ok((removed, pending.len() - removed))

@@ -278,31 +278,54 @@ impl Config {
 }
 
 fn parse_base_url(url: &str) -> Result<String, ConfigError> {
+    // Every message shows the URL with its credentials, query and fragment masked.
+    let shown = crate::sanitize::neutralise(&masked_url(url));
     let error = |message: String| ConfigError {
         variable: BASE_URL.to_string(),
         message,
     };
     let parsed = reqwest::Url::parse(url).map_err(|e| {
         error(format!(
-            "`{url}` is not a URL ({e}); expected e.g. https://data.leadlex.com/functions/v1/api-gateway"
+            "`{shown}` is not a URL ({e}); expected e.g. https://data.leadlex.com/functions/v1/api-gateway"
         ))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(error(format!(
-            "`{url}` must start with http:// or https://"
+            "`{shown}` must start with http:// or https://"
         )));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(error(
-            "the URL must not carry credentials; keys go in LEADLEX_API_KEY and its siblings"
-                .into(),
-        ));
+        return Err(error(format!(
+            "`{shown}`: the URL must not carry credentials; keys go in LEADLEX_API_KEY and its \
+             siblings"
+        )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        // Not echoed: a query may carry a key.
-        return Err(error("the URL must not have a query or fragment".into()));
+        return Err(error(format!(
+            "`{shown}`: the URL must not have a query or fragment"
+        )));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// `url` as it may be shown: anything before the last `@` of the authority (user and
+/// password) becomes `***`, and so does anything after the first `?` or `#`. Done on the
+/// text, so it works on URLs that do not parse; a password with `/`, `?` or `#` in it is
+/// masked too, since the last `@` anywhere ends the masked part.
+pub fn masked_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(at) => url.split_at(at + 3),
+        None => ("", url),
+    };
+    let rest = match rest.rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => rest.to_string(),
+    };
+    let rest = match rest.find(['?', '#']) {
+        Some(at) => format!("{}***", &rest[..at + 1]),
+        None => rest,
+    };
+    format!("{scheme}{rest}")
 }
 
 fn parse_flag(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
@@ -420,6 +443,50 @@ mod tests {
     fn nextest_and_off_disable_the_harness_report() {
         assert_eq!(config(&[(NEXTEST, "1")]).unwrap().junit, None);
         assert_eq!(config(&[(JUNIT, "off")]).unwrap().junit, None);
+    }
+
+    #[test]
+    fn base_url_errors_never_show_credentials_query_or_fragment() {
+        for (url, shown) in [
+            (
+                "http://user:pw-SECRET@gw.example/api",
+                "`http://***@gw.example/api`",
+            ),
+            (
+                "https://gw.example/api?key=SECRET",
+                "`https://gw.example/api?***`",
+            ),
+            (
+                "https://gw.example/api#SECRET",
+                "`https://gw.example/api#***`",
+            ),
+            // Bad port.
+            (
+                "http://user:SECRET@gw.example:99999/x?k=SECRET",
+                "`http://***@gw.example:99999/x?***`",
+            ),
+            // Bad scheme.
+            (
+                "ftp://user:SECRET@gw.example/x?k=SECRET",
+                "`ftp://***@gw.example/x?***`",
+            ),
+            // Not a URL at all.
+            ("user:SECRET@gw.example/x?SECRET", "`***@gw.example/x?***`"),
+            ("http://user:SECRET@[::1/x", "`http://***@[::1/x`"),
+            (
+                "http://us er:SE/CR?E#T@gw.example",
+                "`http://***@gw.example`",
+            ),
+            ("http://gw example/x?SECRET", "`http://gw example/x?***`"),
+        ] {
+            let error = config(&[(BASE_URL, url)]).unwrap_err();
+            let message = error.to_string();
+            assert_eq!(error.variable, BASE_URL);
+            assert!(message.contains(shown), "{url}: {message}");
+            for secret in ["SECRET", "pw", "SE/CR", "E#T"] {
+                assert!(!message.contains(secret), "{url}: {message}");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! dashboards group and label them well. Failures carry a one-line message and the full
 //! rendered text; ignored scenarios are skipped with their reason. Written with
 //! `quick-junit`, the nextest project's JUnit crate.
+//!
+//! Every text in it goes through [`crate::render`]: redacted, neutralised (so the file is
+//! XML 1.0 whatever a gateway answers) and bounded. One testcase holds at most a headline,
+//! a failure text of [`crate::render::FAILURE_TEXT_LIMIT`] bytes and [`MAX_RERUNS`] rerun
+//! lines.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +19,12 @@ use quick_junit::{
 use crate::coverage::Coverage;
 use crate::outcome::{Outcome, Verdict};
 use crate::redact::Redactor;
-use crate::render::{failure_text, headline, RenderOptions};
+use crate::render::{
+    clip, failure_text, headline, reason_text, safe_text, RenderOptions, VALUE_LIMIT,
+};
+
+/// Retried attempts recorded per testcase (the first ones).
+pub const MAX_RERUNS: usize = 20;
 
 /// Facts about the run, recorded as properties.
 #[derive(Clone, Debug)]
@@ -48,16 +58,17 @@ pub fn report(
     let mut report = Report::new("leadlex-conformance");
     for (operation, mut outcomes) in by_operation {
         outcomes.sort_by(|a, b| a.scenario.cmp(&b.scenario));
-        let mut suite = TestSuite::new(operation);
+        let mut suite = TestSuite::new(safe_text(operation, redactor));
         suite.add_properties([
             Property::new("target", facts.target.as_str()),
-            Property::new("host", facts.host.as_str()),
+            Property::new("host", safe_text(&clip(&facts.host, VALUE_LIMIT), redactor)),
             Property::new("run_id", facts.run_id.as_str()),
             Property::new("harness_version", env!("CARGO_PKG_VERSION")),
         ]);
         if let Some(line) = coverage.summary(operation) {
             // Observed error codes come from the gateway: they pass the redactor too.
-            suite.add_property(Property::new("coverage", redactor.redact(&line)));
+            let line = clip(&redactor.redact(&line), 4 * VALUE_LIMIT);
+            suite.add_property(Property::new("coverage", safe_text(&line, redactor)));
         }
         if let Some(first) = outcomes.iter().map(|o| o.started).min() {
             suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(first));
@@ -79,7 +90,7 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
         Verdict::Passed => TestCaseStatus::success(),
         Verdict::Ignored(reason) => {
             let mut status = TestCaseStatus::skipped();
-            status.set_message(redactor.redact(reason));
+            status.set_message(reason_text(reason, redactor));
             status
         }
         verdict => {
@@ -96,8 +107,8 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
     };
     let mut status = status;
     status.add_reruns(retried_attempts(outcome, redactor));
-    let mut case = TestCase::new(outcome.scenario.as_str(), status);
-    case.set_classname(outcome.operation_id.as_str())
+    let mut case = TestCase::new(safe_text(&outcome.scenario, redactor), status);
+    case.set_classname(safe_text(&outcome.operation_id, redactor))
         .set_timestamp(chrono::DateTime::<chrono::Utc>::from(outcome.started))
         .set_time(outcome.duration);
     case
@@ -118,15 +129,18 @@ fn retried_attempts(outcome: &Outcome, redactor: &Redactor) -> Vec<TestRerun> {
             let answer = exchange
                 .status
                 .map_or_else(|| "no response".to_string(), |s| s.to_string());
+            let line = format!(
+                "[{}] {} -> {answer}: {}",
+                exchange.step,
+                clip(&redactor.redact(&exchange.request_line()), VALUE_LIMIT),
+                clip(&redactor.redact(reason), VALUE_LIMIT),
+            );
             let mut rerun = TestRerun::new(kind);
             rerun
-                .set_message(redactor.redact(&format!(
-                    "[{}] {} -> {answer}: {reason}",
-                    exchange.step,
-                    exchange.request_line()
-                )))
+                .set_message(safe_text(&line, redactor))
                 .set_time(exchange.elapsed);
             Some(rerun)
         })
+        .take(MAX_RERUNS)
         .collect()
 }

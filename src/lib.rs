@@ -9,7 +9,8 @@
 //!                ─▶ plan (trial names; what cannot run here, and why)
 //!                ─▶ harness (one libtest-mimic trial per scenario)
 //! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway
-//!                   check (pure) ─▶ outcome ─▶ render (terminal message)
+//!                   check (pure) ─▶ outcome ─▶ render (terminal message: redact, then
+//!                   sanitize, then cut to its limits, then colour)
 //! at the start:     report_files ─▶ placeholders that read as a failure until the run ends
 //! after the run:    session::finish ─▶ summary, coverage, junit, ledger ─▶ leak check
 //! ```
@@ -37,6 +38,7 @@ pub mod render;
 pub mod report_files;
 pub mod request;
 pub mod run;
+pub mod sanitize;
 pub mod selection;
 mod session;
 pub mod source;

@@ -4,7 +4,19 @@
 //! spec line that made it (and a small diff when a value differs); then, for each failed
 //! step, the request and the response in full (bounded, JSON pretty-printed) and a `curl`
 //! command that reproduces it with the key written as a variable reference; then a line
-//! for every other exchange. Everything passes through the [`Redactor`] last.
+//! for every other exchange.
+//!
+//! What a gateway sent is never shown as it came: every value is redacted ([`Redactor`])
+//! while still raw, then cut to its limit, and the whole text is neutralised
+//! ([`crate::sanitize`]) and cut to [`FAILURE_TEXT_LIMIT`]. Colour is added after all of
+//! that, by line, so no escape sequence in it can come from the gateway.
+//!
+//! Limits, in characters unless said otherwise: each value shown (ids, URLs, header names
+//! and values, expected and actual values, pointers, error messages) [`VALUE_LIMIT`];
+//! bodies `LEADLEX_REPORT_BODY_LIMIT`; each `curl` command [`CURL_LIMIT`]; the headline
+//! [`HEADLINE_LIMIT`]; requests shown in full [`MAX_FULL_EXCHANGES`] per trial and other
+//! exchanges listed [`MAX_OTHER_EXCHANGES`]; the whole text of one trial
+//! [`FAILURE_TEXT_LIMIT`] bytes.
 
 use std::fmt::Write;
 
@@ -12,6 +24,23 @@ use serde_json::Value;
 
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::redact::{redact_json_fields, Redactor, SECRET_HEADERS};
+use crate::sanitize::neutralise;
+
+/// Characters of each value shown: ids, URLs, header names and values, expected and
+/// actual values, pointers, error messages.
+pub const VALUE_LIMIT: usize = 500;
+/// Characters of each `curl` command.
+pub const CURL_LIMIT: usize = 2000;
+/// Characters of a failure's one-line headline (the JUnit `message`).
+pub const HEADLINE_LIMIT: usize = 200;
+/// Bytes of the whole failure text of one trial (terminal and JUnit alike).
+pub const FAILURE_TEXT_LIMIT: usize = 64 * 1024;
+/// Requests of the failed steps shown in full (the last ones); earlier ones are listed.
+pub const MAX_FULL_EXCHANGES: usize = 5;
+/// Lines listing the other exchanges of a trial.
+pub const MAX_OTHER_EXCHANGES: usize = 50;
+/// Reasons, such as why a trial was ignored or could not be judged.
+pub const REASON_LIMIT: usize = 1000;
 
 /// How much to show, and whether to colour it (terminals only; never JUnit).
 #[derive(Clone, Copy, Debug)]
@@ -30,13 +59,14 @@ impl Default for RenderOptions {
     }
 }
 
-/// One line: `expected 403 insufficient_permissions, got 401 invalid_key`.
-/// Secrets are replaced before the line is cut, so a cut can never leave half a key.
+/// One line: `expected 403 insufficient_permissions, got 401 invalid_key`, redacted,
+/// neutralised and bounded. Secrets are replaced before the line is cut, so a cut can never
+/// leave half a key.
 pub fn headline(verdict: &Verdict, redactor: &Redactor) -> String {
-    match verdict {
+    let line = match verdict {
         Verdict::Passed => "passed".into(),
-        Verdict::Ignored(reason) => format!("ignored: {}", redactor.redact(reason)),
-        Verdict::Errored { reason, .. } => redactor.redact(reason),
+        Verdict::Ignored(reason) => format!("ignored: {}", reason_text(reason, redactor)),
+        Verdict::Errored { reason, .. } => reason_text(reason, redactor),
         Verdict::Failed(found) => match found.as_slice() {
             [] => "failed".into(),
             [only] => one_line(only, redactor),
@@ -44,69 +74,198 @@ pub fn headline(verdict: &Verdict, redactor: &Redactor) -> String {
                 format!("{} (and {} more)", one_line(first, redactor), rest.len())
             }
         },
-    }
+    };
+    neutralise(&line)
+}
+
+/// A reason (ignored, errored) as shown: redacted, bounded, neutralised.
+pub fn reason_text(reason: &str, redactor: &Redactor) -> String {
+    neutralise(&clip(&redactor.redact(reason), REASON_LIMIT))
 }
 
 fn one_line(m: &Mismatch, redactor: &Redactor) -> String {
     let step = if m.step == "request" {
         String::new()
     } else {
-        format!("{}: ", m.step)
+        format!("{}: ", clip(&m.step, VALUE_LIMIT))
     };
     let line = format!(
         "{step}{}: expected {}, got {}",
-        m.check, m.expected, m.actual
+        clip(&m.check.to_string(), VALUE_LIMIT),
+        clip(&redactor.redact(&m.expected), HEADLINE_LIMIT),
+        clip(&redactor.redact(&m.actual), HEADLINE_LIMIT),
     );
     let mut line = redactor.redact(&line);
-    if line.chars().count() > 200 {
-        line = format!("{}…", line.chars().take(200).collect::<String>());
+    if line.chars().count() > HEADLINE_LIMIT {
+        line = format!("{}…", line.chars().take(HEADLINE_LIMIT).collect::<String>());
     }
     line.replace('\n', " ")
 }
 
-/// The full text of a failed or errored outcome.
+/// Text for a terminal or a report: secrets replaced while the text is raw, then every
+/// character that could act on a terminal or break XML written as an escape.
+pub fn safe_text(text: &str, redactor: &Redactor) -> String {
+    neutralise(&redactor.redact(text))
+}
+
+/// A JSON document for a report: every string in it (names too) passed through
+/// [`safe_text`] and cut to [`VALUE_LIMIT`]; everything else, order and layout included,
+/// is kept. Text that is not JSON is passed through [`safe_text`] whole.
+pub fn safe_json(json: &str, redactor: &Redactor) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {
+        return safe_text(json, redactor);
+    }
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        let literal = &rest[open..];
+        // The closing quote: the first one not escaped by a backslash.
+        let mut escaped = false;
+        let close = literal[1..].char_indices().find_map(|(i, c)| {
+            let found = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            found.then_some(i + 1)
+        });
+        let Some(close) = close else {
+            out.push_str(literal);
+            return out;
+        };
+        let shown = serde_json::from_str::<String>(&literal[..=close])
+            .map(|text| neutralise(&clip(&redactor.redact(&text), VALUE_LIMIT)))
+            .and_then(|text| serde_json::to_string(&text));
+        match shown {
+            Ok(shown) => out.push_str(&shown),
+            Err(_) => out.push_str(&safe_text(&literal[..=close], redactor)),
+        }
+        rest = &literal[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` cut to `limit` characters, with a note saying how much was left out.
+pub fn clip(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        None => text.to_string(),
+        Some((at, _)) => format!(
+            "{}… ({} more characters not shown)",
+            &text[..at],
+            text[at..].chars().count()
+        ),
+    }
+}
+
+/// The full text of a failed or errored outcome: redacted, neutralised, bounded, and
+/// coloured (when `options.color`) only after all of that.
 pub fn failure_text(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> String {
     let redactor = redactor.merged(&outcome.secrets);
-    let paint = Paint(options.color);
     let mut out = String::new();
     let mismatches = match &outcome.verdict {
         Verdict::Failed(found) => found.as_slice(),
         Verdict::Errored { mismatches, .. } => mismatches.as_slice(),
         _ => &[],
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        paint.bold(&headline(&outcome.verdict, &redactor))
-    );
+    let _ = writeln!(out, "{}", headline(&outcome.verdict, &redactor));
     let _ = writeln!(out, "scenario: {} ({})", outcome.trial_name, outcome.span);
     for m in mismatches {
-        write_mismatch(&mut out, m, paint);
+        write_mismatch(&mut out, m, &redactor);
     }
     let failed_steps: Vec<&str> = mismatches.iter().map(|m| m.step.as_str()).collect();
-    let (shown, others): (Vec<_>, Vec<_>) = outcome
+    let (shown, mut others): (Vec<_>, Vec<_>) = outcome
         .exchanges
         .iter()
         .partition(|e| failed_steps.contains(&e.step.as_str()));
-    for exchange in shown {
-        write_exchange(&mut out, exchange, options, paint, &redactor);
+    let listed = shown.len().saturating_sub(MAX_FULL_EXCHANGES);
+    others.splice(0..0, shown[..listed].iter().copied());
+    for exchange in &shown[listed..] {
+        write_exchange(&mut out, exchange, options, &redactor);
     }
     if !others.is_empty() {
         let _ = writeln!(out, "\nother exchanges:");
-        for exchange in others {
-            let _ = writeln!(out, "  [{}] {}", exchange.step, summary_line(exchange));
+        for exchange in others.iter().take(MAX_OTHER_EXCHANGES) {
+            let line = format!("[{}] {}", exchange.step, summary_line(exchange, &redactor));
+            let _ = writeln!(out, "  {}", clip(&line, 2 * VALUE_LIMIT));
+        }
+        if others.len() > MAX_OTHER_EXCHANGES {
+            let _ = writeln!(
+                out,
+                "  … and {} more (at most {MAX_OTHER_EXCHANGES} are listed)",
+                others.len() - MAX_OTHER_EXCHANGES
+            );
         }
     }
-    redactor.redact(&out)
+    let text = cap(safe_text(&out, &redactor), FAILURE_TEXT_LIMIT);
+    match options.color {
+        true => colour(&text),
+        false => text,
+    }
 }
 
-fn write_mismatch(out: &mut String, m: &Mismatch, paint: Paint) {
+/// Each line of `text` cut to `limit` characters (see [`clip`]).
+pub fn clip_lines(text: &str, limit: usize) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(body) => format!("{}\n", clip(body, limit)),
+            None => clip(line, limit),
+        })
+        .collect()
+}
+
+/// `text` cut to at most `limit` bytes (at a character boundary), with a note.
+fn cap(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut at = limit;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let left = text.len() - at;
+    text.truncate(at);
+    text.push_str(&format!(
+        "\n… {left} more bytes of this failure not shown (the text of one trial is limited \
+         to {} KiB)\n",
+        limit / 1024
+    ));
+    text
+}
+
+/// Colour for a terminal, added by line to text that is already neutralised: the
+/// headline and section rules bold, a broken promise's mark red, diff lines red and green.
+fn colour(text: &str) -> String {
+    const BOLD: &str = "\u{1b}[1m";
+    const RED: &str = "\u{1b}[31m";
+    const GREEN: &str = "\u{1b}[32m";
+    const RESET: &str = "\u{1b}[0m";
+    let mut out = String::with_capacity(text.len() + 256);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if i == 0 || body.starts_with("── ") {
+            out.push_str(&format!("{BOLD}{body}{RESET}{end}"));
+        } else if let Some(rest) = body.strip_prefix("✗ ") {
+            out.push_str(&format!("{RED}✗{RESET} {BOLD}{rest}{RESET}{end}"));
+        } else if body.starts_with("      - ") {
+            out.push_str(&format!("{RED}{body}{RESET}{end}"));
+        } else if body.starts_with("      + ") {
+            out.push_str(&format!("{GREEN}{body}{RESET}{end}"));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn write_mismatch(out: &mut String, m: &Mismatch, redactor: &Redactor) {
+    let value = |text: &str| clip(&redactor.redact(text), VALUE_LIMIT);
     let _ = writeln!(
         out,
-        "\n{} {} {}",
-        paint.red("✗"),
-        m.step,
-        paint.bold(&m.check.to_string())
+        "\n✗ {} {}",
+        value(&m.step),
+        value(&m.check.to_string())
     );
     if !m.span.file.is_empty() {
         let label = match m.check {
@@ -118,23 +277,32 @@ fn write_mismatch(out: &mut String, m: &Mismatch, paint: Paint) {
         let _ = writeln!(out, "    {label} {}", m.span);
     }
     if let Some(pointer) = &m.pointer {
-        let _ = writeln!(out, "    at:          {pointer}");
+        let _ = writeln!(out, "    at:          {}", value(pointer));
     }
     if let Some(schema_path) = &m.schema_path {
-        let _ = writeln!(out, "    schema path: {schema_path}");
+        let _ = writeln!(out, "    schema path: {}", value(schema_path));
     }
-    let _ = writeln!(out, "    expected:    {}", m.expected);
-    let _ = writeln!(out, "    actual:      {}", m.actual);
+    let _ = writeln!(out, "    expected:    {}", value(&m.expected));
+    let _ = writeln!(out, "    actual:      {}", value(&m.actual));
     if let Check::Equals(_) = m.check {
-        if let Some(diff) = value_diff(&m.expected, &m.actual, paint) {
+        let (expected, actual) = (redactor.redact(&m.expected), redactor.redact(&m.actual));
+        if let Some(diff) = value_diff(&expected, &actual) {
             let _ = writeln!(out, "    diff (- expected, + actual):");
             out.push_str(&diff);
         }
     }
 }
 
+/// Values larger than this (in bytes) get no diff: it would be slow and cut anyway.
+const DIFF_INPUT_LIMIT: usize = 20_000;
+/// Lines of a diff shown.
+const DIFF_LINES: usize = 200;
+
 /// A line diff of two JSON values when they are large enough for one to help.
-fn value_diff(expected: &str, actual: &str, paint: Paint) -> Option<String> {
+fn value_diff(expected: &str, actual: &str) -> Option<String> {
+    if expected.len() > DIFF_INPUT_LIMIT || actual.len() > DIFF_INPUT_LIMIT {
+        return None;
+    }
     let pretty = |text: &str| {
         serde_json::from_str::<Value>(text)
             .ok()
@@ -147,36 +315,40 @@ fn value_diff(expected: &str, actual: &str, paint: Paint) -> Option<String> {
     }
     let diff = similar::TextDiff::from_lines(&expected, &actual);
     let mut out = String::new();
-    for change in diff.iter_all_changes() {
+    for (i, change) in diff.iter_all_changes().enumerate() {
+        if i == DIFF_LINES {
+            let _ = writeln!(
+                out,
+                "      … (at most {DIFF_LINES} lines of a diff are shown)"
+            );
+            break;
+        }
         let line = change.to_string_lossy();
-        let line = line.trim_end_matches('\n');
+        let line = clip(line.trim_end_matches('\n'), VALUE_LIMIT);
         let _ = match change.tag() {
-            similar::ChangeTag::Delete => {
-                writeln!(out, "      {}", paint.red(&format!("- {line}")))
-            }
-            similar::ChangeTag::Insert => {
-                writeln!(out, "      {}", paint.green(&format!("+ {line}")))
-            }
+            similar::ChangeTag::Delete => writeln!(out, "      - {line}"),
+            similar::ChangeTag::Insert => writeln!(out, "      + {line}"),
             similar::ChangeTag::Equal => writeln!(out, "        {line}"),
         };
     }
     Some(out)
 }
 
-fn summary_line(exchange: &ExchangeSummary) -> String {
+fn summary_line(exchange: &ExchangeSummary, redactor: &Redactor) -> String {
+    let value = |text: &str| clip(&redactor.redact(text), VALUE_LIMIT);
     let result = match (&exchange.status, &exchange.error) {
         (Some(status), _) => status.to_string(),
-        (None, Some(error)) => format!("no response: {error}"),
+        (None, Some(error)) => format!("no response: {}", value(error)),
         (None, None) => "no response".into(),
     };
     let mut line = format!(
         "{} -> {} ({} ms)",
-        exchange.request_line(),
+        value(&exchange.request_line()),
         result,
         exchange.elapsed.as_millis()
     );
     if let Some(reason) = &exchange.retried {
-        line.push_str(&format!(" [{reason}]"));
+        line.push_str(&format!(" [{}]", value(reason)));
     }
     line
 }
@@ -185,31 +357,26 @@ fn write_exchange(
     out: &mut String,
     e: &ExchangeSummary,
     options: RenderOptions,
-    paint: Paint,
     redactor: &Redactor,
 ) {
-    let _ = writeln!(out, "\n{} [{}]", paint.bold("── request"), e.step);
-    let _ = writeln!(out, "{}", e.request_line());
-    for (name, value) in &e.request_headers {
-        let _ = writeln!(out, "{name}: {value}");
+    let value = |text: &str| clip(&redactor.redact(text), VALUE_LIMIT);
+    let _ = writeln!(out, "\n── request [{}]", value(&e.step));
+    let _ = writeln!(out, "{}", value(&e.request_line()));
+    for (name, header) in &e.request_headers {
+        let _ = writeln!(out, "{}: {}", value(name), value(header));
     }
     if let Some(body) = &e.request_body {
         let _ = writeln!(out, "\n{}", json_text(body, options.body_limit, redactor));
     }
     match e.status {
         Some(status) => {
-            let _ = writeln!(
-                out,
-                "{} {status} ({} ms)",
-                paint.bold("── response"),
-                e.elapsed.as_millis()
-            );
-            for (name, value) in &e.response_headers {
+            let _ = writeln!(out, "── response {status} ({} ms)", e.elapsed.as_millis());
+            for (name, header) in &e.response_headers {
                 let shown = match SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-                    true => "[redacted]",
-                    false => value.as_str(),
+                    true => "[redacted]".to_string(),
+                    false => value(header),
                 };
-                let _ = writeln!(out, "{name}: {shown}");
+                let _ = writeln!(out, "{}: {shown}", value(name));
             }
             let _ = writeln!(
                 out,
@@ -219,11 +386,23 @@ fn write_exchange(
         }
         None => {
             let error = e.error.as_deref().unwrap_or("no response");
-            let _ = writeln!(out, "{} none: {error}", paint.bold("── response"));
+            let _ = writeln!(out, "── response none: {}", value(error));
         }
     }
-    let _ = writeln!(out, "{}", paint.bold("── reproduce"));
-    let _ = writeln!(out, "{}", curl(e));
+    let _ = writeln!(out, "── reproduce");
+    let command = redactor.redact(&curl(e));
+    match command.char_indices().nth(CURL_LIMIT) {
+        None => {
+            let _ = writeln!(out, "{command}");
+        }
+        Some((at, _)) => {
+            let _ = writeln!(
+                out,
+                "{}…\n(the command is cut: it is longer than {CURL_LIMIT} characters)",
+                &command[..at]
+            );
+        }
+    }
 }
 
 /// A `curl` command that sends the same request; keys stay variable references.
@@ -298,7 +477,10 @@ pub fn summary(outcomes: &[Outcome], facts: &crate::junit::RunFacts) -> String {
         .max("operation".len());
     let mut out = format!(
         "conformance summary ({} at {}, run {}):\n  {:width$}  passed  failed  ignored\n",
-        facts.target, facts.host, facts.run_id, "operation"
+        facts.target,
+        neutralise(&clip(&facts.host, VALUE_LIMIT)),
+        facts.run_id,
+        "operation"
     );
     for (operation, [passed, failed, ignored]) in rows {
         let _ = writeln!(
@@ -307,28 +489,6 @@ pub fn summary(outcomes: &[Outcome], facts: &crate::junit::RunFacts) -> String {
         );
     }
     out
-}
-
-/// ANSI styling, or none.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
-        match self.0 {
-            true => format!("\x1b[{code}m{text}\x1b[0m"),
-            false => text.to_string(),
-        }
-    }
-    fn bold(self, text: &str) -> String {
-        self.wrap("1", text)
-    }
-    fn red(self, text: &str) -> String {
-        self.wrap("31", text)
-    }
-    fn green(self, text: &str) -> String {
-        self.wrap("32", text)
-    }
 }
 
 #[cfg(test)]
@@ -392,7 +552,6 @@ mod tests {
             &mut out,
             &exchange(),
             RenderOptions::default(),
-            Paint(false),
             &Redactor::default(),
         );
         assert!(
@@ -401,13 +560,122 @@ mod tests {
         );
     }
 
+    fn failed(actual: &str, exchanges: Vec<ExchangeSummary>) -> Outcome {
+        Outcome {
+            trial_name: "contacts/delete.yaml::x".into(),
+            operation_id: "contacts.delete".into(),
+            scenario: "x".into(),
+            span: Default::default(),
+            started: std::time::SystemTime::now(),
+            duration: Duration::ZERO,
+            verdict: Verdict::Failed(vec![Mismatch {
+                step: "request".into(),
+                check: Check::ErrorCode,
+                expected: "insufficient_permissions".into(),
+                actual: actual.into(),
+                pointer: Some("/error/code".into()),
+                schema_path: None,
+                span: Default::default(),
+            }]),
+            exchanges,
+            secrets: Redactor::default(),
+            left_behind: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn failure_text_is_bounded_whatever_the_gateway_sends() {
+        let huge = "x".repeat(1_000_000);
+        let mut big = exchange();
+        big.url = format!("https://gw.example/v1/contacts/{huge}");
+        big.response_headers = vec![(huge.clone(), huge.clone())];
+        big.body = format!("{{\"error\": {{\"code\": \"{huge}\"}}}}").into_bytes();
+        let mut exchanges = vec![big.clone(); 6];
+        let long = "y".repeat(10_000);
+        for i in 0..300 {
+            let mut other = exchange();
+            other.step = format!("verify[{i}]");
+            other.url = format!("https://gw.example/{long}");
+            other.error = Some(long.clone());
+            other.retried = Some(long.clone());
+            exchanges.push(other);
+        }
+        let text = failure_text(
+            &failed(&huge, exchanges),
+            &Redactor::default(),
+            RenderOptions::default(),
+        );
+        assert!(text.len() <= FAILURE_TEXT_LIMIT + 200, "{}", text.len());
+        assert!(
+            text.ends_with("(the text of one trial is limited to 64 KiB)\n"),
+            "{}",
+            &text[text.len() - 300..]
+        );
+        let head = &text[..4000];
+        assert!(head.contains("more characters not shown"), "{head}");
+        // Few exchanges in full, a bounded list of the others.
+        let small = failure_text(
+            &failed("forbidden", vec![exchange(); 300]),
+            &Redactor::default(),
+            RenderOptions::default(),
+        );
+        assert_eq!(small.matches("── reproduce").count(), MAX_FULL_EXCHANGES);
+        assert!(
+            small.contains("  … and 245 more (at most 50 are listed)"),
+            "{small}"
+        );
+    }
+
+    #[test]
+    fn gateway_escapes_are_inert_and_colour_comes_only_from_the_harness() {
+        let mut keys = Redactor::default();
+        keys.add("wbk_secret_key_123", "${KEY}");
+        let actual = "forbidden\u{1b}]0;title\u{7}\u{1b}[2J\u{9b}1m wbk_se\u{1b}[0mcret_key_123";
+        for color in [false, true] {
+            let options = RenderOptions {
+                body_limit: 4000,
+                color,
+            };
+            let text = failure_text(&failed(actual, vec![exchange()]), &keys, options);
+            assert!(
+                text.contains("forbidden\\u{1b}]0;title\\u{7}\\u{1b}[2J\\u{9b}1m ${KEY}"),
+                "{text}"
+            );
+            let ours: Vec<&str> = text
+                .split('\u{1b}')
+                .skip(1)
+                .map(|s| &s[..s.find('m').unwrap() + 1])
+                .collect();
+            assert!(
+                ours.iter()
+                    .all(|s| ["[0m", "[1m", "[31m", "[32m"].contains(s)),
+                "{ours:?}"
+            );
+            assert_eq!(ours.is_empty(), !color);
+            assert!(!text.contains('\u{9b}'));
+        }
+    }
+
+    #[test]
+    fn json_reports_keep_their_layout_and_get_safe_strings() {
+        let mut keys = Redactor::default();
+        keys.add("wbk_secret_key_123", "${KEY}");
+        let json = "{\n  \"z\": \"a \\\"quoted\\\" wbk_se\\u001b[0mcret_key_123\",\n  \"a\": [1, \"\\u009b2J\u{202e}\"]\n}";
+        assert_eq!(
+            safe_json(json, &keys),
+            "{\n  \"z\": \"a \\\"quoted\\\" ${KEY}\",\n  \"a\": [1, \"\\\\u{9b}2J\\\\u{202e}\"]\n}"
+        );
+        let long = format!("{{\"id\": \"{}\"}}", "x".repeat(10_000));
+        assert!(safe_json(&long, &keys).len() < VALUE_LIMIT + 100);
+    }
+
     #[test]
     fn multi_line_values_get_a_diff() {
-        let diff = value_diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#, Paint(false)).unwrap();
+        let diff = value_diff(r#"{"a":1,"b":2}"#, r#"{"a":1,"b":3}"#).unwrap();
         assert!(
             diff.contains("-   \"b\": 2") && diff.contains("+   \"b\": 3"),
             "{diff}"
         );
-        assert!(value_diff("\"x\"", "\"y\"", Paint(false)).is_none());
+        assert!(value_diff("\"x\"", "\"y\"").is_none());
     }
 }

@@ -20,7 +20,10 @@ use crate::limit::Limiter;
 use crate::outcome::{Outcome, Verdict};
 use crate::plan::Planned;
 use crate::redact::Redactor;
-use crate::render::{failure_text, summary, RenderOptions};
+use crate::render::{
+    clip_lines, failure_text, reason_text, safe_json, safe_text, summary, RenderOptions,
+    VALUE_LIMIT,
+};
 use crate::report_files;
 use crate::run::{Engine, Keys};
 use crate::spec::{self, Suite};
@@ -77,7 +80,11 @@ impl Run {
         }
         let started = match self.engine.get_or_init(|| self.start()) {
             Ok(started) => started,
-            Err(message) => return Err(message.clone().into()),
+            Err(message) => {
+                let text = safe_text(message, &self.redactor);
+                self.printed(text.clone());
+                return Err(text.into());
+            }
         };
         if self.interrupted.load(Ordering::SeqCst) {
             let reason = "not run: the run was interrupted";
@@ -87,7 +94,11 @@ impl Run {
         let outcome = started.engine.run(&started.runtime, scenario);
         let result = match outcome.verdict {
             Verdict::Passed => Ok(Completion::Completed),
-            Verdict::Ignored(ref reason) => Ok(Completion::ignored_with(reason)),
+            Verdict::Ignored(ref reason) => {
+                let shown = reason_text(reason, &self.redactor.merged(&outcome.secrets));
+                self.printed(shown.clone());
+                Ok(Completion::ignored_with(shown))
+            }
             _ => {
                 let text = failure_text(&outcome, &self.redactor, self.terminal);
                 self.printed(text.clone());
@@ -249,7 +260,9 @@ impl Run {
                 ));
             }
         }
-        summary.push_str(&every_secret.redact(&left_behind(&outcomes, &self.run_id)));
+        summary.push_str(&left_behind(&outcomes, &self.run_id));
+        // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
+        let summary = clip_lines(&safe_text(&summary, &every_secret), 4 * VALUE_LIMIT);
         print!("{summary}");
         self.printed(summary);
         if let Some(path) = &self.config.junit {
@@ -267,7 +280,7 @@ impl Run {
             written.push(Written::File(path.clone()));
         }
         if let Some(path) = &self.config.coverage {
-            let json = every_secret.redact(&coverage.to_json(&facts));
+            let json = safe_json(&coverage.to_json(&facts), &every_secret);
             if let Err(message) = write_file(path, &json) {
                 eprintln!("error: {message}");
                 return Err(ExitCode::FAILURE);
@@ -284,7 +297,14 @@ impl Run {
             place: "the terminal output".into(),
             text: transcript,
         });
-        let leaks = find_leaks(&every_secret, &written);
+        let mut leaks = find_leaks(&every_secret, &written);
+        // The ledger keeps real ids, captured secrets included, but never an API key.
+        if let Some(ledger) = ledger {
+            leaks.extend(find_leaks(
+                &self.redactor,
+                &[Written::File(ledger.path().to_path_buf())],
+            ));
+        }
         if leaks.is_empty() {
             return Ok(());
         }
@@ -296,10 +316,7 @@ impl Run {
         }
         for item in &written {
             if let Written::File(path) = item {
-                if leaks
-                    .iter()
-                    .any(|l| l.place.starts_with(&path.display().to_string()))
-                {
+                if leaks.iter().any(|l| l.file.as_ref() == Some(path)) {
                     self.replace_leaking(path);
                 }
             }

@@ -15,6 +15,7 @@ mod golden;
 mod honest_stub;
 mod https;
 mod live;
+mod output;
 mod reports;
 mod resilience;
 mod safety;

@@ -202,6 +202,89 @@ pub enum Behaviour {
     /// Every response is sent after sleeping this many milliseconds. The request takes
     /// effect when it arrives; only the answer is late.
     Slow(u64),
+    /// Like [`Behaviour::EchoKey`], but the key is echoed in a disguise: the 403 answers
+    /// code `echoed-<disguised key>` with the disguised key in its message and in an
+    /// `authorization` field, and every response to a key sends `X-Echoed-Authorization:
+    /// Bearer <disguised key>` when the disguise can go in a header (no control characters).
+    EchoKeyAs(Disguise),
+    /// A hostile gateway: the 403 to the no-delete key has exactly this body (sent as
+    /// `application/json`, whatever it is), and every response carries `X-Note: <note>`
+    /// (which must be header-safe: no control characters but tab).
+    Hostile {
+        body: &'static str,
+        note: &'static str,
+    },
+    /// Create answers a contact whose id is `x` repeated this many times and then a UUID
+    /// (so each id is distinct); the other routes as documented.
+    HugeId(usize),
+    /// Create answers a contact whose id is the full-permission key itself.
+    CreatedIdIsKey,
+}
+
+/// How [`Behaviour::EchoKeyAs`] disguises the key it echoes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disguise {
+    /// `ESC[0m` after the key's fourth character.
+    Ansi,
+    /// An OSC window title sequence (`ESC]0;t BEL`) after the fourth character.
+    Osc,
+    /// A NUL after the fourth character.
+    Nul,
+    /// U+200B (zero-width space) between every two characters.
+    ZeroWidth,
+    /// U+00AD (soft hyphen) after the fourth character.
+    SoftHyphen,
+    /// U+202E (right-to-left override) after the fourth character.
+    Bidi,
+    /// Every byte percent-encoded, lower-case hex.
+    UrlEncoded,
+    /// Standard base64 of `key:`, as in a Basic `Authorization` header.
+    Base64Basic,
+    /// Unpadded base64url of `user:<key>:x`, so the key sits at an unaligned offset.
+    Base64UrlEmbedded,
+}
+
+impl Disguise {
+    /// Every disguise, for tests that try them all.
+    pub const ALL: [Disguise; 9] = [
+        Disguise::Ansi,
+        Disguise::Osc,
+        Disguise::Nul,
+        Disguise::ZeroWidth,
+        Disguise::SoftHyphen,
+        Disguise::Bidi,
+        Disguise::UrlEncoded,
+        Disguise::Base64Basic,
+        Disguise::Base64UrlEmbedded,
+    ];
+
+    /// `key` in this disguise.
+    pub fn apply(self, key: &str) -> String {
+        use base64::Engine;
+        let split = |inserted: &str| {
+            let at = key.char_indices().nth(4).map_or(key.len(), |(i, _)| i);
+            format!("{}{inserted}{}", &key[..at], &key[at..])
+        };
+        match self {
+            Disguise::Ansi => split("\u{1b}[0m"),
+            Disguise::Osc => split("\u{1b}]0;t\u{7}"),
+            Disguise::Nul => split("\u{0}"),
+            Disguise::ZeroWidth => key
+                .chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join("\u{200b}"),
+            Disguise::SoftHyphen => split("\u{ad}"),
+            Disguise::Bidi => split("\u{202e}"),
+            Disguise::UrlEncoded => key.bytes().map(|b| format!("%{b:02x}")).collect(),
+            Disguise::Base64Basic => {
+                base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+            }
+            Disguise::Base64UrlEmbedded => {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("user:{key}:x"))
+            }
+        }
+    }
 }
 
 /// One request as received by the gateway.
@@ -657,8 +740,15 @@ impl Shared {
             return rate_limited();
         };
         let mut reply = self.route(&request.method, path, role, &request.body);
-        if self.config.behaviour == Behaviour::EchoKey {
-            reply.echo = request.authorization.clone();
+        match self.config.behaviour {
+            Behaviour::EchoKey => reply.echo = request.authorization.clone(),
+            Behaviour::EchoKeyAs(disguise) => {
+                let echoed = format!("Bearer {}", disguise.apply(key));
+                if !echoed.chars().any(char::is_control) {
+                    reply.echo = Some(echoed);
+                }
+            }
+            _ => {}
         }
         reply.with_remaining(remaining)
     }
@@ -724,6 +814,14 @@ impl Shared {
         if let CreateAnswer::WithId(id) = &self.config.create {
             contact["id"] = json!(id);
         }
+        match self.config.behaviour {
+            Behaviour::HugeId(length) => {
+                let id = format!("{}{}", "x".repeat(length), Uuid::new_v4());
+                contact["id"] = json!(id);
+            }
+            Behaviour::CreatedIdIsKey => contact["id"] = json!(self.config.full_key),
+            _ => {}
+        }
         if self.config.create != CreateAnswer::ExistingRecord {
             state.contacts.push(contact.clone());
         }
@@ -761,8 +859,17 @@ impl Shared {
 
     fn delete(&self, id: &str, role: Role) -> Reply {
         let behaviour = self.config.behaviour;
-        if role == Role::NoDelete && behaviour == Behaviour::EchoKey {
+        if let (Role::NoDelete, Behaviour::Hostile { body, .. }) = (role, behaviour) {
+            return Reply::new(403, "application/json", body.to_owned());
+        }
+        let disguise = match behaviour {
+            Behaviour::EchoKey => Some(None),
+            Behaviour::EchoKeyAs(disguise) => Some(Some(disguise)),
+            _ => None,
+        };
+        if let (Role::NoDelete, Some(disguise)) = (role, disguise) {
             let key = &self.config.no_delete_key;
+            let key = &disguise.map_or_else(|| key.clone(), |d| d.apply(key));
             let body = json!({ "error": {
                 "code": format!("echoed-{key}"),
                 "message": format!("Bearer {key} may not delete"),
@@ -934,6 +1041,9 @@ fn render_head(reply: &Reply, config: &GatewayConfig) -> String {
     );
     if let Some(echo) = &reply.echo {
         head += &format!("X-Echoed-Authorization: {echo}\r\n");
+    }
+    if let Behaviour::Hostile { note, .. } = config.behaviour {
+        head += &format!("X-Note: {note}\r\n");
     }
     if let Some(seconds) = reply.retry_after {
         head += &format!("Retry-After: {seconds}\r\n");
