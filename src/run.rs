@@ -440,7 +440,10 @@ impl Trial<'_> {
             &self.engine.run_id,
             targets,
         )
-        .map_err(|p| format!("read back, {p}"))
+        .map_err(|p| match p.contains("does not carry the mark") {
+            true => format!("nor does the record read back with GET {}", read.path),
+            false => format!("read back with GET {}, {p}", read.path),
+        })
     }
 
     /// Sends the request until its expected status comes back, at most `max_requests`

@@ -328,6 +328,9 @@ fn the_end_of_the_run_lists_what_a_person_must_check() {
         "{stdout}"
     );
     assert!(stdout.contains("carry the mark 2"), "{stdout}");
+    if std::env::var_os("LEADLEX_SHOW").is_some() {
+        println!("{stdout}");
+    }
 }
 
 #[test]
