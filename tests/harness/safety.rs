@@ -356,3 +356,114 @@ fn the_cleanup_command_refuses_ledger_urls_a_proxy_could_reinterpret() {
     assert_eq!(deletes_sent(&gateway), Vec::<String>::new(), "{stdout}");
     assert_eq!(stdout.matches("not sent").count(), 2, "{stdout}");
 }
+
+/// A copy of the shipped specs declared disposable, whose Get scenario deletes a random id.
+fn disposable_specs() -> tempfile::TempDir {
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let suite = specs.path().join("suite.yaml");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    std::fs::write(&suite, format!("disposable_target: true\n{text}")).unwrap();
+    let file = specs.path().join("contacts/delete.yaml");
+    let yaml = std::fs::read_to_string(&file).unwrap().replacen(
+        "    request:\n      path: { id: \"{{contact_id}}\" }\n    expect:\n      status: 200",
+        "    request:\n      path: { id: \"{{uuid}}\" }\n    expect:\n      status: 200",
+        1,
+    );
+    std::fs::write(&file, yaml).unwrap();
+    specs
+}
+
+#[test]
+fn a_disposable_suite_may_name_any_record_but_only_on_this_machine() {
+    let specs = disposable_specs();
+    let dir = specs.path().display().to_string();
+    let lint = command(
+        &BTreeMap::from([("LEADLEX_SPECS".into(), dir.clone())]),
+        &["lint"],
+    );
+    assert!(lint.status.success(), "{}", text(&lint.stderr));
+    // The same tree without the declaration is refused by lint.
+    let suite = specs.path().join("suite.yaml");
+    let declared = std::fs::read_to_string(&suite).unwrap();
+    std::fs::write(
+        &suite,
+        declared.replacen("disposable_target: true\n", "", 1),
+    )
+    .unwrap();
+    let lint = command(
+        &BTreeMap::from([("LEADLEX_SPECS".into(), dir.clone())]),
+        &["lint"],
+    );
+    assert_eq!(lint.status.code(), Some(2));
+    assert!(text(&lint.stderr).contains("`{{uuid}}` is random"));
+    std::fs::write(&suite, declared).unwrap();
+    // A live run against a gateway elsewhere is refused before anything is sent.
+    let env = BTreeMap::from([
+        ("LEADLEX_SPECS".to_string(), dir),
+        (
+            "LEADLEX_BASE_URL".to_string(),
+            "https://gw.example.com/api".to_string(),
+        ),
+        (
+            "LEADLEX_API_KEY".to_string(),
+            "wbk_someone_real".to_string(),
+        ),
+    ]);
+    let output = command(&env, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("disposable_target: true") && stderr.contains("on this machine"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn against_a_local_gateway_a_disposable_suite_sends_what_it_says() {
+    let specs = disposable_specs();
+    let (gateway, config) = gateway_creating(CreateAnswer::Documented);
+    let ledger = tempfile::tempdir().unwrap();
+    let mut env = env_for(&gateway, &config, &ledger);
+    env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
+    let outcomes = run_with(&env, DELETES);
+    // The random id does not exist: 404 instead of 200, a failure, but the DELETE was sent.
+    let outcome = &outcomes[DELETES];
+    assert!(
+        matches!(outcome.verdict, Verdict::Failed(_)),
+        "{}",
+        messages(outcome)
+    );
+    assert!(
+        deletes_sent(&gateway).len() >= 2,
+        "the request and the cleanup"
+    );
+}
+
+#[test]
+fn the_stub_answers_429_to_an_exhausted_key() {
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let suite = specs.path().join("suite.yaml");
+    let text_of_suite = std::fs::read_to_string(&suite).unwrap().replacen(
+        "    lacks: [contacts:delete]\n",
+        "    lacks: [contacts:delete]\n    exhausted: true\n",
+        1,
+    );
+    std::fs::write(&suite, text_of_suite).unwrap();
+    let env = BTreeMap::from([(
+        "LEADLEX_SPECS".to_string(),
+        specs.path().display().to_string(),
+    )]);
+    let outcomes = run_with(&env, "key_without_delete_permission_is_forbidden");
+    let outcome = outcomes.values().next().unwrap();
+    let Verdict::Failed(found) = &outcome.verdict else {
+        panic!("{:?}", outcome.verdict);
+    };
+    assert!(
+        found
+            .iter()
+            .any(|m| m.actual.starts_with("429 rate_limited")),
+        "{found:?}"
+    );
+}
