@@ -1,9 +1,8 @@
 //! Spec source files and positions inside them.
 //!
-//! `serde` gives no positions for successfully parsed values, so every spec file is also
-//! read by a YAML event parser that records where each node starts. [`PosIndex`] maps a
-//! node's path (`scenarios[2].expect`) to its 1-based line and column, so failures and spec
-//! errors can say `file:line:col`.
+//! Every spec file is read into a tree of positioned YAML nodes (`spec::yaml`), and
+//! [`PosIndex`] maps a node's path (`scenarios[2].expect`) to its 1-based line and column,
+//! so failures and spec errors can say `file:line:col`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +17,42 @@ pub struct SourceFile {
     /// Absolute or working-directory-relative path used to read neighbours (schemas).
     pub path: PathBuf,
     pub text: String,
+    /// Where each line starts, so that a message shows its line without a scan of the file.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(display: String, path: PathBuf, text: String) -> Self {
+        let line_starts = line_starts(&text);
+        SourceFile {
+            display,
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        line_of(&self.text, &self.line_starts, line)
+    }
+}
+
+/// Byte offsets where the lines of `text` start.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// The text of 1-based line `line` given the starts of [`line_starts`].
+pub fn line_of<'t>(text: &'t str, starts: &[usize], line: usize) -> Option<&'t str> {
+    let start = *starts.get(line.checked_sub(1)?)?;
+    if start >= text.len() && line > 1 {
+        return None;
+    }
+    let end = starts.get(line).map_or(text.len(), |next| next - 1);
+    Some(text[start..end].trim_end_matches('\r'))
 }
 
 /// A 1-based line and column.
