@@ -81,26 +81,36 @@ impl fmt::Display for Span {
 /// `scenarios[0].expect.status`. A mapping entry is located at its key, so a message about
 /// `expect` points at the `expect:` line. Built by the spec loader in the same pass
 /// that checks the keys.
+///
+/// Paths are kept as 64-bit hashes, not as text: a large spec has millions of nodes.
 #[derive(Debug, Default)]
 pub struct PosIndex {
-    positions: HashMap<String, Pos>,
+    positions: HashMap<u64, Pos>,
     /// Where the value of a mapping entry starts, for messages about the value itself.
-    values: HashMap<String, Pos>,
+    values: HashMap<u64, Pos>,
+}
+
+/// The key of a path in a [`PosIndex`].
+fn key(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl PosIndex {
     pub fn insert(&mut self, path: String, pos: Pos) {
-        self.positions.insert(path, pos);
+        self.positions.insert(key(&path), pos);
     }
 
     pub fn insert_value(&mut self, path: String, pos: Pos) {
-        self.values.insert(path, pos);
+        self.values.insert(key(&path), pos);
     }
 
     /// Where the value at `path` starts; its key's position when it was not recorded.
     pub fn value_pos(&self, path: &str) -> Pos {
         self.values
-            .get(path)
+            .get(&key(path))
             .copied()
             .unwrap_or_else(|| self.pos(path))
     }
@@ -109,7 +119,7 @@ impl PosIndex {
     pub fn pos(&self, path: &str) -> Pos {
         let mut path = path;
         loop {
-            if let Some(pos) = self.positions.get(path) {
+            if let Some(pos) = self.positions.get(&key(path)) {
                 return *pos;
             }
             match path.rfind(['.', '[']) {
@@ -117,7 +127,7 @@ impl PosIndex {
                 None => {
                     return self
                         .positions
-                        .get("")
+                        .get(&key(""))
                         .copied()
                         .unwrap_or(Pos { line: 1, col: 1 })
                 }

@@ -458,3 +458,24 @@ pub fn display_path(path: &Path) -> String {
 pub(super) fn file_name(parsed_display: &str) -> Arc<str> {
     Arc::from(parsed_display)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_directories_and_large_files_are_not_read() {
+        let zero = Path::new("/dev/zero");
+        if zero.exists() {
+            let refused = read_limited(zero, 10, "the file").unwrap_err();
+            assert!(refused.contains("not a regular file"), "{refused}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let refused = read_limited(dir.path(), 10, "the file").unwrap_err();
+        assert_eq!(refused, "the file is a directory, not a file");
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+        let refused = read_limited(&big, 1024 * 1024, "the file").unwrap_err();
+        assert_eq!(refused, "the file is 2.0 MiB; the limit is 1 MiB");
+    }
+}

@@ -544,9 +544,17 @@ impl ScenarioBuilder<'_, '_> {
         let wanted: BTreeSet<&str> = operation.params.iter().map(String::as_str).collect();
         let missing: Vec<&str> = wanted.difference(&given).copied().collect();
         let mut renamed_to = BTreeSet::new();
-        for extra in given.difference(&wanted) {
-            let Some(meant) = super::read::closest(extra, &missing) else {
-                continue;
+        let extras: Vec<&str> = given.difference(&wanted).copied().collect();
+        for extra in &extras {
+            // A close name, or the one name given for the one missing: a rename.
+            let meant = match (
+                super::read::closest(extra, &missing),
+                &missing[..],
+                &extras[..],
+            ) {
+                (Some(meant), _, _) => meant,
+                (None, [only], [_]) => only,
+                _ => continue,
             };
             renamed_to.insert(meant);
             let path = join(&join(&at, "path"), extra);

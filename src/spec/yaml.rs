@@ -379,9 +379,11 @@ fn syntax_problem(text: &str, at: Pos, info: &str) -> Problem {
     if quoted && unclosed.iter().any(|cause| info.contains(cause)) {
         let before: Vec<&str> = text.lines().take(at.line.max(1)).collect();
         if let Some(open) = unclosed_quote(&before) {
-            return Problem::new(open, "this quoted string is never closed")
+            let mut problem = Problem::new(open, "this quoted string is never closed")
                 .label("opens here")
                 .hint("close it with the same quote character");
+            problem.width = Some(1);
+            return problem;
         }
     }
     let message = info

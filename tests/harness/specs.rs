@@ -186,3 +186,86 @@ fn yaml_syntax_errors_and_empty_suites_are_errors() {
     let all = rendered(&errors(dir.path()));
     assert!(all.contains("no scenarios found"), "{all}");
 }
+
+/// The first ```yaml block after `heading` in README.md.
+fn readme_yaml(readme: &str, heading: &str) -> String {
+    let after = &readme[readme.find(heading).expect("the README has the heading")..];
+    let start = after.find("```yaml\n").expect("a YAML block") + "```yaml\n".len();
+    let block = &after[start..];
+    block[..block.find("```").expect("the block ends")].to_string()
+}
+
+#[test]
+fn the_readme_examples_lint_clean() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let shipped = root().join("specs");
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path();
+    std::fs::create_dir_all(specs.join("contacts")).unwrap();
+    std::fs::create_dir_all(specs.join("schemas")).unwrap();
+    std::fs::write(
+        specs.join("suite.yaml"),
+        readme_yaml(&readme, "### `suite.yaml`"),
+    )
+    .unwrap();
+    std::fs::write(
+        specs.join("contacts/delete.yaml"),
+        readme_yaml(&readme, "### An operation file"),
+    )
+    .unwrap();
+    for file in [
+        "contacts/create.yaml",
+        "contacts/get.yaml",
+        "contacts/contact.schema.json",
+        "contacts/delete.200.schema.json",
+        "schemas/error.schema.json",
+    ] {
+        std::fs::copy(shipped.join(file), specs.join(file)).unwrap();
+    }
+    if let Err(errors) = load(specs) {
+        panic!("the README's examples do not lint:\n{}", rendered(&errors));
+    }
+}
+
+#[test]
+fn files_beyond_the_size_limits_are_refused_without_reading_them() {
+    use leadlex_conformance::spec::{MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES};
+    let big_spec = "#".repeat(MAX_SPEC_FILE_BYTES as usize + 1);
+    let big_schema = " ".repeat(MAX_SCHEMA_FILE_BYTES as usize + 1);
+    let text = format!("{OPERATION}scenarios:\n  - name: a\n    request: {{ credential: invalid, path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");
+    let dir = specs(&[
+        ("contacts/delete.yaml", &text.replace("ok.json", "big.json")),
+        ("contacts/big.json", &big_schema),
+        ("contacts/huge.yaml", &big_spec),
+    ]);
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("huge.yaml: the spec file is 4.0 MiB; the limit is 4 MiB"),
+        "{all}"
+    );
+    assert!(
+        all.contains("delete.yaml:8:15: schema file") && all.contains("the limit is 1 MiB"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_schema_that_is_a_device_is_refused() {
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("suite.yaml"), SUITE).unwrap();
+    let text = format!("{OPERATION}scenarios:\n  - name: a\n    request: {{ credential: invalid, path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");
+    std::fs::write(
+        dir.path().join("delete.yaml"),
+        text.replace("ok.json", "/dev/zero"),
+    )
+    .unwrap();
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("`/dev/zero` is outside the specs directory"),
+        "{all}"
+    );
+}
