@@ -4,8 +4,8 @@
 //! under `specs/` (the format is in the README). One run goes:
 //!
 //! ```text
-//! specs/**/*.yaml ─▶ spec::load (one event pass for positions and unknown keys, serde,
-//!                    cross-checks; every error at once, with file:line:col)
+//! specs/**/*.yaml ─▶ spec::load (one YAML pass into positioned nodes, a reader into the
+//!                    spec's structs, cross-checks; every error at once, with file:line:col)
 //!                ─▶ plan (trial names; what cannot run here, and why)
 //!                ─▶ harness (one libtest-mimic trial per scenario)
 //! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway

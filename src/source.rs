@@ -1,9 +1,8 @@
 //! Spec source files and positions inside them.
 //!
-//! `serde` gives no positions for successfully parsed values, so every spec file is also
-//! read by a YAML event parser that records where each node starts. [`PosIndex`] maps a
-//! node's path (`scenarios[2].expect`) to its 1-based line and column, so failures and spec
-//! errors can say `file:line:col`.
+//! Every spec file is read into a tree of positioned YAML nodes (`spec::yaml`), and
+//! [`PosIndex`] maps a node's path (`scenarios[2].expect`) to its 1-based line and column,
+//! so failures and spec errors can say `file:line:col`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +17,42 @@ pub struct SourceFile {
     /// Absolute or working-directory-relative path used to read neighbours (schemas).
     pub path: PathBuf,
     pub text: String,
+    /// Where each line starts, so that a message shows its line without a scan of the file.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(display: String, path: PathBuf, text: String) -> Self {
+        let line_starts = line_starts(&text);
+        SourceFile {
+            display,
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        line_of(&self.text, &self.line_starts, line)
+    }
+}
+
+/// Byte offsets where the lines of `text` start.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// The text of 1-based line `line` given the starts of [`line_starts`].
+pub fn line_of<'t>(text: &'t str, starts: &[usize], line: usize) -> Option<&'t str> {
+    let start = *starts.get(line.checked_sub(1)?)?;
+    if start >= text.len() && line > 1 {
+        return None;
+    }
+    let end = starts.get(line).map_or(text.len(), |next| next - 1);
+    Some(text[start..end].trim_end_matches('\r'))
 }
 
 /// A 1-based line and column.
@@ -46,26 +81,36 @@ impl fmt::Display for Span {
 /// `scenarios[0].expect.status`. A mapping entry is located at its key, so a message about
 /// `expect` points at the `expect:` line. Built by the spec loader in the same pass
 /// that checks the keys.
+///
+/// Paths are kept as 64-bit hashes, not as text: a large spec has millions of nodes.
 #[derive(Debug, Default)]
 pub struct PosIndex {
-    positions: HashMap<String, Pos>,
+    positions: HashMap<u64, Pos>,
     /// Where the value of a mapping entry starts, for messages about the value itself.
-    values: HashMap<String, Pos>,
+    values: HashMap<u64, Pos>,
+}
+
+/// The key of a path in a [`PosIndex`].
+fn key(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl PosIndex {
     pub fn insert(&mut self, path: String, pos: Pos) {
-        self.positions.insert(path, pos);
+        self.positions.insert(key(&path), pos);
     }
 
     pub fn insert_value(&mut self, path: String, pos: Pos) {
-        self.values.insert(path, pos);
+        self.values.insert(key(&path), pos);
     }
 
     /// Where the value at `path` starts; its key's position when it was not recorded.
     pub fn value_pos(&self, path: &str) -> Pos {
         self.values
-            .get(path)
+            .get(&key(path))
             .copied()
             .unwrap_or_else(|| self.pos(path))
     }
@@ -74,7 +119,7 @@ impl PosIndex {
     pub fn pos(&self, path: &str) -> Pos {
         let mut path = path;
         loop {
-            if let Some(pos) = self.positions.get(path) {
+            if let Some(pos) = self.positions.get(&key(path)) {
                 return *pos;
             }
             match path.rfind(['.', '[']) {
@@ -82,7 +127,7 @@ impl PosIndex {
                 None => {
                     return self
                         .positions
-                        .get("")
+                        .get(&key(""))
                         .copied()
                         .unwrap_or(Pos { line: 1, col: 1 })
                 }

@@ -7,9 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
-use super::{keys, raw, validate, Suite};
+use super::{raw, read, validate, yaml, Suite};
 use crate::source::{Pos, PosIndex, SourceFile};
 
 /// The name of the file holding suite-wide settings, at the top of the specs directory.
@@ -30,6 +28,8 @@ pub struct SpecError {
     pub label: Option<String>,
     /// The text of the line at `pos`, for the snippet.
     line_text: Option<String>,
+    /// Characters under the caret, when the token at `pos` is not the whole of it.
+    width: Option<usize>,
 }
 
 impl SpecError {
@@ -41,7 +41,26 @@ impl SpecError {
             hint: None,
             label: None,
             line_text: None,
+            width: None,
         }
+    }
+
+    /// An error at `pos`, shown with `line`, the text of that line.
+    pub fn at_line(
+        file: impl Into<String>,
+        line: Option<&str>,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut error = SpecError::new(file, Some(pos), message);
+        error.line_text = line.map(str::to_string);
+        error
+    }
+
+    /// The caret covers `width` characters from the position.
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = Some(width);
+        self
     }
 
     /// An error at `pos` of a file whose text is `text`, shown with that line.
@@ -84,7 +103,13 @@ impl SpecError {
                     .char_indices()
                     .nth(pos.col.saturating_sub(1))
                     .map_or(line.len(), |(i, _)| i);
-                let end = token_end(line, start);
+                let end = match self.width {
+                    Some(width) => line[start..]
+                        .char_indices()
+                        .nth(width)
+                        .map_or(line.len(), |(i, _)| start + i),
+                    None => token_end(line, start),
+                };
                 let mut annotation = AnnotationKind::Primary.span(start..end);
                 if let Some(label) = &self.label {
                     annotation = annotation.label(label.as_str());
@@ -148,6 +173,10 @@ impl fmt::Display for SpecError {
     }
 }
 
+/// The largest spec file read (`suite.yaml` included); a larger one is refused before it
+/// is read, so memory and time stay bounded.
+pub const MAX_SPEC_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// A parsed spec file with what is needed to locate its parts.
 pub(super) struct Parsed<T> {
     pub source: SourceFile,
@@ -169,20 +198,43 @@ pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
     }
     let mut errors = Vec::new();
     let suite_path = specs_dir.join(SUITE_FILE);
-    let suite = parse_file::<raw::SuiteFile>(specs_dir, &suite_path, true, &mut errors);
+    let suite = parse_file(
+        specs_dir,
+        &suite_path,
+        true,
+        read::Reader::suite,
+        &mut errors,
+    );
     let files = spec_files(specs_dir, &mut errors);
     let (specs, file_errors) = parse_in_parallel(specs_dir, &files);
     errors.extend(file_errors);
-    if specs.is_empty() && errors.is_empty() {
+    if files.is_empty() && errors.is_empty() {
         errors.push(SpecError::new(
             shown_dir,
             None,
             "no spec files (*.yaml) found: there is nothing to run",
         ));
     }
-    match suite {
-        Some(suite) if errors.is_empty() => validate::build(suite, specs),
-        _ => Err(errors),
+    // Operations whose file could not be read: references to them are not errors of
+    // their own (the file's problems say it).
+    let read: std::collections::BTreeSet<&str> = specs
+        .iter()
+        .filter(|s| s.value.operation.is_some())
+        .map(|s| s.relative.as_str())
+        .collect();
+    let unreadable = files
+        .iter()
+        .map(|path| relative_name(specs_dir, path))
+        .filter(|relative| !read.contains(relative.as_str()))
+        .map(|relative| validate::operation_id(&relative))
+        .collect();
+    match validate::build(specs_dir, suite, specs, unreadable, errors.is_empty()) {
+        Ok(suite) if errors.is_empty() => Ok(suite),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
     }
 }
 
@@ -192,7 +244,7 @@ fn parse_in_parallel(
     files: &[PathBuf],
 ) -> (Vec<Parsed<raw::SpecFile>>, Vec<SpecError>) {
     super::in_parallel(files, |path, errors| {
-        parse_file::<raw::SpecFile>(specs_dir, path, false, errors)
+        parse_file(specs_dir, path, false, read::Reader::spec_file, errors)
             .into_iter()
             .collect()
     })
@@ -216,7 +268,8 @@ fn spec_files(dir: &Path, errors: &mut Vec<SpecError>) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if path.is_dir() && !is_link {
                 pending.push(path);
             } else if is_yaml(&path) && path != dir.join(SUITE_FILE) {
                 found.push(path);
@@ -234,212 +287,152 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
-/// Parses one file: every unknown key first (all of them), then the shape by `serde`.
-fn parse_file<T: DeserializeOwned>(
+/// Reads a file of at most `limit` bytes that is a regular file, refusing anything else
+/// (a directory, a device, a pipe) with a message in the spec's words.
+pub(super) fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => format!("{what} does not exist"),
+        _ => format!("cannot read {what}: {}", io_words(&err)),
+    })?;
+    if meta.is_dir() {
+        return Err(format!("{what} is a directory, not a file"));
+    }
+    if !meta.is_file() {
+        return Err(format!(
+            "{what} is not a regular file (a device, a pipe or a socket)"
+        ));
+    }
+    if meta.len() > limit {
+        return Err(too_large(what, meta.len(), limit));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|err| format!("cannot read {what}: {}", io_words(&err)))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(what, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+fn too_large(what: &str, size: u64, limit: u64) -> String {
+    let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+    format!(
+        "{what} is {:.1} MiB; the limit is {:.0} MiB",
+        mib(size),
+        mib(limit)
+    )
+}
+
+/// An I/O error without the operating system's error number.
+fn io_words(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = err.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// Parses one file: its YAML into a tree (syntax, duplicate keys, aliases), then the tree
+/// into the spec's structs (unknown keys, wrong values), every problem kept.
+fn parse_file<T>(
     specs_dir: &Path,
     path: &Path,
     is_suite: bool,
+    read: fn(&mut read::Reader, &yaml::Node) -> Option<T>,
     errors: &mut Vec<SpecError>,
 ) -> Option<Parsed<T>> {
     let display = display_path(path);
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) => {
-            let mut error = SpecError::new(display, None, format!("cannot read: {err}"));
-            if is_suite {
+    let bytes = match read_limited(path, MAX_SPEC_FILE_BYTES, "the spec file") {
+        Ok(bytes) => bytes,
+        Err(message) => {
+            let mut error = SpecError::new(display, None, message);
+            if is_suite && !path.exists() {
                 error = error.with_hint(format!(
                     "every specs directory needs a {SUITE_FILE}: the credentials and the checks shared by all spec files"
                 ));
+            } else if !is_suite && path.exists() {
+                error = error.with_hint(
+                    "spec files hold one operation each and stay small; README.md gives the limits",
+                );
             }
             errors.push(error);
             return None;
         }
     };
-    let scanned = keys::scan(&text, is_suite);
-    if !scanned.unknown.is_empty() {
-        let unknown = scanned.unknown.into_iter();
-        errors.extend(unknown.map(|u| unknown_key_error(&display, &text, u)));
-        return None;
-    }
-    match serde_yaml::from_str::<T>(&text) {
-        Ok(value) => Some(Parsed {
-            index: scanned.index,
-            relative: relative_name(specs_dir, path),
-            source: SourceFile {
-                display,
-                path: path.to_path_buf(),
-                text,
-            },
-            value,
-        }),
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
         Err(err) => {
-            let each = match is_suite {
-                true => Vec::new(),
-                false => shape_errors(&display, &text, &scanned.index),
-            };
-            // The whole-file error too, unless one of the parts already says it.
-            let whole = yaml_error(display, &text, &err);
-            if !each.iter().any(|e| e.message == whole.message) {
-                errors.push(whole);
-            }
-            errors.extend(each);
-            None
+            errors.push(not_utf8(
+                display,
+                err.as_bytes(),
+                err.utf8_error().valid_up_to(),
+            ));
+            return None;
         }
-    }
-}
-
-/// `serde` stops at a file's first wrong value. To report one per part instead, the file
-/// is read as plain YAML, and the operation and each scenario are written back as YAML and
-/// read on their own (so that messages are the same as for the whole file), each error
-/// located through the file's position index. Empty when the file is not even YAML.
-fn shape_errors(display: &str, text: &str, index: &PosIndex) -> Vec<SpecError> {
-    let Ok(serde_yaml::Value::Mapping(file)) = serde_yaml::from_str::<serde_yaml::Value>(text)
-    else {
-        return Vec::new();
     };
-    let part = |path: String, value: &serde_yaml::Value, read: PartReader| {
-        let yaml = serde_yaml::to_string(value).ok()?;
-        let error = read(&yaml).err()?;
-        Some(part_error(display, text, index, &path, &error))
-    };
-    let mut found = Vec::new();
-    if let Some(operation) = file.get("operation") {
-        found.extend(part(
-            "operation".into(),
-            operation,
-            read_part::<raw::Operation>,
-        ));
-    }
-    match file.get("scenarios") {
-        Some(serde_yaml::Value::Sequence(scenarios)) => {
-            for (i, scenario) in scenarios.iter().enumerate() {
-                found.extend(part(
-                    format!("scenarios[{i}]"),
-                    scenario,
-                    read_part::<raw::Scenario>,
-                ));
-            }
-        }
-        Some(other) => found.extend(part(
-            "scenarios".into(),
-            other,
-            read_part::<Vec<raw::Scenario>>,
-        )),
-        None => {}
-    }
-    found
-}
-
-type PartError = serde_path_to_error::Error<serde_yaml::Error>;
-type PartReader = fn(&str) -> Result<(), PartError>;
-
-fn read_part<T: DeserializeOwned>(yaml: &str) -> Result<(), PartError> {
-    serde_path_to_error::deserialize::<_, T>(serde_yaml::Deserializer::from_str(yaml)).map(drop)
-}
-
-/// A part's error, with the part's path in front and the file's position of the value.
-fn part_error(
-    display: &str,
-    text: &str,
-    index: &PosIndex,
-    path: &str,
-    error: &PartError,
-) -> SpecError {
-    let inner = error.path().to_string();
-    let full = match inner.as_str() {
-        "." => path.to_string(),
-        inner if inner.starts_with('[') => format!("{path}{inner}"),
-        inner => crate::source::join(path, inner),
-    };
-    // serde_yaml names the path inside the part itself; the full path replaces it.
-    let said = without_location(&error.inner().to_string());
-    let said = said
-        .strip_prefix(&format!("{inner}: "))
-        .unwrap_or(&said)
-        .to_string();
-    let message = format!("{full}: {said}");
-    let hint = variant_hint(&message);
-    let located = SpecError::in_source(display, text, index.value_pos(&full), message);
-    match hint {
-        Some(meant) => located.with_label(format!("did you mean `{meant}`?")),
-        None => located,
-    }
-}
-
-fn unknown_key_error(display: &str, text: &str, unknown: keys::UnknownKey) -> SpecError {
-    let error = SpecError::in_source(
-        display,
-        text,
-        unknown.pos,
-        format!("unknown key `{}`", unknown.key),
-    );
-    let accepted = format!("accepted keys here: {}", unknown.accepted.join(", "));
-    match unknown.suggestion {
-        Some(meant) => error
-            .with_label(format!("did you mean `{meant}`?"))
-            .with_hint(accepted),
-        None => error.with_hint(accepted),
-    }
-}
-
-/// Converts a `serde_yaml` error into a [`SpecError`] with its position taken out of the
-/// message (it is shown as `file:line:col` instead).
-fn yaml_error(display: String, text: &str, err: &serde_yaml::Error) -> SpecError {
-    let first_pass = without_location(&err.to_string());
-    // libyaml names a second place ("while scanning a quoted scalar at line 2 column 10"):
-    // where the broken construct started, often more useful than where parsing gave up.
-    let context = location_in(&first_pass);
-    let message = without_location(&first_pass);
-    let hint = variant_hint(&message);
-    let at = err.location().map(|l| Pos {
-        line: l.line(),
-        col: l.column(),
-    });
-    let past_the_end = at.is_some_and(|p| p.line > text.lines().count());
-    let mut error = match (at, context) {
-        (Some(_), Some(start)) if past_the_end => {
-            SpecError::in_source(display, text, start, message).with_label("started here")
-        }
-        (Some(pos), _) => SpecError::in_source(display, text, pos, message),
-        (None, _) => SpecError::new(display, None, message),
-    };
-    if let Some(meant) = hint {
-        error = error.with_label(format!("did you mean `{meant}`?"));
-    }
-    error
-}
-
-/// The first ` at line L column C` in a parser message.
-fn location_in(message: &str) -> Option<Pos> {
-    let rest = &message[message.find(" at line ")? + " at line ".len()..];
-    let (line, rest) = rest.split_once(" column ")?;
-    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some(Pos {
-        line: line.parse().ok()?,
-        col: column.parse().ok()?,
+    let source = SourceFile::new(display, path.to_path_buf(), text);
+    let tree = yaml::parse(&source.text);
+    let located = |p: yaml::Problem| problem_error(&source, p);
+    errors.extend(tree.problems.into_iter().map(located));
+    let root = tree.root?;
+    let mut reader = read::Reader::default();
+    let value = read(&mut reader, &root);
+    errors.extend(reader.problems.into_iter().map(located));
+    let mut index = PosIndex::default();
+    index.insert(String::new(), root.pos);
+    root.index_into("", &mut index);
+    Some(Parsed {
+        index,
+        relative: relative_name(specs_dir, path),
+        source,
+        value: value?,
     })
 }
 
-/// For `unknown variant `delet`, expected one of `create`, `read`, `delete``: the closest.
-fn variant_hint(message: &str) -> Option<String> {
-    let rest = message.split("unknown variant `").nth(1)?;
-    let (given, expected) = rest.split_once('`')?;
-    let accepted: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    keys::closest(given, &accepted).map(str::to_string)
+/// A problem the YAML pass or the reader found, with its line.
+fn problem_error(source: &SourceFile, problem: yaml::Problem) -> SpecError {
+    let mut error = SpecError::at_line(
+        source.display.clone(),
+        source.line(problem.pos.line),
+        problem.pos,
+        problem.message,
+    );
+    error.label = problem.label;
+    error.hint = problem.hint;
+    error.width = problem.width;
+    error
 }
 
-/// Removes the ` at line L column C` that `serde_yaml` writes into its messages.
-fn without_location(text: &str) -> String {
-    let Some(start) = text.find(" at line ") else {
-        return text.to_string();
-    };
-    let rest = &text[start + " at line ".len()..];
-    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let after_line = &rest[digits(rest)..];
-    match after_line.strip_prefix(" column ") {
-        Some(column) => format!("{}{}", &text[..start], &column[digits(column)..]),
-        None => text.to_string(),
-    }
+/// A file that is not UTF-8, located at its first bad byte.
+fn not_utf8(display: String, bytes: &[u8], valid: usize) -> SpecError {
+    let before = String::from_utf8_lossy(&bytes[..valid]);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    let line_end = bytes[valid..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| valid + i);
+    let shown = String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned();
+    SpecError::at_line(
+        display,
+        Some(&shown),
+        Pos { line, col },
+        format!(
+            "the file is not UTF-8 text: byte 0x{:02X} cannot start a character here",
+            bytes[valid]
+        ),
+    )
+    .with_width(1)
+    .with_hint("save the file as UTF-8")
 }
 
 fn relative_name(specs_dir: &Path, path: &Path) -> String {
@@ -468,18 +461,21 @@ pub(super) fn file_name(parsed_display: &str) -> Arc<str> {
 
 #[cfg(test)]
 mod tests {
-    use super::without_location;
+    use super::*;
 
     #[test]
-    fn positions_are_taken_out_of_parser_messages() {
-        assert_eq!(
-            without_location("bad at line 3 column 1, while x"),
-            "bad, while x"
-        );
-        assert_eq!(
-            without_location("unknown field `a` at line 2 column 5"),
-            "unknown field `a`"
-        );
-        assert_eq!(without_location("no position"), "no position");
+    fn devices_directories_and_large_files_are_not_read() {
+        let zero = Path::new("/dev/zero");
+        if zero.exists() {
+            let refused = read_limited(zero, 10, "the file").unwrap_err();
+            assert!(refused.contains("not a regular file"), "{refused}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let refused = read_limited(dir.path(), 10, "the file").unwrap_err();
+        assert_eq!(refused, "the file is a directory, not a file");
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+        let refused = read_limited(&big, 1024 * 1024, "the file").unwrap_err();
+        assert_eq!(refused, "the file is 2.0 MiB; the limit is 1 MiB");
     }
 }

@@ -3,20 +3,22 @@
 //! Built by [`load`] from `specs/`, after every cross-check has passed. Every item keeps
 //! the [`Span`] it came from, so each failure can point at the YAML line that promised it.
 
-mod keys;
 mod load;
 mod operations;
 pub mod raw;
+mod read;
 mod safety;
 mod scenarios;
 mod validate;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use load::{display_path, load, SpecError};
+pub use load::{display_path, load, SpecError, MAX_SPEC_FILE_BYTES};
+pub use operations::MAX_SCHEMA_FILE_BYTES;
 pub use raw::{HeaderRule, Repeat, StatusSet, StubAction, StubBehaviour};
 
 use crate::source::Span;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::load::{display_path, Parsed, SpecError};
+use super::load::{display_path, read_limited, Parsed, SpecError};
 use super::validate::{did_you_mean, operation_id, FileCtx};
 use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
-use crate::source::join;
+use crate::source::{join, Pos};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -41,9 +41,9 @@ pub(super) fn build_operation(
     spec: &Parsed<raw::SpecFile>,
     schemas: &mut SchemaCache,
     errors: &mut Vec<SpecError>,
-) -> Operation {
+) -> Option<Operation> {
     let ctx = FileCtx::new(spec);
-    let raw = &spec.value.operation;
+    let raw = spec.value.operation.as_ref()?;
     let method = raw.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         errors.push(did_you_mean(
@@ -90,8 +90,13 @@ pub(super) fn build_operation(
         .enumerate()
         .map(|(i, response)| {
             let at = format!("operation.responses[{i}]");
-            if !(100..=599).contains(&response.status) {
-                errors.push(ctx.error(&join(&at, "status"), "status must be between 100 and 599"));
+            if let (true, Some(code)) = ((200..300).contains(&response.status), &response.code) {
+                errors.push(code_on_success(
+                    &ctx,
+                    &join(&at, "code"),
+                    code,
+                    response.status,
+                ));
             }
             if response.status >= 400 && response.code.is_none() {
                 errors.push(ctx.error(&at, "an error response needs its documented `code`"));
@@ -125,10 +130,12 @@ pub(super) fn build_operation(
                 }
             };
             let schema = response.schema.as_ref().and_then(|file| {
+                let used_at = ctx.value_span(&join(&at, "schema")).to_string();
                 schemas
-                    .get(&base_dir.join(file))
+                    .get(base_dir, file, used_at)
                     .map_err(|message| errors.push(ctx.value_error(&join(&at, "schema"), message)))
                     .ok()
+                    .flatten()
             });
             if let (Some(schema), Some(example)) = (&schema, &response.example) {
                 if let Some(problem) = first_schema_error(schema, example) {
@@ -140,7 +147,9 @@ pub(super) fn build_operation(
             }
             DocumentedResponse {
                 status: response.status,
-                code: response.code.clone(),
+                // A code on a 2xx is reported above; the pair is read without it, so
+                // scenarios expecting the 2xx are not reported too.
+                code: response.code.clone().filter(|_| response.status >= 300),
                 source: response.source.clone(),
                 schema,
                 example: response.example.clone(),
@@ -149,7 +158,7 @@ pub(super) fn build_operation(
             }
         })
         .collect();
-    Operation {
+    Some(Operation {
         id: operation_id(&spec.relative),
         title: raw.title.clone(),
         method,
@@ -160,7 +169,21 @@ pub(super) fn build_operation(
         stub: raw.stub.clone(),
         responses,
         span: ctx.span("operation"),
-    }
+    })
+}
+
+/// An error code on a success status: refused, with what to do instead.
+pub(super) fn code_on_success<T>(
+    ctx: &FileCtx<'_, T>,
+    path: &str,
+    code: &str,
+    status: u16,
+) -> SpecError {
+    ctx.value_error(
+        path,
+        format!("`code: {code}` on a {status}: an error code belongs to an error response"),
+    )
+    .with_hint("a 2xx answer has no error code: remove `code`, or expect the error status that goes with it")
 }
 
 /// `type/subtype` made of token characters (RFC 9110), with no parameters.
@@ -188,36 +211,218 @@ fn first_schema_error(schema: &Schema, value: &Value) -> Option<String> {
         .map(|e| format!("{} (at `{}`)", e, e.instance_path()))
 }
 
-/// Compiles each schema file once, whatever the number of responses using it.
-#[derive(Default)]
+/// The largest schema file read.
+pub const MAX_SCHEMA_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Compiles each schema file once, whatever the number of responses using it. A schema
+/// that is broken is reported once, at the schema, with every place that uses it.
 pub(super) struct SchemaCache {
-    compiled: HashMap<PathBuf, Result<Arc<Schema>, String>>,
+    /// The specs directory, canonical: no schema or `$ref` may leave it.
+    root: Option<PathBuf>,
+    compiled: HashMap<PathBuf, Result<Arc<Schema>, usize>>,
+    broken: Vec<(SpecError, Vec<String>)>,
 }
 
 impl SchemaCache {
-    fn get(&mut self, path: &Path) -> Result<Arc<Schema>, String> {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.compiled
-            .entry(key)
-            .or_insert_with(|| compile_schema(path))
-            .clone()
+    pub(super) fn new(specs_dir: &Path) -> Self {
+        SchemaCache {
+            root: std::fs::canonicalize(specs_dir).ok(),
+            compiled: HashMap::new(),
+            broken: Vec::new(),
+        }
+    }
+
+    /// The schema `reference` names from a spec file in `base_dir`: `Err` when the
+    /// reference itself is wrong (reported at it), `Ok(None)` when the schema is broken
+    /// (reported once by [`SchemaCache::problems`]).
+    fn get(
+        &mut self,
+        base_dir: &Path,
+        reference: &str,
+        used_at: String,
+    ) -> Result<Option<Arc<Schema>>, String> {
+        let root = self.root.clone().unwrap_or_else(|| base_dir.to_path_buf());
+        let path = inside(&root, base_dir, reference)?;
+        let display = display_path(&path);
+        let bytes = read_limited(
+            &path,
+            MAX_SCHEMA_FILE_BYTES,
+            &format!("schema file {display}"),
+        )?;
+        let entry = match self.compiled.get(&path) {
+            Some(entry) => entry.clone(),
+            None => {
+                let entry = compile_schema(&root, &path, display, &bytes).map_err(|error| {
+                    self.broken.push((*error, Vec::new()));
+                    self.broken.len() - 1
+                });
+                self.compiled.insert(path, entry.clone());
+                entry
+            }
+        };
+        match entry {
+            Ok(schema) => Ok(Some(schema)),
+            Err(broken) => {
+                self.broken[broken].1.push(used_at);
+                Ok(None)
+            }
+        }
+    }
+
+    /// One error per broken schema, at the schema, naming where it is used.
+    pub(super) fn problems(&mut self) -> Vec<SpecError> {
+        std::mem::take(&mut self.broken)
+            .into_iter()
+            .map(|(error, uses)| error.with_hint(format!("used at {}", uses.join(", "))))
+            .collect()
     }
 }
 
-fn compile_schema(path: &Path) -> Result<Arc<Schema>, String> {
-    let display = display_path(path);
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("schema file {display} cannot be read: {err}"))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|err| format!("schema file {display} is not JSON: {err}"))?;
+/// The file `reference` names from `base_dir`, if it stays inside `root`: not absolute,
+/// not leaving the directory through `..` or a symbolic link.
+fn inside(root: &Path, base_dir: &Path, reference: &str) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "`{reference}` is outside the specs directory; schemas are files inside it, named \
+             relative to the file that uses them"
+        )
+    };
+    if Path::new(reference).is_absolute() || reference.contains("://") {
+        return Err(outside());
+    }
+    let joined = base_dir.join(reference);
+    let path = std::fs::canonicalize(&joined)
+        .map_err(|_| format!("schema file {} does not exist", display_path(&joined)))?;
+    if !path.starts_with(root) {
+        return Err(outside());
+    }
+    Ok(path)
+}
+
+/// Fetches the files a schema's `$ref`s name, inside the specs directory only.
+struct SpecsRetriever {
+    root: PathBuf,
+}
+
+impl jsonschema::Retrieve for SpecsRetriever {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let refused = || format!("`{uri}` is not a file inside the specs directory");
+        if uri.scheme().as_str() != "file" {
+            return Err(refused().into());
+        }
+        let path = std::fs::canonicalize(uri.path().as_str()).map_err(|_| refused())?;
+        if !path.starts_with(&self.root) {
+            return Err(refused().into());
+        }
+        let bytes = read_limited(&path, MAX_SCHEMA_FILE_BYTES, "the referenced schema")?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// A problem at a position of a schema file.
+fn schema_error(display: &str, text: &str, pos: Pos, message: String) -> SpecError {
+    let starts = crate::source::line_starts(text);
+    SpecError::at_line(
+        display,
+        crate::source::line_of(text, &starts, pos.line),
+        pos,
+        message,
+    )
+}
+
+fn compile_schema(
+    root: &Path,
+    path: &Path,
+    display: String,
+    bytes: &[u8],
+) -> Result<Arc<Schema>, Box<SpecError>> {
+    let text = String::from_utf8_lossy(bytes);
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| {
+        let pos = Pos {
+            line: err.line().max(1),
+            col: err.column().max(1),
+        };
+        let said = err.to_string();
+        let said = said.split(" at line ").next().unwrap_or(&said).to_string();
+        schema_error(
+            &display,
+            &text,
+            pos,
+            format!("the schema is not JSON: {said}"),
+        )
+    })?;
+    let tree = super::yaml::parse(&text).root;
+    let dir = path.parent().unwrap_or(root);
+    for (reference, pos) in tree.iter().flat_map(refs) {
+        let file = reference.split('#').next().unwrap_or_default();
+        if file.is_empty() {
+            continue;
+        }
+        let problem = inside(root, dir, file).and_then(|target| {
+            read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file").map(drop)
+        });
+        if let Err(message) = problem {
+            let located = schema_error(&display, &text, pos, format!("`$ref` refused: {message}"));
+            return Err(Box::new(located.with_width(reference.chars().count() + 2)));
+        }
+    }
+    let base = format!("file://{}", path.display());
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
+        .with_base_uri(base)
+        .with_retriever(SpecsRetriever {
+            root: root.to_path_buf(),
+        })
         .build(&value)
         .map_err(|err| {
-            format!(
-                "schema file {display} is not a valid JSON Schema: {err} (at `{}`)",
-                err.instance_path()
-            )
+            let pointer = err.instance_path().to_string();
+            let pos = tree
+                .as_ref()
+                .and_then(|t| at_pointer(t, &pointer))
+                .unwrap_or(Pos { line: 1, col: 1 });
+            Box::new(schema_error(
+                &display,
+                &text,
+                pos,
+                format!("not a valid JSON Schema (draft 2020-12): {err}"),
+            ))
         })?;
     Ok(Arc::new(Schema { display, validator }))
+}
+
+/// Every `$ref` string of a schema, with the position of its value.
+fn refs(node: &super::yaml::Node) -> Vec<(String, Pos)> {
+    use super::yaml::Yaml;
+    let mut found = Vec::new();
+    match &node.value {
+        Yaml::Map(entries) => {
+            for entry in entries {
+                match (entry.key.as_str(), entry.value.scalar()) {
+                    ("$ref", Some(text)) => found.push((text.to_string(), entry.value.pos)),
+                    _ => found.extend(refs(&entry.value)),
+                }
+            }
+        }
+        Yaml::Seq(items) => found.extend(items.iter().flat_map(refs)),
+        Yaml::Scalar { .. } => {}
+    }
+    found
+}
+
+/// Where the value at a JSON pointer starts.
+fn at_pointer(node: &super::yaml::Node, pointer: &str) -> Option<Pos> {
+    use super::yaml::Yaml;
+    let mut here = node;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        here = match &here.value {
+            Yaml::Map(entries) => &entries.iter().find(|e| e.key == token)?.value,
+            Yaml::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
+            Yaml::Scalar { .. } => return None,
+        };
+    }
+    Some(here.pos)
 }

@@ -1,63 +1,52 @@
-//! The spec files' serde mirror: exactly what a user may write, nothing more.
+//! What a user may write in the spec files, as read by [`super::read`]: exactly the keys
+//! of these structs, nothing more.
 //!
-//! Every struct denies unknown keys, so a typo such as `shema:` is an error with a line
-//! number instead of a silently ignored setting. Validation beyond the shape (known
-//! credentials, documented pairs, defined variables) happens in the loader's cross-checks.
+//! The reader refuses unknown keys, wrong types and numbers out of range, each at its own
+//! position. Validation beyond the shape (known credentials, documented pairs, defined
+//! variables) happens in the loader's cross-checks.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 /// `specs/suite.yaml`: settings shared by every spec file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct SuiteFile {
     pub credentials: BTreeMap<String, Credential>,
-    #[serde(default = "default_credential")]
     pub default_credential: String,
-    #[serde(default)]
     pub every_response: EveryResponse,
-    #[serde(default)]
     pub stub: StubSettings,
     /// The targets of this suite hold nothing worth keeping (a benchmark gateway): its
     /// data-changing requests may name any record. Live runs of such a suite are refused
     /// unless the base URL is on this machine (loopback).
-    #[serde(default)]
     pub disposable_target: bool,
 }
 
-fn default_credential() -> String {
+pub(super) fn default_credential() -> String {
     "full".to_string()
 }
 
 /// A named API key that scenarios refer to; its value comes from the environment.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct Credential {
     /// The environment variable holding the key in live runs.
     pub env: String,
     /// What kind of key to put there, shown when the variable is missing.
     pub about: String,
     /// Permissions this key must not have (the stub answers 403 for them).
-    #[serde(default)]
     pub lacks: Vec<String>,
     /// A key whose quota is spent: the stub answers 429 `rate_limited` to it.
-    #[serde(default)]
     pub exhausted: bool,
 }
 
 /// Checks applied to every response of every scenario, setup and verify steps included.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct EveryResponse {
-    #[serde(default)]
     pub headers: BTreeMap<String, HeaderRule>,
 }
 
 /// What a response header must look like.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderRule {
     /// The header is there, with any value.
     Present,
@@ -65,11 +54,9 @@ pub enum HeaderRule {
     Integer,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct StubSettings {
     /// Requests one key may make before the stub answers 429.
-    #[serde(default = "default_rate_limit")]
     pub rate_limit: u32,
 }
 
@@ -81,21 +68,20 @@ impl Default for StubSettings {
     }
 }
 
-fn default_rate_limit() -> u32 {
+pub(super) fn default_rate_limit() -> u32 {
     10
 }
 
 /// One `specs/<group>/<name>.yaml` file: an operation and its scenarios.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct SpecFile {
-    pub operation: Operation,
-    #[serde(default)]
-    pub scenarios: Vec<Scenario>,
+    /// `None` when the operation could not be read (its problems are reported).
+    pub operation: Option<Operation>,
+    /// Each scenario in order; `None` for one that could not be read.
+    pub scenarios: Vec<Option<Scenario>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Operation {
     pub title: String,
     pub method: String,
@@ -110,8 +96,7 @@ pub struct Operation {
 }
 
 /// A documented (status, error code) pair.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub code: Option<String>,
@@ -126,23 +111,20 @@ pub struct Response {
     pub media_type: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct StubBehaviour {
     pub action: StubAction,
     /// Records of one collection are shared by every operation naming it.
     pub collection: String,
     /// JSON pointer to the record inside the success body.
-    #[serde(default = "default_record")]
     pub record: String,
 }
 
-fn default_record() -> String {
+pub(super) fn default_record() -> String {
     "/data".to_string()
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StubAction {
     /// Store the request body as a new record with a fresh UUID.
     Create,
@@ -152,61 +134,48 @@ pub enum StubAction {
     Delete,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Scenario {
     pub name: String,
     pub about: Option<String>,
     /// Never run unless asked for with `--ignored`; the text says why.
     pub ignore: Option<String>,
     /// Live runs skip it unless `LEADLEX_SPEND_QUOTA=1`.
-    #[serde(default)]
     pub spends_quota: bool,
-    #[serde(default)]
     pub setup: Vec<Step>,
-    #[serde(default)]
     pub request: Request,
     /// Send the request again until the expected status comes back.
     pub repeat_until_status: Option<Repeat>,
     pub expect: Expect,
-    #[serde(default)]
     pub verify: Vec<Step>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Request {
     /// A credential of `suite.yaml`, or `invalid` (a well-formed unknown key), or `none`.
     pub credential: Option<String>,
-    #[serde(default)]
     pub path: BTreeMap<String, String>,
-    #[serde(default)]
     pub query: BTreeMap<String, String>,
     pub body: Option<Value>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct Repeat {
     pub max_requests: u32,
     /// Stop repeating after this long, whatever the count.
-    #[serde(default = "default_repeat_seconds")]
     pub max_seconds: u32,
 }
 
-fn default_repeat_seconds() -> u32 {
+pub(super) fn default_repeat_seconds() -> u32 {
     60
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Expect {
     pub status: Option<StatusSet>,
     pub code: Option<String>,
-    #[serde(default)]
     pub headers: BTreeMap<String, HeaderRule>,
     /// JSON pointer into the body → the value it must hold (templates allowed).
-    #[serde(default)]
     pub equals: BTreeMap<String, Value>,
 }
 
@@ -217,53 +186,14 @@ pub enum StatusSet {
     AnyOf(Vec<u16>),
 }
 
-/// Read by hand rather than as an untagged enum, so that a wrong value gets a message in
-/// the spec's terms at its own position (an untagged enum's error names Rust types and
-/// points at the enclosing mapping).
-impl<'de> Deserialize<'de> for StatusSet {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StatusVisitor;
-        impl<'de> serde::de::Visitor<'de> for StatusVisitor {
-            type Value = StatusSet;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an HTTP status such as 200, or a list of them such as [200, 201]")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StatusSet, E> {
-                u16::try_from(v)
-                    .map(StatusSet::One)
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StatusSet, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
-                    .and_then(|v| self.visit_u64(v))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<StatusSet, A::Error> {
-                let mut list = Vec::new();
-                while let Some(status) = seq.next_element::<u16>()? {
-                    list.push(status);
-                }
-                Ok(StatusSet::AnyOf(list))
-            }
-        }
-        deserializer.deserialize_any(StatusVisitor)
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct Step {
     /// Operation id such as `contacts.create` (the spec file's path).
     pub operation: String,
-    #[serde(default)]
     pub request: Request,
     /// Defaults to "any 2xx status".
     pub expect: Option<Expect>,
     /// Variable name → JSON pointer into the response body.
-    #[serde(default)]
     pub capture: BTreeMap<String, Capture>,
     /// Run at the end of the scenario, whatever happened, to undo this step.
     pub cleanup: Option<Cleanup>,
@@ -277,35 +207,9 @@ pub enum Capture {
     Detailed(DetailedCapture),
 }
 
-/// Read by hand for the same reason as [`StatusSet`]: errors inside the detailed form
-/// (`secret: maybe`) keep their own message and position.
-impl<'de> Deserialize<'de> for Capture {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CaptureVisitor;
-        impl<'de> serde::de::Visitor<'de> for CaptureVisitor {
-            type Value = Capture;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(
-                    "a JSON pointer such as /data/id, or { pointer: /data/id, secret: true }",
-                )
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Capture, E> {
-                Ok(Capture::Pointer(v.to_string()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Capture, A::Error> {
-                DetailedCapture::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(Capture::Detailed)
-            }
-        }
-        deserializer.deserialize_any(CaptureVisitor)
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct DetailedCapture {
     pub pointer: String,
-    #[serde(default)]
     pub secret: bool,
 }
 
@@ -325,10 +229,8 @@ impl Capture {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct Cleanup {
     pub operation: String,
-    #[serde(default)]
     pub request: Request,
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::load::{Parsed, SpecError};
+use super::operations::code_on_success;
 use super::safety;
 use super::validate::{did_you_mean, listed, operation_id, FileCtx};
 use super::{
@@ -34,10 +35,22 @@ fn marks_the_run(request: &raw::Request) -> bool {
 /// Names a scenario may refer to.
 pub(super) struct Known<'a> {
     pub(super) operations: &'a BTreeMap<String, Arc<Operation>>,
-    pub(super) credentials: &'a BTreeMap<String, raw::Credential>,
+    /// Operations whose file could not be read: using them is no error of its own.
+    pub(super) unreadable: &'a BTreeSet<String>,
+    /// `None` when `suite.yaml` could not be read: credentials are then not checked.
+    pub(super) credentials: Option<&'a BTreeMap<String, raw::Credential>>,
     pub(super) default_credential: &'a str,
     /// Data-changing requests may name any record (see `Suite::disposable_target`).
     pub(super) disposable_target: bool,
+}
+
+/// A path parameter named differently from the operation's template, collected over a
+/// file so that it is reported once.
+struct Renamed {
+    operation: String,
+    given: String,
+    meant: String,
+    paths: Vec<String>,
 }
 
 fn build_scenarios(
@@ -46,10 +59,16 @@ fn build_scenarios(
     errors: &mut Vec<SpecError>,
 ) -> Vec<Arc<Scenario>> {
     let ctx = FileCtx::new(spec);
-    let own = &known.operations[&operation_id(&spec.relative)];
+    // Without its operation a file's scenarios cannot be checked; its problem is reported.
+    let Some(own) = known.operations.get(&operation_id(&spec.relative)) else {
+        return Vec::new();
+    };
     let mut names = BTreeSet::new();
     let mut built = Vec::new();
+    let mut renamed: Vec<Renamed> = Vec::new();
     for (i, raw) in spec.value.scenarios.iter().enumerate() {
+        // A scenario that could not be read has its problems reported already.
+        let Some(raw) = raw else { continue };
         let at = format!("scenarios[{i}]");
         if raw.name.is_empty()
             || !raw
@@ -77,24 +96,11 @@ fn build_scenarios(
             errors: &mut *errors,
             defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
             created: BTreeSet::new(),
+            renamed: &mut renamed,
         };
         let setup = builder.steps(&at, "setup", &raw.setup);
         let main = builder.main_step(&at, own, raw);
         let verify = builder.steps(&at, "verify", &raw.verify);
-        if let Some(repeat) = &raw.repeat_until_status {
-            if repeat.max_requests == 0 {
-                errors.push(ctx.error(
-                    &join(&at, "repeat_until_status.max_requests"),
-                    "max_requests must be at least 1",
-                ));
-            }
-            if repeat.max_seconds == 0 {
-                errors.push(ctx.error(
-                    &join(&at, "repeat_until_status.max_seconds"),
-                    "max_seconds must be at least 1",
-                ));
-            }
-        }
         built.push(Arc::new(Scenario {
             trial_name: format!("{}::{}", spec.relative, raw.name),
             name: raw.name.clone(),
@@ -109,6 +115,27 @@ fn build_scenarios(
             span: ctx.span(&at),
         }));
     }
+    for rename in renamed {
+        let (first, others) = rename.paths.split_first().expect("one use at least");
+        let error = ctx
+            .error(
+                first,
+                format!(
+                    "path parameter `{}` is not in the path of {}, which names it `{}`",
+                    rename.given, rename.operation, rename.meant
+                ),
+            )
+            .with_label(format!("did you mean `{}`?", rename.meant));
+        let also: Vec<String> = others.iter().map(|p| ctx.span(p).to_string()).collect();
+        errors.push(match also.is_empty() {
+            true => error,
+            false => error.with_hint(format!(
+                "also named `{}` at {}",
+                rename.given,
+                also.join(", ")
+            )),
+        });
+    }
     built
 }
 
@@ -121,6 +148,7 @@ struct ScenarioBuilder<'a, 'c> {
     /// Variables captured by steps that create a record and remove it in their cleanup:
     /// the only values a data-changing request may address.
     created: BTreeSet<String>,
+    renamed: &'a mut Vec<Renamed>,
 }
 
 impl ScenarioBuilder<'_, '_> {
@@ -139,6 +167,7 @@ impl ScenarioBuilder<'_, '_> {
                     return None;
                 };
                 let expect = step.expect.clone().unwrap_or_default();
+                self.check_step_expect(&at, &operation, step.expect.as_ref());
                 let mut built = self.step(
                     &at,
                     format!("{field}[{i}]"),
@@ -155,8 +184,14 @@ impl ScenarioBuilder<'_, '_> {
                     }
                     let pointer = capture.pointer();
                     if !pointer.starts_with('/') {
-                        self.errors.push(self.ctx.value_error(
-                            &join(&join(&at, "capture"), name),
+                        let path = join(&join(&at, "capture"), name);
+                        let path = match capture {
+                            raw::Capture::Detailed(_) => join(&path, "pointer"),
+                            raw::Capture::Pointer(_) => path,
+                        };
+                        self.errors.push(self.ctx.inner_error(
+                            &path,
+                            pointer,
                             format!("capture `{name}` needs a JSON pointer such as `/data/id`"),
                         ));
                     }
@@ -238,6 +273,11 @@ impl ScenarioBuilder<'_, '_> {
                 &join(at, "expect.status"),
                 "a scenario checks one documented status; lists are for setup and verify steps",
             )),
+            Some(StatusSet::One(status)) if is_success(*status) && raw.expect.code.is_some() => {
+                let code = raw.expect.code.as_deref().unwrap_or_default();
+                let error = code_on_success(self.ctx, &join(at, "expect.code"), code, *status);
+                self.errors.push(error);
+            }
             Some(StatusSet::One(status)) => {
                 let code = raw.expect.code.as_deref();
                 let documented = own
@@ -245,14 +285,7 @@ impl ScenarioBuilder<'_, '_> {
                     .iter()
                     .any(|r| r.status == *status && r.code.as_deref() == code);
                 if !documented {
-                    let pairs: Vec<String> = own
-                        .responses
-                        .iter()
-                        .map(|r| match &r.code {
-                            Some(c) => format!("{} {c}", r.status),
-                            None => r.status.to_string(),
-                        })
-                        .collect();
+                    let pairs = documented_pairs(own);
                     self.errors.push(
                         self.ctx
                             .error(
@@ -270,6 +303,62 @@ impl ScenarioBuilder<'_, '_> {
             }
         }
         step
+    }
+
+    /// A setup or verify step expects what its own operation documents, like the request
+    /// under test: each status it accepts (with its code), or a documented 2xx when it
+    /// names none.
+    fn check_step_expect(&mut self, at: &str, op: &Operation, expect: Option<&raw::Expect>) {
+        let code = expect.and_then(|e| e.code.as_deref());
+        let expect_at = join(at, "expect");
+        let statuses: Vec<u16> = match expect.and_then(|e| e.status.as_ref()) {
+            None => {
+                if let Some(code) = code {
+                    let message = format!("`code: {code}` needs the error `status` it goes with");
+                    self.errors
+                        .push(self.ctx.value_error(&join(&expect_at, "code"), message));
+                } else if op.success().is_none() {
+                    let message = format!(
+                        "without `expect`, a step must answer 2xx, but {} documents no 2xx",
+                        op.id
+                    );
+                    let error = self.ctx.error(at, message);
+                    let hint = format!("documented: {}", documented_pairs(op).join(", "));
+                    self.errors.push(error.with_hint(hint));
+                }
+                return;
+            }
+            Some(StatusSet::One(status)) => vec![*status],
+            Some(StatusSet::AnyOf(list)) => list.clone(),
+        };
+        if let Some(code) = code {
+            if let Some(success) = statuses.iter().find(|s| is_success(**s)) {
+                let path = join(&expect_at, "code");
+                self.errors
+                    .push(code_on_success(self.ctx, &path, code, *success));
+                return;
+            }
+        }
+        let missing: Vec<String> = statuses
+            .iter()
+            .filter(|status| {
+                !op.responses
+                    .iter()
+                    .any(|r| r.status == **status && (code.is_none() || r.code.as_deref() == code))
+            })
+            .map(|status| match code {
+                Some(code) => format!("{status} {code}"),
+                None => status.to_string(),
+            })
+            .collect();
+        if !missing.is_empty() {
+            let error = self.ctx.error(
+                &expect_at,
+                format!("{} is not documented for {}", missing.join(", "), op.id),
+            );
+            let hint = format!("documented: {}", documented_pairs(op).join(", "));
+            self.errors.push(error.with_hint(hint));
+        }
     }
 
     fn step(
@@ -293,9 +382,7 @@ impl ScenarioBuilder<'_, '_> {
                         format!("`{pointer}` is not a JSON pointer (they start with `/`)"),
                     ));
                 }
-                for text in template::strings_in(value) {
-                    self.check_template(&entry, text);
-                }
+                self.check_templates_in(&entry, value);
                 Equality {
                     pointer: pointer.clone(),
                     value: value.clone(),
@@ -412,7 +499,7 @@ impl ScenarioBuilder<'_, '_> {
 
     fn operation(&mut self, at: &str, id: &str) -> Option<Arc<Operation>> {
         let found = self.known.operations.get(id).cloned();
-        if found.is_none() {
+        if found.is_none() && !self.known.unreadable.contains(id) {
             let ids: Vec<&str> = self.known.operations.keys().map(String::as_str).collect();
             let error = self
                 .ctx
@@ -434,16 +521,15 @@ impl ScenarioBuilder<'_, '_> {
             .unwrap_or_else(|| self.known.default_credential.to_string());
         // A broken `default_credential` is reported once, in suite.yaml, not at every
         // request that relies on it.
+        let credentials = self.known.credentials;
         let default_is_broken = raw.credential.is_none()
-            && !self
-                .known
-                .credentials
-                .contains_key(self.known.default_credential);
-        if !default_is_broken
-            && !self.known.credentials.contains_key(&credential)
-            && !BUILTIN_CREDENTIALS.contains(&credential.as_str())
-        {
-            let mut names: Vec<&str> = self.known.credentials.keys().map(String::as_str).collect();
+            && !credentials.is_some_and(|c| c.contains_key(self.known.default_credential));
+        if let Some(credentials) = credentials.filter(|c| {
+            !default_is_broken
+                && !c.contains_key(&credential)
+                && !BUILTIN_CREDENTIALS.contains(&credential.as_str())
+        }) {
+            let mut names: Vec<&str> = credentials.keys().map(String::as_str).collect();
             names.extend(BUILTIN_CREDENTIALS);
             self.errors.push(did_you_mean(
                 self.ctx
@@ -458,7 +544,37 @@ impl ScenarioBuilder<'_, '_> {
         }
         let given: BTreeSet<&str> = raw.path.keys().map(String::as_str).collect();
         let wanted: BTreeSet<&str> = operation.params.iter().map(String::as_str).collect();
-        for missing in wanted.difference(&given) {
+        let missing: Vec<&str> = wanted.difference(&given).copied().collect();
+        let mut renamed_to = BTreeSet::new();
+        let extras: Vec<&str> = given.difference(&wanted).copied().collect();
+        for extra in &extras {
+            // A close name, or the one name given for the one missing: a rename.
+            let meant = match (
+                super::read::closest(extra, &missing),
+                &missing[..],
+                &extras[..],
+            ) {
+                (Some(meant), _, _) => meant,
+                (None, [only], [_]) => only,
+                _ => continue,
+            };
+            renamed_to.insert(meant);
+            let path = join(&join(&at, "path"), extra);
+            match self
+                .renamed
+                .iter_mut()
+                .find(|r| r.operation == operation.id && r.given == *extra && r.meant == meant)
+            {
+                Some(known) => known.paths.push(path),
+                None => self.renamed.push(Renamed {
+                    operation: operation.id.clone(),
+                    given: extra.to_string(),
+                    meant: meant.to_string(),
+                    paths: vec![path],
+                }),
+            }
+        }
+        for missing in missing.iter().filter(|m| !renamed_to.contains(*m)) {
             self.errors.push(self.ctx.error(
                 &at,
                 format!(
@@ -467,7 +583,16 @@ impl ScenarioBuilder<'_, '_> {
                 ),
             ));
         }
-        for extra in given.difference(&wanted) {
+        let renamed_from: BTreeSet<&str> = self
+            .renamed
+            .iter()
+            .filter(|r| r.operation == operation.id)
+            .map(|r| r.given.as_str())
+            .collect();
+        for extra in given
+            .difference(&wanted)
+            .filter(|e| !renamed_from.contains(*e))
+        {
             self.errors.push(self.ctx.error(
                 &join(&join(&at, "path"), extra),
                 format!("`{extra}` is not a parameter of {}", operation.path),
@@ -479,9 +604,7 @@ impl ScenarioBuilder<'_, '_> {
             }
         }
         if let Some(body) = &raw.body {
-            for text in template::strings_in(body) {
-                self.check_template(&join(&at, "body"), text);
-            }
+            self.check_templates_in(&join(&at, "body"), body);
         }
         Request {
             credential,
@@ -491,17 +614,41 @@ impl ScenarioBuilder<'_, '_> {
         }
     }
 
+    /// Checks the templates of every string in a JSON value, each located at its own
+    /// string (`body.contact.id`, `body.tags[1]`).
+    fn check_templates_in(&mut self, at: &str, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => self.check_template(at, text),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.check_templates_in(&format!("{at}[{i}]"), item);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    self.check_templates_in(&join(at, key), item);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn check_template(&mut self, at: &str, text: &str) {
         match template::variables(text) {
-            Err(message) => self.errors.push(self.ctx.error(at, message)),
+            Err(message) => {
+                let opening = text.find("{{").map_or(text, |i| &text[i..]);
+                self.errors.push(self.ctx.inner_error(at, opening, message));
+            }
             Ok(names) => {
                 for name in names {
                     if !self.defined.contains(name) {
                         let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
+                        let used = template_text(text, name);
                         let error = self
                             .ctx
-                            .value_error(
+                            .inner_error(
                                 at,
+                                used,
                                 format!("variable `{name}` is not defined at this point"),
                             )
                             .with_hint(format!(
@@ -514,4 +661,37 @@ impl ScenarioBuilder<'_, '_> {
             }
         }
     }
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// The documented pairs of an operation, as a hint shows them.
+fn documented_pairs(op: &Operation) -> Vec<String> {
+    op.responses
+        .iter()
+        .map(|r| match &r.code {
+            Some(c) => format!("{} {c}", r.status),
+            None => r.status.to_string(),
+        })
+        .collect()
+}
+
+/// The `{{ name }}` inside `text` that uses `name`, as written.
+fn template_text<'t>(text: &'t str, name: &'t str) -> &'t str {
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(open) = rest.find("{{") {
+        let Some(close) = rest[open..].find("}}") else {
+            break;
+        };
+        let inside = &rest[open + 2..open + close];
+        if inside.trim() == name {
+            return &text[offset + open..offset + open + close + 2];
+        }
+        offset += open + close + 2;
+        rest = &text[offset..];
+    }
+    name
 }

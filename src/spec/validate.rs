@@ -5,7 +5,7 @@
 //! template, undefined variables, expectations that the documentation does not promise,
 //! schema files that are missing or invalid, and examples that fail their own schema.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use super::load::{display_path, file_name, Parsed, SpecError};
 use super::operations::{build_operation, SchemaCache};
 use super::scenarios::{build_all_scenarios, Known};
 use super::{raw, HeaderCheck, Operation, Suite, BUILTIN_CREDENTIALS};
-use crate::source::{join, Span};
+use crate::source::{join, Pos, Span};
 
 /// A list for a hint, cut after a dozen names.
 pub(super) fn listed(names: &[&str]) -> String {
@@ -25,7 +25,7 @@ pub(super) fn listed(names: &[&str]) -> String {
 
 /// Adds a "did you mean" label when one of `known` is close to `given`.
 pub(super) fn did_you_mean(error: SpecError, given: &str, known: &[&str]) -> SpecError {
-    match super::keys::closest(given, known) {
+    match super::read::closest(given, known) {
         Some(meant) => error.with_label(format!("did you mean `{meant}`?")),
         None => error,
     }
@@ -52,37 +52,82 @@ impl<'a, T> FileCtx<'a, T> {
         }
     }
 
+    /// Where the value at `path` starts.
+    pub(super) fn value_span(&self, path: &str) -> Span {
+        Span {
+            file: self.file.clone(),
+            pos: self.parsed.index.value_pos(path),
+        }
+    }
+
     /// An error about the value at `path` (an unknown name, say): the caret goes under it.
     pub(super) fn value_error(&self, path: &str, message: impl Into<String>) -> SpecError {
-        SpecError::in_source(
-            self.parsed.source.display.clone(),
-            &self.parsed.source.text,
-            self.parsed.index.value_pos(path),
-            message,
-        )
+        self.error_at(self.parsed.index.value_pos(path), message)
     }
 
     pub(super) fn error(&self, path: &str, message: impl Into<String>) -> SpecError {
-        SpecError::in_source(
-            self.parsed.source.display.clone(),
-            &self.parsed.source.text,
-            self.parsed.index.pos(path),
-            message,
-        )
+        self.error_at(self.parsed.index.pos(path), message)
+    }
+
+    /// An error at a position of this file, shown with its line.
+    pub(super) fn error_at(&self, pos: Pos, message: impl Into<String>) -> SpecError {
+        let source = &self.parsed.source;
+        SpecError::at_line(source.display.clone(), source.line(pos.line), pos, message)
+    }
+
+    /// An error about `needle` inside the value at `path` (a template in a string, say):
+    /// the caret goes under `needle` itself when the line shows it.
+    pub(super) fn inner_error(
+        &self,
+        path: &str,
+        needle: &str,
+        message: impl Into<String>,
+    ) -> SpecError {
+        let pos = self.parsed.index.value_pos(path);
+        let line = self.parsed.source.line(pos.line).unwrap_or_default();
+        let from = line
+            .char_indices()
+            .nth(pos.col.saturating_sub(1))
+            .map_or(line.len(), |(i, _)| i);
+        match line[from..].find(needle) {
+            Some(at) => {
+                let col = line[..from + at].chars().count() + 1;
+                self.error_at(
+                    Pos {
+                        line: pos.line,
+                        col,
+                    },
+                    message,
+                )
+                .with_width(needle.chars().count())
+            }
+            None => self.error_at(pos, message),
+        }
     }
 }
 
-/// Builds the typed suite, or every error found.
+/// Builds the typed suite, or every error found. Whatever could be read is cross-checked:
+/// a broken `suite.yaml` turns off the checks of credentials, and references to the
+/// operations of `unreadable` files are not reported (their files' problems are).
+/// `nothing_else_wrong`: no file had a problem, so finding nothing to run is one.
 pub(super) fn build(
-    suite: Parsed<raw::SuiteFile>,
+    specs_dir: &Path,
+    suite: Option<Parsed<raw::SuiteFile>>,
     specs: Vec<Parsed<raw::SpecFile>>,
+    unreadable: BTreeSet<String>,
+    nothing_else_wrong: bool,
 ) -> Result<Suite, Vec<SpecError>> {
     let mut errors = Vec::new();
-    let every_response = check_suite(&suite, &mut errors);
-    let mut schemas = SchemaCache::default();
+    let every_response = match &suite {
+        Some(suite) => check_suite(suite, &mut errors),
+        None => Vec::new(),
+    };
+    let mut schemas = SchemaCache::new(specs_dir);
     let mut operations: BTreeMap<String, Arc<Operation>> = BTreeMap::new();
     for spec in &specs {
-        let op = build_operation(spec, &mut schemas, &mut errors);
+        let Some(op) = build_operation(spec, &mut schemas, &mut errors) else {
+            continue;
+        };
         if let Some(first) = operations.get(&op.id) {
             errors.push(
                 SpecError::new(
@@ -100,16 +145,23 @@ pub(super) fn build(
         }
         operations.insert(op.id.clone(), Arc::new(op));
     }
+    errors.extend(schemas.problems());
     let known = Known {
         operations: &operations,
-        credentials: &suite.value.credentials,
-        default_credential: &suite.value.default_credential,
-        disposable_target: suite.value.disposable_target,
+        unreadable: &unreadable,
+        credentials: suite.as_ref().map(|s| &s.value.credentials),
+        default_credential: suite
+            .as_ref()
+            .map_or("full", |s| s.value.default_credential.as_str()),
+        disposable_target: suite.as_ref().is_some_and(|s| s.value.disposable_target),
     };
     let (mut scenarios, scenario_errors) = build_all_scenarios(&specs, &known);
     errors.extend(scenario_errors);
-    if scenarios.is_empty() && errors.is_empty() {
-        let dir = suite.source.path.parent().unwrap_or(Path::new("."));
+    let Some(suite) = suite else {
+        return Err(errors);
+    };
+    if scenarios.is_empty() && errors.is_empty() && nothing_else_wrong {
+        let dir = specs_dir;
         errors.push(
             SpecError::new(
                 display_path(dir),
@@ -159,9 +211,6 @@ fn check_suite(suite: &Parsed<raw::SuiteFile>, errors: &mut Vec<SpecError>) -> V
             given,
             &names,
         ));
-    }
-    if suite.value.stub.rate_limit == 0 {
-        errors.push(ctx.error("stub.rate_limit", "stub.rate_limit must be at least 1"));
     }
     suite
         .value

@@ -2,7 +2,7 @@
 //! exactly the diagnostics in its `expected.txt`, and none may panic.
 //!
 //! A case is the valid tree of `tests/spec_corpus/_base/` with the case's files laid over
-//! it and the paths listed in its `_remove` deleted. To accept deliberate changes of the
+//! it (symbolic links laid as links) and the paths listed in its `_remove` deleted. To accept deliberate changes of the
 //! messages, run with `LEADLEX_BLESS=1` and review the diff.
 
 use std::path::{Path, PathBuf};
@@ -21,7 +21,13 @@ fn overlay(from: &Path, to: &Path) {
         let path = entry.path();
         let name = entry.file_name();
         let target = to.join(&name);
-        if path.is_dir() {
+        let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+        if is_link {
+            // A case about links outside the specs (`/etc/passwd`, `/dev/zero`): the link
+            // itself, never what it points at.
+            let _ = std::fs::remove_file(&target);
+            std::os::unix::fs::symlink(std::fs::read_link(&path).unwrap(), &target).unwrap();
+        } else if path.is_dir() {
             std::fs::create_dir_all(&target).unwrap();
             overlay(&path, &target);
         } else if !matches!(

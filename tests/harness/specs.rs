@@ -71,13 +71,17 @@ fn the_shipped_specs_load_and_share_compiled_schemas() {
 }
 
 #[test]
-fn an_unknown_key_names_the_file_and_line() {
+fn an_unknown_key_names_the_file_and_line_and_hides_nothing() {
     let text = format!(
         "{OPERATION}scenarios:\n  - name: a\n    request: {{ path: {{ id: x }} }}\n    expect:\n      status: 200\n      shema: ok.json\n"
     );
     let dir = specs(&[("contacts/delete.yaml", &text)]);
     let found = errors(dir.path());
-    assert_eq!(found.len(), 1, "{found:?}");
+    // The unknown key, and the cross-check of the same scenario (a literal id deleted).
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[1]
+        .message
+        .contains("must name a record created earlier"));
     let message = found[0].to_string();
     assert!(message.contains("contacts/delete.yaml:17:7: "), "{message}");
     assert!(
@@ -117,7 +121,7 @@ fn every_cross_check_problem_is_reported_at_once_with_its_line() {
     for expected in [
         "delete.yaml:15:5: 403 insufficient_permissions is not documented for contacts.delete\n  hint: documented: 200, 401 invalid_key",
         "delete.yaml:17:28: unknown credential `admin`\n  hint: known credentials: full, invalid, none",
-        "delete.yaml:20:28: variable `contact_id` is not defined at this point",
+        "delete.yaml:20:29: variable `contact_id` is not defined at this point",
         "delete.yaml:22:5: path parameter `id` of /v1/contacts/{id} is not given",
         "delete.yaml:26:20: unknown operation `contacts.creat`",
         "delete.yaml:29:5: scenario name `unknown_operation` is used twice in this file",
@@ -143,11 +147,13 @@ fn schema_files_are_checked_before_any_request() {
     let all = rendered(&errors(dir.path()));
     assert!(
         all.contains("delete.yaml:8:15: schema file")
-            && all.contains("missing.json cannot be read"),
+            && all.contains("missing.json does not exist"),
         "{all}"
     );
     assert!(
-        all.contains("broken.json is not a valid JSON Schema"),
+        all.contains("broken.json:1:10: not a valid JSON Schema")
+            && all.contains("used at ")
+            && all.contains("delete.yaml:12:15"),
         "{all}"
     );
 }
@@ -172,11 +178,94 @@ fn yaml_syntax_errors_and_empty_suites_are_errors() {
     )]);
     let all = rendered(&errors(dir.path()));
     assert!(
-        all.contains("contacts/delete.yaml:2:10: found unexpected end of stream, while scanning a quoted scalar (started here)"),
+        all.contains("contacts/delete.yaml:2:10: this quoted string is never closed (opens here)"),
         "{all}"
     );
 
     let dir = specs(&[("contacts/delete.yaml", OPERATION)]);
     let all = rendered(&errors(dir.path()));
     assert!(all.contains("no scenarios found"), "{all}");
+}
+
+/// The first ```yaml block after `heading` in README.md.
+fn readme_yaml(readme: &str, heading: &str) -> String {
+    let after = &readme[readme.find(heading).expect("the README has the heading")..];
+    let start = after.find("```yaml\n").expect("a YAML block") + "```yaml\n".len();
+    let block = &after[start..];
+    block[..block.find("```").expect("the block ends")].to_string()
+}
+
+#[test]
+fn the_readme_examples_lint_clean() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let shipped = root().join("specs");
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path();
+    std::fs::create_dir_all(specs.join("contacts")).unwrap();
+    std::fs::create_dir_all(specs.join("schemas")).unwrap();
+    std::fs::write(
+        specs.join("suite.yaml"),
+        readme_yaml(&readme, "### `suite.yaml`"),
+    )
+    .unwrap();
+    std::fs::write(
+        specs.join("contacts/delete.yaml"),
+        readme_yaml(&readme, "### An operation file"),
+    )
+    .unwrap();
+    for file in [
+        "contacts/create.yaml",
+        "contacts/get.yaml",
+        "contacts/contact.schema.json",
+        "contacts/delete.200.schema.json",
+        "schemas/error.schema.json",
+    ] {
+        std::fs::copy(shipped.join(file), specs.join(file)).unwrap();
+    }
+    if let Err(errors) = load(specs) {
+        panic!("the README's examples do not lint:\n{}", rendered(&errors));
+    }
+}
+
+#[test]
+fn files_beyond_the_size_limits_are_refused_without_reading_them() {
+    use leadlex_conformance::spec::{MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES};
+    let big_spec = "#".repeat(MAX_SPEC_FILE_BYTES as usize + 1);
+    let big_schema = " ".repeat(MAX_SCHEMA_FILE_BYTES as usize + 1);
+    let text = format!("{OPERATION}scenarios:\n  - name: a\n    request: {{ credential: invalid, path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");
+    let dir = specs(&[
+        ("contacts/delete.yaml", &text.replace("ok.json", "big.json")),
+        ("contacts/big.json", &big_schema),
+        ("contacts/huge.yaml", &big_spec),
+    ]);
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("huge.yaml: the spec file is 4.0 MiB; the limit is 4 MiB"),
+        "{all}"
+    );
+    assert!(
+        all.contains("delete.yaml:8:15: schema file") && all.contains("the limit is 1 MiB"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_schema_that_is_a_device_is_refused() {
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("suite.yaml"), SUITE).unwrap();
+    let text = format!("{OPERATION}scenarios:\n  - name: a\n    request: {{ credential: invalid, path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");
+    std::fs::write(
+        dir.path().join("delete.yaml"),
+        text.replace("ok.json", "/dev/zero"),
+    )
+    .unwrap();
+    let all = rendered(&errors(dir.path()));
+    assert!(
+        all.contains("`/dev/zero` is outside the specs directory"),
+        "{all}"
+    );
 }
