@@ -15,7 +15,8 @@
 //! gateway on this machine. In stub runs the 200 cases delete a contact they created first
 //! (the stub holds no contact with a fixed id), so they send two requests instead of one.
 //!
-//! `WORKLOAD_SIZES=1000,10000` and `WORKLOAD_RUNS=5` change what is measured. A benchmark,
+//! `WORKLOAD_SIZES=1000,10000` and `WORKLOAD_RUNS=5` change what is measured;
+//! `WORKLOAD_KEEP=DIR` keeps the generated spec trees in `DIR/<N>/{live,stub}` for profiling. A benchmark,
 //! not a test: it prints figures and asserts only that every run passed.
 
 use std::fmt::Write as _;
@@ -48,9 +49,15 @@ fn main() {
     );
     for &n in &sizes {
         let work = tempfile::tempdir().expect("a temporary directory");
+        // WORKLOAD_KEEP=dir keeps the generated trees there, for profiling.
+        let kept =
+            std::env::var_os("WORKLOAD_KEEP").map(|dir| PathBuf::from(dir).join(n.to_string()));
         for target in [Target::Live, Target::Stub] {
             let specs = work.path().join(target.name());
             generate(&specs, n, target);
+            if let Some(kept) = &kept {
+                generate(&kept.join(target.name()), n, target);
+            }
             let before = gateway.requests();
             let figures = measure(runs, || run_harness(&specs, work.path(), target));
             // The warm-up run counts too.

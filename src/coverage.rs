@@ -14,7 +14,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::check::{error_code, parse_json};
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{ExchangeSummary, Outcome, Verdict};
 use crate::spec::{Scenario, StatusSet, Step, Suite};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -217,15 +217,17 @@ impl Coverage {
     /// Records what each scenario of this run showed: the matrix of the run.
     pub fn record(&mut self, outcomes: &[Outcome]) {
         self.ran = true;
+        let verdicts: HashMap<(&str, &str), &Verdict> = outcomes
+            .iter()
+            .map(|o| ((o.operation_id.as_str(), o.scenario.as_str()), &o.verdict))
+            .collect();
         for op in &mut self.operations {
             for pair in &mut op.pairs {
                 let (mut passed, mut failed, mut ignored, mut not_run) =
                     (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 for name in &pair.scenarios {
-                    let outcome = outcomes
-                        .iter()
-                        .find(|o| o.operation_id == op.id && &o.scenario == name);
-                    let list = match outcome.map(|o| &o.verdict) {
+                    let verdict = verdicts.get(&(op.id.as_str(), name.as_str())).copied();
+                    let list = match verdict {
                         None => &mut not_run,
                         Some(Verdict::Passed) => &mut passed,
                         Some(Verdict::Ignored(_)) => &mut ignored,
@@ -245,31 +247,19 @@ impl Coverage {
         let mut seen: BTreeMap<(String, Pair), Observed> = BTreeMap::new();
         for outcome in outcomes {
             for exchange in &outcome.exchanges {
-                let (Some(status), Some(op)) = (
-                    exchange.status,
-                    suite.operations.iter().find(|o| o.id == exchange.operation),
-                ) else {
+                let Some((op, pair)) = undocumented_pair(suite, exchange) else {
                     continue;
                 };
-                let body = parse_json(&exchange.body).ok();
-                let code = body.as_ref().and_then(error_code).map(str::to_string);
-                let documented = op
-                    .responses
-                    .iter()
-                    .any(|r| r.status == status && (r.code.is_none() || r.code == code));
-                if documented {
-                    continue;
-                }
-                let pair = Pair { status, code };
                 let entry = seen
-                    .entry((op.id.clone(), pair.clone()))
+                    .entry((op.to_string(), pair.clone()))
                     .or_insert(Observed {
                         pair,
                         count: 0,
                         trials: Vec::new(),
                     });
                 entry.count += 1;
-                if !entry.trials.contains(&outcome.trial_name) {
+                // Outcomes come one after the other: a trial is new unless it was the last.
+                if entry.trials.last() != Some(&outcome.trial_name) {
                     entry.trials.push(outcome.trial_name.clone());
                 }
             }
@@ -279,6 +269,13 @@ impl Coverage {
                 op.observed_undocumented.push(observed);
             }
         }
+    }
+
+    /// Whether a finished trial's exchange still matters to the reports: a passed or ignored
+    /// trial keeps only its retried attempts and its undocumented answers, so that a long
+    /// run does not hold every response it has seen.
+    pub fn worth_keeping(suite: &Suite, exchange: &ExchangeSummary) -> bool {
+        exchange.retried.is_some() || undocumented_pair(suite, exchange).is_some()
     }
 
     /// One line per operation, for JUnit properties: `1/4 documented pairs covered;
@@ -388,4 +385,24 @@ impl Coverage {
         };
         serde_json::to_string_pretty(&document).unwrap_or_default()
     }
+}
+
+/// The operation and the (status, code) of an answer that its operation does not
+/// document; `None` when it documents it (or no answer came back).
+pub fn undocumented_pair<'s>(
+    suite: &'s Suite,
+    exchange: &ExchangeSummary,
+) -> Option<(&'s str, Pair)> {
+    let status = exchange.status?;
+    let op = suite
+        .operations
+        .iter()
+        .find(|o| o.id == exchange.operation)?;
+    let body = parse_json(&exchange.body).ok();
+    let code = body.as_ref().and_then(error_code).map(str::to_string);
+    let documented = op
+        .responses
+        .iter()
+        .any(|r| r.status == status && (r.code.is_none() || r.code == code));
+    (!documented).then_some((op.id.as_str(), Pair { status, code }))
 }

@@ -87,9 +87,13 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         _ => std::io::stdout().is_terminal() && run.config.color_allowed,
     };
     let mut args = args;
-    if matches!(run.config.target, TargetConfig::Live { .. }) && args.test_threads.is_none() {
-        // A live gateway gets bounded parallelism; the stub gets the whole machine.
-        args.test_threads = Some(run.config.concurrency);
+    if args.test_threads.is_none() {
+        args.test_threads = Some(match run.config.target {
+            // A live gateway gets bounded parallelism.
+            TargetConfig::Live { .. } => run.config.concurrency,
+            // Stub trials mostly wait on the loopback: four per core keep the cores busy.
+            TargetConfig::Stub => stub_threads(),
+        });
     }
     let run = Arc::new(run);
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
@@ -144,6 +148,12 @@ fn stopped(
     ExitCode::from(EXIT_BROKEN_INPUT)
 }
 
+/// Trials at once against the stub: four per core, at most 32.
+fn stub_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 4).min(32)
+}
+
 /// On the first Ctrl-C (or SIGTERM), sets `flag`: scenarios stop between steps and clean
 /// up, the rest are not started, and the reports are written. A second one stops at once.
 fn stop_on_interrupt(flag: Arc<AtomicBool>) {
@@ -170,7 +180,8 @@ pub fn run_quietly(
     root: &Path,
     filter: &str,
 ) -> Result<Vec<Outcome>, String> {
-    let (run, planned) = prepare(lookup, root).map_err(|broken| broken.message(lookup))?;
+    let (mut run, planned) = prepare(lookup, root).map_err(|broken| broken.message(lookup))?;
+    run.keep_exchanges = true;
     for planned in planned
         .iter()
         .filter(|p| p.scenario.trial_name.contains(filter))

@@ -114,6 +114,12 @@ impl HttpClient {
         if let Some(path) = &config.ca_bundle {
             builder = builder.tls_certs_merge(read_ca_bundle(path)?);
         }
+        if config.target == crate::config::TargetConfig::Stub {
+            // The stub speaks HTTP/2 without TLS too. Over HTTP/1.1 every request it keeps
+            // (wiremock records each matched request) would pin a whole read buffer of
+            // the connection; HTTP/2 decodes headers into small buffers of their own.
+            builder = builder.http2_prior_knowledge();
+        }
         let client = builder
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)

@@ -45,6 +45,9 @@ pub(crate) struct Run {
     /// Set by Ctrl-C (or SIGTERM): trials stop between steps, clean up, and the rest are
     /// not started.
     pub(crate) interrupted: Arc<AtomicBool>,
+    /// Keep every exchange of passed trials (for the harness's own tests); a real run
+    /// keeps only what its reports show.
+    pub(crate) keep_exchanges: bool,
 }
 
 struct Started {
@@ -69,6 +72,7 @@ impl Run {
             outcomes: Mutex::default(),
             printed: Mutex::default(),
             interrupted: Arc::default(),
+            keep_exchanges: false,
         }
     }
 
@@ -91,7 +95,15 @@ impl Run {
             self.record(ignored(scenario, reason));
             return Ok(Completion::ignored_with(reason));
         }
-        let outcome = started.engine.run(&started.runtime, scenario);
+        let mut outcome = started.engine.run(&started.runtime, scenario);
+        if outcome.verdict.is_success() && !self.keep_exchanges {
+            // What a passed trial sent is not shown anywhere but in these two places.
+            let suite = &self.suite;
+            outcome
+                .exchanges
+                .retain(|e| Coverage::worth_keeping(suite, e));
+            outcome.exchanges.shrink_to_fit();
+        }
         let result = match outcome.verdict {
             Verdict::Passed => Ok(Completion::Completed),
             Verdict::Ignored(ref reason) => {

@@ -155,10 +155,14 @@ pub fn parse(text: &str) -> Parsed {
                         problems,
                     };
                 }
+                // The scanner grows its strings as it reads: a tree of 10,000 scenarios
+                // keeps hundreds of thousands of them, so they give back their slack.
+                let mut text = value.into_owned();
+                text.shrink_to_fit();
                 let node = Node {
                     pos: here,
                     value: Yaml::Scalar {
-                        text: value.into_owned(),
+                        text,
                         plain: matches!(style, ScalarStyle::Plain),
                     },
                 };
@@ -249,22 +253,32 @@ pub fn parse(text: &str) -> Parsed {
             Event::SequenceEnd | Event::MappingEnd => {
                 let count = counts.pop().unwrap_or(1);
                 let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq { pos, anchor, items }) => (
+                    Some(Frame::Seq {
+                        pos,
+                        anchor,
+                        mut items,
+                    }) => (
                         Node {
                             pos,
-                            value: Yaml::Seq(items),
+                            value: Yaml::Seq({
+                                items.shrink_to_fit();
+                                items
+                            }),
                         },
                         anchor,
                     ),
                     Some(Frame::Map {
                         pos,
                         anchor,
-                        entries,
+                        mut entries,
                         ..
                     }) => (
                         Node {
                             pos,
-                            value: Yaml::Map(entries),
+                            value: Yaml::Map({
+                                entries.shrink_to_fit();
+                                entries
+                            }),
                         },
                         anchor,
                     ),

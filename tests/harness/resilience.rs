@@ -439,3 +439,39 @@ fn retries_and_their_backoff_stay_within_the_request_timeout() {
         "retried while time was left: {attempts} attempts"
     );
 }
+
+/// A passed trial keeps, of all it sent, only what the reports show: its retried attempt
+/// still reaches JUnit as a `flakyFailure`/`flakyError` after a real run.
+#[test]
+fn a_passed_trials_retried_attempt_is_still_in_the_junit_report() {
+    let (gateway, config) = crate::common::start(crate::common::behaving(
+        crate::support::gateway::Behaviour::FailFirst(1),
+    ));
+    let reports = tempfile::tempdir().unwrap();
+    let junit = crate::common::junit_in(&reports);
+    let mut env = crate::common::live_env(&gateway, &config);
+    env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        reports.path().join("created").display().to_string(),
+    );
+    let output = crate::common::command(
+        &env,
+        &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::common::text(&output.stdout)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let report = junit_parser::from_reader(std::io::Cursor::new(xml.as_str())).unwrap();
+    let case = report
+        .suites
+        .iter()
+        .flat_map(|s| &s.cases)
+        .find(|c| c.original_name == "unknown_id_is_not_found")
+        .unwrap();
+    assert!(case.status.is_success());
+    assert_eq!(case.reruns.len(), 1, "{xml}");
+}
