@@ -96,7 +96,31 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         });
     }
     let run = Arc::new(run);
+    let estimates: Vec<Option<(usize, usize)>> = planned
+        .iter()
+        .map(|p| {
+            p.cannot_run
+                .is_none()
+                .then(|| crate::plan::requests(&p.scenario))
+        })
+        .collect();
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
+    if let TargetConfig::Live { .. } = run.config.target {
+        if !args.list {
+            let will_run = trials
+                .iter()
+                .zip(&estimates)
+                .filter(|(t, _)| !args.is_filtered_out(t) && !args.is_ignored(t))
+                .filter_map(|(_, e)| *e);
+            let (count, expected, at_most) = will_run
+                .fold((0, 0, 0), |(n, e, m), (expected, most)| {
+                    (n + 1, e + expected, m + most)
+                });
+            let line = crate::plan::announcement(count, expected, at_most, run.config.rate_limit);
+            eprintln!("{line}");
+            run.plan_requests(expected);
+        }
+    }
     if args.list || args.bench {
         // Listing runs nothing, and the trials are no benchmarks: no reports either way.
         let _listed_only = libtest_mimic::run(&args, trials);

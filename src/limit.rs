@@ -82,6 +82,11 @@ impl Limiter {
         }
     }
 
+    /// Requests sent (or about to be) so far, cleanup included.
+    pub fn spent(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).spent
+    }
+
     /// Reserves the next slot for a request made with `key` (the name of its credential
     /// variable, or `""` for none): the instant at which it may be sent.
     pub fn reserve(&self, now: Instant, kind: Kind, key: &str) -> Result<Instant, Refusal> {

@@ -54,3 +54,78 @@ fn cannot_run(suite: &Suite, config: &Config, scenario: &Scenario) -> Option<Str
     }
     None
 }
+
+/// Requests a scenario is expected to send, and at most: its steps, a repeated request's
+/// bound, and each cleanup that the request under test does not make needless (a DELETE
+/// of the created record that succeeds leaves nothing to remove). Reading a record back to
+/// check that it is the run's own is not counted: a documented gateway makes it needless.
+pub fn requests(scenario: &Scenario) -> (usize, usize) {
+    let steps = scenario.setup.len() + scenario.verify.len();
+    let main = scenario
+        .repeat_until_status
+        .as_ref()
+        .map_or(1, |r| r.max_requests as usize);
+    let cleanups: Vec<_> = scenario
+        .setup
+        .iter()
+        .filter_map(|s| s.cleanup.as_ref())
+        .collect();
+    let done_by_main = |c: &&crate::spec::Cleanup| {
+        let succeeds = scenario
+            .main
+            .expect
+            .status
+            .as_ref()
+            .is_some_and(|s| s.contains_only_2xx());
+        succeeds
+            && c.operation.id == scenario.main.operation.id
+            && c.request.path == scenario.main.request.path
+    };
+    let expected_cleanups = cleanups.iter().filter(|c| !done_by_main(c)).count();
+    (steps + 1 + expected_cleanups, steps + main + cleanups.len())
+}
+
+/// The line that opens a live run: how many requests it plans and how long that takes at
+/// the configured rate.
+pub fn announcement(scenarios: usize, expected: usize, at_most: usize, rpm: Option<u32>) -> String {
+    let bound = match at_most > expected {
+        true => format!(" (at most {at_most})"),
+        false => String::new(),
+    };
+    let time = match rpm.filter(|r| *r > 0) {
+        Some(rpm) => {
+            let seconds = (expected as f64 * 60.0 / f64::from(rpm)).ceil() as u64;
+            format!(
+                "; at LEADLEX_RATE_LIMIT_RPM={rpm} that takes about {}",
+                duration_text(seconds)
+            )
+        }
+        None => String::new(),
+    };
+    format!("live run: {scenarios} scenario(s), about {expected} request(s){bound}{time}")
+}
+
+fn duration_text(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_announcement_says_how_many_and_how_long() {
+        assert_eq!(
+            announcement(6, 16, 16, Some(10)),
+            "live run: 6 scenario(s), about 16 request(s); at LEADLEX_RATE_LIMIT_RPM=10 that takes about 1 min 36 s"
+        );
+        assert_eq!(
+            announcement(1, 2, 251, None),
+            "live run: 1 scenario(s), about 2 request(s) (at most 251)"
+        );
+    }
+}

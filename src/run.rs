@@ -84,6 +84,11 @@ impl Engine {
         self
     }
 
+    /// Requests the run has sent so far, cleanup and retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.delivery.limiter.spent()
+    }
+
     pub fn ledger(&self) -> Option<&Ledger> {
         self.ledger.as_ref()
     }

@@ -48,6 +48,8 @@ pub(crate) struct Run {
     /// Keep every exchange of passed trials (for the harness's own tests); a real run
     /// keeps only what its reports show.
     pub(crate) keep_exchanges: bool,
+    /// Live runs: the requests the run planned to send, announced at its start.
+    planned_requests: std::sync::atomic::AtomicUsize,
 }
 
 struct Started {
@@ -73,6 +75,7 @@ impl Run {
             printed: Mutex::default(),
             interrupted: Arc::default(),
             keep_exchanges: false,
+            planned_requests: Default::default(),
         }
     }
 
@@ -119,6 +122,11 @@ impl Run {
         };
         self.record(outcome);
         result
+    }
+
+    /// Remembers the requests announced at the start of a live run.
+    pub(crate) fn plan_requests(&self, expected: usize) {
+        self.planned_requests.store(expected, Ordering::SeqCst);
     }
 
     /// Trials that the spec marks `ignore:` and libtest will not run still belong in the
@@ -273,6 +281,14 @@ impl Run {
             }
         }
         summary.push_str(&left_behind(&outcomes, &self.run_id));
+        let started = self.engine.get().and_then(|s| s.as_ref().ok());
+        if let (Some(started), true) = (started, self.config.target != TargetConfig::Stub) {
+            let planned = self.planned_requests.load(Ordering::SeqCst);
+            summary.push_str(&format!(
+                "\nsent {} request(s), cleanup and retries included (planned: about {planned})\n",
+                started.engine.requests_sent()
+            ));
+        }
         // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
         let summary = clip_lines(&safe_text(&summary, &every_secret), 4 * VALUE_LIMIT);
         print!("{summary}");

@@ -186,6 +186,16 @@ pub enum StatusSet {
     AnyOf(Vec<u16>),
 }
 
+impl StatusSet {
+    /// Whether every status it accepts is a success (2xx).
+    pub fn contains_only_2xx(&self) -> bool {
+        match self {
+            StatusSet::One(s) => (200..300).contains(s),
+            StatusSet::AnyOf(list) => list.iter().all(|s| (200..300).contains(s)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Step {
     /// Operation id such as `contacts.create` (the spec file's path).

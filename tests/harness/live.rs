@@ -129,3 +129,37 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
         "{junit}"
     );
 }
+
+/// A live run says at its start how many requests it plans and how long they take at the
+/// configured rate, and at its end how many it sent; the gateway saw exactly those.
+#[test]
+fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
+    let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
+    let ledger = tempfile::tempdir().unwrap();
+    let mut env = crate::common::live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    let output = crate::common::command(&env, &[]);
+    let (stdout, stderr) = (
+        crate::common::text(&output.stdout),
+        crate::common::text(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let sent = gateway.requests().len();
+    assert!(
+        stderr.contains(&format!(
+            "live run: 6 scenario(s), about {sent} request(s) (at most {}); at \
+             LEADLEX_RATE_LIMIT_RPM=600000 that takes about 1 s",
+            sent + 1
+        )),
+        "{sent}: {stderr}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "sent {sent} request(s), cleanup and retries included (planned: about {sent})"
+        )),
+        "{stdout}"
+    );
+}
