@@ -96,26 +96,30 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         });
     }
     let run = Arc::new(run);
-    let estimates: Vec<Option<(usize, usize)>> = planned
+    let estimates: Vec<Option<(usize, usize, Vec<String>)>> = planned
         .iter()
         .map(|p| {
-            p.cannot_run
-                .is_none()
-                .then(|| crate::plan::requests(&p.scenario))
+            let uses = p.scenario.uses.iter().map(|u| u.name.clone()).collect();
+            let (expected, at_most) = crate::plan::requests(&p.scenario);
+            p.cannot_run.is_none().then_some((expected, at_most, uses))
         })
         .collect();
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
     if let TargetConfig::Live { .. } = run.config.target {
         if !args.list {
-            let will_run = trials
+            let will_run: Vec<&(usize, usize, Vec<String>)> = trials
                 .iter()
                 .zip(&estimates)
                 .filter(|(t, _)| !args.is_filtered_out(t) && !args.is_ignored(t))
-                .filter_map(|(_, e)| *e);
-            let (count, expected, at_most) = will_run
-                .fold((0, 0, 0), |(n, e, m), (expected, most)| {
-                    (n + 1, e + expected, m + most)
-                });
+                .filter_map(|(_, e)| e.as_ref())
+                .collect();
+            // A shared record is made once and removed once, whoever uses it.
+            let shared: std::collections::BTreeSet<&String> =
+                will_run.iter().flat_map(|(_, _, uses)| uses).collect();
+            let (count, expected, at_most) = will_run.iter().fold(
+                (0, 2 * shared.len(), 2 * shared.len()),
+                |(n, e, m), (expected, most, _)| (n + 1, e + expected, m + most),
+            );
             let line = crate::plan::announcement(count, expected, at_most, run.config.rate_limit);
             eprintln!("{line}");
             run.plan_requests(expected);
@@ -220,6 +224,7 @@ pub fn run_quietly(
             }
         }
     }
+    run.clean_up_shared();
     let outcomes = std::mem::take(&mut *run.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(outcomes)
 }

@@ -41,6 +41,7 @@ pub mod run;
 pub mod sanitize;
 pub mod selection;
 mod session;
+mod shared;
 pub mod source;
 pub mod spec;
 pub mod stub;

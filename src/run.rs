@@ -23,7 +23,8 @@ use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::ownership;
 use crate::redact::Redactor;
 use crate::request::{bearer, build_request, shown_value};
-use crate::spec::{Operation, Repeat, Request, Scenario, Step, Suite};
+use crate::shared::{self, Hold};
+use crate::spec::{Operation, Repeat, Request, Scenario, SharedRecord, Step, Suite};
 use crate::template::Vars;
 
 /// A well-formed key that no workspace has: what the `invalid` credential sends.
@@ -49,6 +50,9 @@ pub struct Engine {
     ledger: Option<Ledger>,
     /// Set by Ctrl-C: scenarios stop between steps and clean up.
     interrupted: Arc<AtomicBool>,
+    /// The shared records of the suite: made by the first scenario that uses each,
+    /// removed by [`Engine::clean_up_shared`] when the run ends.
+    shared: BTreeMap<String, shared::Slot>,
 }
 
 impl Engine {
@@ -61,7 +65,6 @@ impl Engine {
     ) -> Result<Engine, String> {
         let base_url = reqwest::Url::parse(base_url).map_err(|e| format!("bad base URL: {e}"))?;
         Ok(Engine {
-            suite,
             delivery,
             base_url,
             keys,
@@ -69,7 +72,47 @@ impl Engine {
             trials: AtomicU64::new(1),
             ledger: None,
             interrupted: Arc::default(),
+            shared: suite_shared(&suite),
+            suite,
         })
+    }
+
+    /// A trial's state for `trial_name`, with a number (and so stub keys) of its own.
+    fn trial<'e>(&'e self, trial_name: &'e str) -> Trial<'e> {
+        Trial {
+            engine: self,
+            trial_name,
+            number: self.trials.fetch_add(1, Ordering::Relaxed),
+            vars: Vars::new(&self.run_id),
+            exchanges: Vec::new(),
+            cleanups: Vec::new(),
+            done: HashSet::new(),
+            secrets: Redactor::default(),
+            owned: HashSet::new(),
+            left_behind: Vec::new(),
+            holds: Vec::new(),
+        }
+    }
+
+    /// Removes the shared records the run made (and anything their making left), once
+    /// the scenarios are done; returns what could not be removed, for the summary.
+    pub fn clean_up_shared(&self, runtime: &tokio::runtime::Runtime) -> Vec<String> {
+        let mut left = Vec::new();
+        for (name, slot) in &self.shared {
+            let mut slot = runtime.block_on(slot.write());
+            slot.made = None;
+            if slot.cleanups.is_empty() {
+                continue;
+            }
+            let trial_name = format!("shared {name}");
+            let mut trial = self.trial(&trial_name);
+            trial.cleanups = std::mem::take(&mut slot.cleanups);
+            trial.owned = std::mem::take(&mut slot.owned);
+            for leftover in runtime.block_on(trial.clean_up()) {
+                left.push(format!("shared record `{name}`: {}", leftover.actual));
+            }
+        }
+        left
     }
 
     /// Writes what the run creates into `ledger`.
@@ -118,18 +161,7 @@ impl Engine {
     pub fn run(&self, runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Outcome {
         let started = SystemTime::now();
         let clock = Instant::now();
-        let mut trial = Trial {
-            engine: self,
-            trial_name: &scenario.trial_name,
-            number: self.trials.fetch_add(1, Ordering::Relaxed),
-            vars: Vars::new(&self.run_id),
-            exchanges: Vec::new(),
-            cleanups: Vec::new(),
-            done: HashSet::new(),
-            secrets: Redactor::default(),
-            owned: HashSet::new(),
-            left_behind: Vec::new(),
-        };
+        let mut trial = self.trial(&scenario.trial_name);
         let steps =
             std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(trial.steps(scenario))));
         let verdict = steps.unwrap_or_else(|panic| Verdict::Errored {
@@ -138,6 +170,10 @@ impl Engine {
         });
         let leftovers = runtime.block_on(trial.clean_up());
         let verdict = with_cleanup(verdict, leftovers);
+        if !verdict.is_success() {
+            trial.holds.iter_mut().for_each(Hold::spoil);
+        }
+        trial.holds.clear();
         Outcome {
             trial_name: scenario.trial_name.clone(),
             operation_id: scenario.operation.id.clone(),
@@ -188,7 +224,7 @@ fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
 }
 
 /// A request that undoes what a step created, run when the scenario ends.
-struct PendingCleanup {
+pub(crate) struct PendingCleanup {
     label: String,
     operation: String,
     request: HttpRequest,
@@ -212,10 +248,17 @@ struct Trial<'e> {
     owned: HashSet<String>,
     /// Records that may be left behind or were not touched, for a person to check.
     left_behind: Vec<String>,
+    /// The shared records the scenario uses, held until it ends.
+    holds: Vec<Hold>,
 }
 
 impl Trial<'_> {
     async fn steps(&mut self, scenario: &Scenario) -> Verdict {
+        for record in &scenario.uses {
+            if let Err(verdict) = self.use_shared(scenario, record).await {
+                return verdict;
+            }
+        }
         for step in &scenario.setup {
             if self.engine.is_interrupted() {
                 return interrupted();
@@ -266,6 +309,64 @@ impl Trial<'_> {
         } else {
             Verdict::Failed(found)
         }
+    }
+
+    /// Takes the variables of a shared record, making it first if no scenario has (or if
+    /// the last scenario that tried to change it failed), and holds it until the scenario
+    /// ends: alone when the scenario tries to change it, with the other readers otherwise.
+    async fn use_shared(
+        &mut self,
+        scenario: &Scenario,
+        record: &SharedRecord,
+    ) -> Result<(), Verdict> {
+        let engine = self.engine;
+        let Some(slot) = engine.shared.get(&record.name).cloned() else {
+            return Err(Verdict::Errored {
+                reason: format!("the shared record `{}` is not known", record.name),
+                mismatches: Vec::new(),
+            });
+        };
+        let mut state = slot.write_owned().await;
+        if state.made.is_none() {
+            let name = format!("shared {}", record.name);
+            let mut maker = engine.trial(&name);
+            let found = maker.run_step(&record.step, Kind::Paced).await;
+            self.exchanges.append(&mut maker.exchanges);
+            self.left_behind.append(&mut maker.left_behind);
+            state.cleanups.append(&mut maker.cleanups);
+            state.owned.extend(maker.owned.drain());
+            if !found.is_empty() {
+                return Err(Verdict::Errored {
+                    reason: format!(
+                        "{} ({}) did not succeed, so the scenario could not be judged",
+                        record.step.label, record.step.operation.id
+                    ),
+                    mismatches: found,
+                });
+            }
+            let vars = record
+                .step
+                .capture
+                .iter()
+                .filter_map(|c| Some((c.name.clone(), maker.vars.get_captured(&c.name)?)));
+            state.made = Some(shared::Made {
+                vars: vars.collect(),
+                secrets: maker.secrets,
+            });
+        }
+        if let Some(made) = &state.made {
+            for (name, value) in &made.vars {
+                self.vars.set(name, value.clone());
+            }
+            self.secrets = self.secrets.merged(&made.secrets);
+        }
+        self.owned.extend(state.owned.iter().cloned());
+        self.holds
+            .push(match shared::tries_to_change(scenario, record) {
+                true => Hold::Write(state),
+                false => Hold::Read(state.downgrade()),
+            });
+        Ok(())
     }
 
     /// Sends a step, checks its response, captures its values and, for a step that creates
@@ -693,4 +794,12 @@ fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mis
         schema_path: None,
         span: step.span.clone(),
     }
+}
+
+fn suite_shared(suite: &Suite) -> BTreeMap<String, shared::Slot> {
+    suite
+        .shared
+        .iter()
+        .map(|record| (record.name.clone(), Default::default()))
+        .collect()
 }

@@ -124,6 +124,14 @@ impl Run {
         result
     }
 
+    /// Removes the shared records the run made; what could not be removed, for the summary.
+    pub(crate) fn clean_up_shared(&self) -> Vec<String> {
+        match self.engine.get() {
+            Some(Ok(started)) => started.engine.clean_up_shared(&started.runtime),
+            _ => Vec::new(),
+        }
+    }
+
     /// Remembers the requests announced at the start of a live run.
     pub(crate) fn plan_requests(&self, expected: usize) {
         self.planned_requests.store(expected, Ordering::SeqCst);
@@ -249,6 +257,7 @@ impl Run {
 
     /// Prints the summary, writes the reports, and checks all of it for secrets.
     pub(crate) fn finish(&self) -> Result<(), ExitCode> {
+        let shared_left = self.clean_up_shared();
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
         let facts = self.facts();
@@ -281,6 +290,9 @@ impl Run {
             }
         }
         summary.push_str(&left_behind(&outcomes, &self.run_id));
+        for left in &shared_left {
+            summary.push_str(&format!("\ncould not be removed: {left}\n"));
+        }
         let started = self.engine.get().and_then(|s| s.as_ref().ok());
         if let (Some(started), true) = (started, self.config.target != TargetConfig::Stub) {
             let planned = self.planned_requests.load(Ordering::SeqCst);

@@ -26,6 +26,11 @@ impl Vars {
         self.values.insert(name.to_string(), value);
     }
 
+    /// A captured variable's value (`None` when not captured).
+    pub fn get_captured(&self, name: &str) -> Option<Value> {
+        self.values.get(name).cloned()
+    }
+
     /// A captured variable as text, as it would fill a path (`None` when not captured).
     pub fn text_of(&self, name: &str) -> Option<String> {
         self.values.get(name).map(|value| match value {

@@ -19,6 +19,11 @@ use serde_json::Value;
 
 pub use load::{display_path, load, SpecError, MAX_SPEC_FILE_BYTES};
 pub use operations::MAX_SCHEMA_FILE_BYTES;
+/// Whether a request of `op` changes or removes an existing record.
+pub fn safety_changes(op: &Operation) -> bool {
+    safety::changes(op)
+}
+
 pub use raw::{HeaderRule, Repeat, StatusSet, StubAction, StubBehaviour};
 
 use crate::source::Span;
@@ -32,6 +37,8 @@ pub struct Suite {
     /// Declared in `suite.yaml`: the targets hold nothing worth keeping, so data-changing
     /// requests may name any record, and live runs must stay on this machine.
     pub disposable_target: bool,
+    /// Records the run creates once, for the scenarios that use them; sorted by name.
+    pub shared: Vec<Arc<SharedRecord>>,
     /// Sorted by id.
     pub operations: Vec<Arc<Operation>>,
     /// Sorted by trial name.
@@ -123,6 +130,8 @@ pub struct Scenario {
     pub about: Option<String>,
     pub ignore: Option<String>,
     pub spends_quota: bool,
+    /// Shared records (created once per run) whose captures the scenario uses.
+    pub uses: Vec<Arc<SharedRecord>>,
     pub setup: Vec<Step>,
     pub main: Step,
     /// Send the main request until the expected status comes back, bounded in requests
@@ -132,11 +141,22 @@ pub struct Scenario {
     pub span: Span,
 }
 
+/// A record of `suite.yaml`'s `shared:`: created by the first scenario that uses it,
+/// read (or refused changes) by the others, removed when the run ends.
+#[derive(Debug)]
+pub struct SharedRecord {
+    pub name: String,
+    /// The create step, with its captures and its cleanup.
+    pub step: Step,
+}
+
 impl Scenario {
     /// The operation of every step (setup, request, verify) and of every cleanup.
     pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
-        self.setup
+        self.uses
             .iter()
+            .map(|shared| &shared.step)
+            .chain(&self.setup)
             .chain(std::iter::once(&self.main))
             .chain(&self.verify)
             .flat_map(|step| {
@@ -146,8 +166,10 @@ impl Scenario {
 
     /// Every credential the scenario's requests use, cleanup included.
     pub fn credentials(&self) -> impl Iterator<Item = &str> {
-        self.setup
+        self.uses
             .iter()
+            .map(|shared| &shared.step)
+            .chain(&self.setup)
             .chain(std::iter::once(&self.main))
             .chain(&self.verify)
             .flat_map(|step| {

@@ -20,6 +20,9 @@ pub struct SuiteFile {
     /// data-changing requests may name any record. Live runs of such a suite are refused
     /// unless the base URL is on this machine (loopback).
     pub disposable_target: bool,
+    /// Records the run creates once and removes at its end, by name, for the scenarios
+    /// that only read them or must leave them unchanged (`uses:`).
+    pub shared: BTreeMap<String, Step>,
 }
 
 pub(super) fn default_credential() -> String {
@@ -142,6 +145,8 @@ pub struct Scenario {
     pub ignore: Option<String>,
     /// Live runs skip it unless `LEADLEX_SPEND_QUOTA=1`.
     pub spends_quota: bool,
+    /// Shared records of `suite.yaml` whose captures this scenario uses.
+    pub uses: Vec<String>,
     pub setup: Vec<Step>,
     pub request: Request,
     /// Send the request again until the expected status comes back.
@@ -187,6 +192,14 @@ pub enum StatusSet {
 }
 
 impl StatusSet {
+    /// Whether it accepts some success (2xx).
+    pub fn accepts_2xx(&self) -> bool {
+        match self {
+            StatusSet::One(s) => (200..300).contains(s),
+            StatusSet::AnyOf(list) => list.iter().any(|s| (200..300).contains(s)),
+        }
+    }
+
     /// Whether every status it accepts is a success (2xx).
     pub fn contains_only_2xx(&self) -> bool {
         match self {

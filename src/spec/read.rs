@@ -30,6 +30,7 @@ const SUITE: &[&str] = &[
     "every_response",
     "stub",
     "disposable_target",
+    "shared",
 ];
 const CREDENTIAL: &[&str] = &["env", "about", "lacks", "exhausted"];
 const EVERY_RESPONSE: &[&str] = &["headers"];
@@ -58,6 +59,7 @@ const SCENARIO: &[&str] = &[
     "about",
     "ignore",
     "spends_quota",
+    "uses",
     "setup",
     "request",
     "repeat_until_status",
@@ -415,7 +417,15 @@ impl Reader {
             })
         });
         let disposable_target = self.optional(&f, "disposable_target", Self::boolean);
+        let shared = self.optional(&f, "shared", |r, e| {
+            r.named(
+                e,
+                "records (`name: { operation: …, capture: …, cleanup: … }`)",
+                |r, s| r.step(&s.value),
+            )
+        });
         Some(raw::SuiteFile {
+            shared: shared.ok()?.unwrap_or_default(),
             disposable_target: disposable_target.ok()?.unwrap_or(false),
             credentials: credentials?,
             default_credential: default_credential
@@ -519,6 +529,7 @@ impl Reader {
         let about = self.optional(&f, "about", Self::text);
         let ignore = self.optional(&f, "ignore", Self::text);
         let spends_quota = self.optional(&f, "spends_quota", Self::boolean);
+        let uses = self.optional(&f, "uses", Self::texts);
         let setup = self.optional(&f, "setup", Self::steps);
         let request = self.optional(&f, "request", Self::request);
         let repeat = self.optional(&f, "repeat_until_status", |r, e| {
@@ -559,6 +570,7 @@ impl Reader {
             about: about.ok()?,
             ignore: ignore.ok()?,
             spends_quota: spends_quota.ok()?.unwrap_or(false),
+            uses: uses.ok()?.unwrap_or_default(),
             setup: setup.ok()?.unwrap_or_default(),
             request: request.ok()?.unwrap_or_default(),
             repeat_until_status: repeat.ok()?,

@@ -10,7 +10,7 @@ use super::safety;
 use super::validate::{did_you_mean, listed, operation_id, FileCtx};
 use super::{
     raw, Captured, Cleanup, Equality, Expectation, HeaderCheck, Operation, Request, Scenario,
-    StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
 use crate::source::join;
 use crate::template;
@@ -42,6 +42,56 @@ pub(super) struct Known<'a> {
     pub(super) default_credential: &'a str,
     /// Data-changing requests may name any record (see `Suite::disposable_target`).
     pub(super) disposable_target: bool,
+    /// The shared records of `suite.yaml`, by name.
+    pub(super) shared: &'a BTreeMap<String, Arc<SharedRecord>>,
+}
+
+/// Builds the shared records of `suite.yaml`: each is a create step with its captures and
+/// its cleanup, held to the same rules as a setup step.
+pub(super) fn build_shared(
+    suite: &Parsed<raw::SuiteFile>,
+    known: &Known<'_>,
+    errors: &mut Vec<SpecError>,
+) -> BTreeMap<String, Arc<SharedRecord>> {
+    let ctx = FileCtx::new(suite);
+    let mut renamed = Vec::new();
+    let mut built = BTreeMap::new();
+    for (name, raw) in &suite.value.shared {
+        let at = join("shared", name);
+        let mut builder = ScenarioBuilder {
+            ctx: &ctx,
+            known,
+            errors: &mut *errors,
+            defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
+            created: BTreeSet::new(),
+            shared_vars: BTreeSet::new(),
+            renamed: &mut renamed,
+        };
+        let Some(step) = builder.one_step(&at, format!("shared {name}"), raw) else {
+            continue;
+        };
+        if step.cleanup.is_none() || step.capture.is_empty() {
+            errors.push(
+                ctx.error(
+                    &at,
+                    format!("shared record `{name}` must create something it captures and removes"),
+                )
+                .with_hint(
+                    "give it an operation that creates, a `capture` of the id, and a `cleanup`",
+                ),
+            );
+            continue;
+        }
+        built.insert(
+            name.clone(),
+            Arc::new(SharedRecord {
+                name: name.clone(),
+                step,
+            }),
+        );
+    }
+    report_renamed(&ctx, renamed, errors);
+    built
 }
 
 /// A path parameter named differently from the operation's template, collected over a
@@ -96,11 +146,14 @@ fn build_scenarios(
             errors: &mut *errors,
             defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
             created: BTreeSet::new(),
+            shared_vars: BTreeSet::new(),
             renamed: &mut renamed,
         };
+        let uses = builder.uses(&at, &raw.uses);
         let setup = builder.steps(&at, "setup", &raw.setup);
         let main = builder.main_step(&at, own, raw);
         let verify = builder.steps(&at, "verify", &raw.verify);
+        builder.check_shared_read_back(&at, &main, &verify);
         built.push(Arc::new(Scenario {
             trial_name: format!("{}::{}", spec.relative, raw.name),
             name: raw.name.clone(),
@@ -108,6 +161,7 @@ fn build_scenarios(
             about: raw.about.clone(),
             ignore: raw.ignore.clone(),
             spends_quota: raw.spends_quota,
+            uses,
             setup,
             main,
             repeat_until_status: raw.repeat_until_status.clone(),
@@ -115,6 +169,12 @@ fn build_scenarios(
             span: ctx.span(&at),
         }));
     }
+    report_renamed(&ctx, renamed, errors);
+    built
+}
+
+/// One message per renamed path parameter of a file, with its other uses.
+fn report_renamed<T>(ctx: &FileCtx<'_, T>, renamed: Vec<Renamed>, errors: &mut Vec<SpecError>) {
     for rename in renamed {
         let (first, others) = rename.paths.split_first().expect("one use at least");
         let error = ctx
@@ -136,27 +196,103 @@ fn build_scenarios(
             )),
         });
     }
-    built
 }
 
 /// Builds one scenario's steps, tracking which variables are defined so far.
-struct ScenarioBuilder<'a, 'c> {
-    ctx: &'c FileCtx<'c, raw::SpecFile>,
+struct ScenarioBuilder<'a, 'c, T> {
+    ctx: &'c FileCtx<'c, T>,
     known: &'c Known<'c>,
     errors: &'a mut Vec<SpecError>,
     defined: BTreeSet<String>,
     /// Variables captured by steps that create a record and remove it in their cleanup:
     /// the only values a data-changing request may address.
     created: BTreeSet<String>,
+    /// Variables captured by the shared records the scenario uses: requests may change
+    /// those records only in ways that fail (and must then read them back).
+    shared_vars: BTreeSet<String>,
     renamed: &'a mut Vec<Renamed>,
 }
 
-impl ScenarioBuilder<'_, '_> {
+impl<T> ScenarioBuilder<'_, '_, T> {
     fn steps(&mut self, at: &str, field: &str, raw: &[raw::Step]) -> Vec<Step> {
         raw.iter()
             .enumerate()
             .filter_map(|(i, step)| {
                 let at = format!("{}[{i}]", join(at, field));
+                self.one_step(&at, format!("{field}[{i}]"), step)
+            })
+            .collect()
+    }
+
+    /// The shared records a scenario uses: their captures become its variables.
+    fn uses(&mut self, at: &str, names: &[String]) -> Vec<Arc<SharedRecord>> {
+        let mut used = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let Some(record) = self.known.shared.get(name) else {
+                let known: Vec<&str> = self.known.shared.keys().map(String::as_str).collect();
+                let error = self
+                    .ctx
+                    .value_error(
+                        &format!("{}[{i}]", join(at, "uses")),
+                        format!("unknown shared record `{name}`"),
+                    )
+                    .with_hint(match known.is_empty() {
+                        true => "suite.yaml declares no `shared:` records".to_string(),
+                        false => format!("shared records of suite.yaml: {}", listed(&known)),
+                    });
+                self.errors.push(did_you_mean(error, name, &known));
+                continue;
+            };
+            let names = record.step.capture.iter().map(|c| c.name.clone());
+            let names: Vec<String> = names.collect();
+            self.defined.extend(names.iter().cloned());
+            self.created.extend(names.iter().cloned());
+            self.shared_vars.extend(names);
+            used.push(record.clone());
+        }
+        used
+    }
+
+    /// A request that tries to change a shared record (expecting it to fail) must be
+    /// followed by a verify step that reads the record back, to show it is unchanged.
+    fn check_shared_read_back(&mut self, at: &str, main: &Step, verify: &[Step]) {
+        if !safety::changes(&main.operation) {
+            return;
+        }
+        let shared: Vec<&String> = main
+            .request
+            .path
+            .values()
+            .filter(|v| safety::sole_variable(v).is_some_and(|n| self.shared_vars.contains(n)))
+            .collect();
+        for value in shared {
+            let read_back = verify.iter().any(|step| {
+                step.operation.method == "GET" && step.request.path.values().any(|v| v == value)
+            });
+            if !read_back {
+                self.errors.push(
+                    self.ctx
+                        .inner_error(
+                            &join(&join(&join(at, "request"), "path"), "id"),
+                            value,
+                            format!(
+                                "this request tries to change the shared record {value}, so the \
+                                 scenario must read it back in `verify` to show it is unchanged"
+                            ),
+                        )
+                        .with_hint(format!(
+                            "add a verify step that GETs {value} and expects it unchanged (200)"
+                        )),
+                );
+            }
+        }
+    }
+
+    /// One setup, verify or shared step at `at`, labelled `label` in reports.
+    fn one_step(&mut self, at: &str, label: String, step: &raw::Step) -> Option<Step> {
+        let at = at.to_string();
+        {
+            {
                 let Some(operation) = self.operation(&join(&at, "operation"), &step.operation)
                 else {
                     // Its captures still exist, so later uses are not reported too.
@@ -168,13 +304,7 @@ impl ScenarioBuilder<'_, '_> {
                 };
                 let expect = step.expect.clone().unwrap_or_default();
                 self.check_step_expect(&at, &operation, step.expect.as_ref());
-                let mut built = self.step(
-                    &at,
-                    format!("{field}[{i}]"),
-                    operation,
-                    &step.request,
-                    &expect,
-                );
+                let mut built = self.step(&at, label, operation, &step.request, &expect);
                 for (name, capture) in &step.capture {
                     if BUILTIN_VARIABLES.contains(&name.as_str()) {
                         self.errors.push(self.ctx.error(
@@ -251,8 +381,8 @@ impl ScenarioBuilder<'_, '_> {
                 }
                 self.check_targets(&at, &built);
                 Some(built)
-            })
-            .collect()
+            }
+        }
     }
 
     fn main_step(&mut self, at: &str, own: &Arc<Operation>, raw: &raw::Scenario) -> Step {
@@ -478,6 +608,23 @@ impl ScenarioBuilder<'_, '_> {
                 || template::variables(value).is_err()
                 || names.iter().any(|n| !self.defined.contains(*n))
             {
+                continue;
+            }
+            let names_shared =
+                safety::sole_variable(value).is_some_and(|n| self.shared_vars.contains(n));
+            let may_succeed = step.expect.status.as_ref().is_none_or(|s| s.accepts_2xx());
+            if names_shared && may_succeed {
+                let error = self.ctx.inner_error(
+                    &join(&join(&join(at, "request"), "path"), param),
+                    value,
+                    format!(
+                        "{value} names a shared record, which other scenarios read: a request \
+                         that changes it must be one the gateway refuses (expect a 4xx)"
+                    ),
+                );
+                self.errors.push(error.with_hint(
+                    "create a record of the scenario's own in `setup` to change it for real",
+                ));
                 continue;
             }
             if let Some(problem) = safety::foreign_target(value, &self.created) {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::load::{display_path, file_name, Parsed, SpecError};
 use super::operations::{build_operation, SchemaCache};
-use super::scenarios::{build_all_scenarios, Known};
+use super::scenarios::{build_all_scenarios, build_shared, Known};
 use super::{raw, HeaderCheck, Operation, Suite, BUILTIN_CREDENTIALS};
 use crate::source::{join, Pos, Span};
 
@@ -146,7 +146,8 @@ pub(super) fn build(
         operations.insert(op.id.clone(), Arc::new(op));
     }
     errors.extend(schemas.problems());
-    let known = Known {
+    let no_shared = BTreeMap::new();
+    let mut known = Known {
         operations: &operations,
         unreadable: &unreadable,
         credentials: suite.as_ref().map(|s| &s.value.credentials),
@@ -154,7 +155,13 @@ pub(super) fn build(
             .as_ref()
             .map_or("full", |s| s.value.default_credential.as_str()),
         disposable_target: suite.as_ref().is_some_and(|s| s.value.disposable_target),
+        shared: &no_shared,
     };
+    let shared = match &suite {
+        Some(suite) => build_shared(suite, &known, &mut errors),
+        None => BTreeMap::new(),
+    };
+    known.shared = &shared;
     let (mut scenarios, scenario_errors) = build_all_scenarios(&specs, &known);
     errors.extend(scenario_errors);
     let Some(suite) = suite else {
@@ -180,6 +187,7 @@ pub(super) fn build(
         every_response,
         stub_rate_limit: suite.value.stub.rate_limit,
         disposable_target: suite.value.disposable_target,
+        shared: shared.into_values().collect(),
         operations: operations.into_values().collect(),
         scenarios,
     })

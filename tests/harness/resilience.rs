@@ -200,7 +200,7 @@ fn the_limiter_keeps_a_burst_of_parallel_trials_under_the_rate() {
     let mut times: Vec<Instant> = gateway.requests().iter().map(|r| r.at).collect();
     times.sort();
     assert!(
-        times.len() >= 15,
+        times.len() >= 10,
         "enough requests to judge: {}",
         times.len()
     );
