@@ -65,12 +65,15 @@ pub(super) fn build_shared(
             defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
             created: BTreeSet::new(),
             shared_vars: BTreeSet::new(),
+            unknown_uses: false,
             renamed: &mut renamed,
         };
         let Some(step) = builder.one_step(&at, format!("shared {name}"), raw) else {
             continue;
         };
-        if step.cleanup.is_none() || step.capture.is_empty() {
+        // A create step without a cleanup has its message from the step rules already.
+        let unreported = step.cleanup.is_none() && !safety::creates(&step.operation);
+        if step.capture.is_empty() || unreported {
             errors.push(
                 ctx.error(
                     &at,
@@ -147,6 +150,7 @@ fn build_scenarios(
             defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
             created: BTreeSet::new(),
             shared_vars: BTreeSet::new(),
+            unknown_uses: false,
             renamed: &mut renamed,
         };
         let uses = builder.uses(&at, &raw.uses);
@@ -210,6 +214,8 @@ struct ScenarioBuilder<'a, 'c, T> {
     /// Variables captured by the shared records the scenario uses: requests may change
     /// those records only in ways that fail (and must then read them back).
     shared_vars: BTreeSet<String>,
+    /// The scenario names a shared record that does not exist.
+    unknown_uses: bool,
     renamed: &'a mut Vec<Renamed>,
 }
 
@@ -241,6 +247,7 @@ impl<T> ScenarioBuilder<'_, '_, T> {
                         false => format!("shared records of suite.yaml: {}", listed(&known)),
                     });
                 self.errors.push(did_you_mean(error, name, &known));
+                self.unknown_uses = true;
                 continue;
             };
             let names = record.step.capture.iter().map(|c| c.name.clone());
@@ -256,7 +263,9 @@ impl<T> ScenarioBuilder<'_, '_, T> {
     /// A request that tries to change a shared record (expecting it to fail) must be
     /// followed by a verify step that reads the record back, to show it is unchanged.
     fn check_shared_read_back(&mut self, at: &str, main: &Step, verify: &[Step]) {
-        if !safety::changes(&main.operation) {
+        // A request that may succeed is reported as such (it must not change the record).
+        let may_succeed = main.expect.status.as_ref().is_none_or(|s| s.accepts_2xx());
+        if !safety::changes(&main.operation) || may_succeed {
             return;
         }
         let shared: Vec<&String> = main
@@ -788,7 +797,9 @@ impl<T> ScenarioBuilder<'_, '_, T> {
             }
             Ok(names) => {
                 for name in names {
-                    if !self.defined.contains(name) {
+                    // Behind an unknown shared record, any variable may be one of its
+                    // captures: that record's message is the one to read.
+                    if !self.defined.contains(name) && !self.unknown_uses {
                         let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
                         let used = template_text(text, name);
                         let error = self

@@ -164,3 +164,47 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
         "{stdout}"
     );
 }
+
+/// The shared contact is made once for the scenarios that use it, written to the ledger,
+/// and removed when the run ends (after every scenario that reads it).
+#[test]
+fn the_shared_contact_is_made_once_and_removed_at_the_end() {
+    let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
+    let ledger = tempfile::tempdir().unwrap();
+    let mut env = crate::common::live_env(&gateway, &config);
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    let output = crate::common::command(&env, &["--test-threads", "4"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::common::text(&output.stdout)
+    );
+    let requests = gateway.requests();
+    let made: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.body.contains("shared"))
+        .collect();
+    assert_eq!(made.len(), 1, "made once");
+    let shared_reads = requests.iter().filter(|r| r.method == "GET").count();
+    assert!(shared_reads >= 3, "read by the scenarios that use it");
+    let last = requests.last().unwrap();
+    assert_eq!(last.method, "DELETE", "removed last, when the run ends");
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "{:?}",
+        gateway.contact_ids()
+    );
+    let text: String = std::fs::read_dir(ledger.path())
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    let shared_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("shared contact"))
+        .collect();
+    assert_eq!(shared_lines.len(), 2, "created, then removed: {text}");
+}
