@@ -109,7 +109,7 @@ impl Target {
     fn describe(self) -> &'static str {
         match self {
             Target::Live => "live, concurrency 8",
-            Target::Stub => "stub (every core)",
+            Target::Stub => "stub (4 trials per core)",
         }
     }
 }

@@ -119,6 +119,9 @@ impl HttpClient {
             // (wiremock records each matched request) would pin a whole read buffer of
             // the connection; HTTP/2 decodes headers into small buffers of their own.
             builder = builder.http2_prior_knowledge();
+            // Plain HTTP on the loopback: no certificate store to read (the platform's
+            // takes most of a debug build's start-up).
+            builder = builder.tls_certs_only([]);
         }
         let client = builder
             .connect_timeout(config.connect_timeout)
