@@ -66,6 +66,7 @@ pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
 /// Runs the suite with the process's arguments and environment. `root` is the crate
 /// directory, for the default locations of `specs/` and `reports/`.
 pub fn main(root: &Path) -> ExitCode {
+    few_malloc_arenas();
     run(
         Arguments::from_args(),
         &|name| std::env::var(name).ok(),
@@ -174,6 +175,20 @@ fn stopped(
         );
     }
     ExitCode::from(EXIT_BROKEN_INPUT)
+}
+
+/// glibc gives each thread that allocates a heap of its own (up to 8 per core): what the
+/// spec loader frees in one is then never reused by the trial threads, and a 10,000
+/// scenario stub run peaks at 108 MB instead of 71 to 95 MB with two. `MALLOC_ARENA_MAX`
+/// in the environment (glibc's own setting) wins. Called before any thread starts.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: a plain setting of the C allocator, made before other threads exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 /// Trials at once against the stub: four per core, at most 32.
