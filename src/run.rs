@@ -591,6 +591,11 @@ impl Trial<'_> {
         if step.capture.is_empty() {
             return Vec::new();
         }
+        // A body that repeats a key names two values at once: nothing is taken from it
+        // (the body check reports it).
+        if crate::check::repeated_key(&response.body).is_some() {
+            return Vec::new();
+        }
         let body = parse_json(&response.body).unwrap_or(Value::Null);
         let mut found = Vec::new();
         for capture in &step.capture {

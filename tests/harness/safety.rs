@@ -174,6 +174,13 @@ fn a_create_answer_repeating_its_id_key_is_not_trusted() {
     let outcome = &outcomes[DELETES];
     let text = messages(outcome);
     assert!(text.contains("\"id\" appears more than once"), "{text}");
+    // The failure text warns that the body shown is what a parser kept.
+    let shown =
+        leadlex_conformance::render::failure_text(outcome, &Default::default(), Default::default());
+    assert!(
+        shown.contains("this body repeats the key \"id\" in /data"),
+        "{shown}"
+    );
     assert!(
         outcome.left_behind[0].contains("repeats the key \"id\""),
         "{:?}",
