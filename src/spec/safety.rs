@@ -78,7 +78,7 @@ pub(super) fn foreign_target(value: &str, created: &BTreeSet<String>) -> Option<
         Some(name) if created.contains(name) => None,
         Some("uuid") => Some("`{{uuid}}` is random and could name an existing record".into()),
         Some(name) => Some(format!(
-            "`{{{{{name}}}}}` was not captured from a create step of this scenario that has a cleanup"
+            "`{{{{{name}}}}}` is not the id that a create step of this scenario removes in its cleanup"
         )),
         None => Some(format!("`{value}` is not a record this scenario created")),
     }

@@ -253,7 +253,8 @@ impl<T> ScenarioBuilder<'_, '_, T> {
             let names = record.step.capture.iter().map(|c| c.name.clone());
             let names: Vec<String> = names.collect();
             self.defined.extend(names.iter().cloned());
-            self.created.extend(names.iter().cloned());
+            self.created
+                .extend(record.step.cleanup.as_ref().and_then(removed_variable));
             self.shared_vars.extend(names);
             used.push(record.clone());
         }
@@ -383,10 +384,19 @@ impl<T> ScenarioBuilder<'_, '_, T> {
                         request,
                     })
                 });
-                // A create step without its cleanup is reported above, once: what it
-                // captures still counts as created, so later uses are not reported too.
-                if built.cleanup.is_some() || creates {
-                    self.created.extend(step.capture.keys().cloned());
+                // What a data-changing request may address is the id the cleanup removes
+                // (another field of the created record may name someone else's). A create
+                // step without its cleanup is reported above, once: what it captures
+                // still counts as created, so later uses are not reported too.
+                // A cleanup that names no captured variable has its own message: then,
+                // too, the captures count as created.
+                match built.cleanup.as_ref().map(removed_variable) {
+                    Some(Some(removed)) => {
+                        self.created.insert(removed);
+                    }
+                    Some(None) => self.created.extend(step.capture.keys().cloned()),
+                    None if creates => self.created.extend(step.capture.keys().cloned()),
+                    None => {}
                 }
                 self.check_targets(&at, &built);
                 Some(built)
@@ -852,4 +862,11 @@ fn template_text<'t>(text: &'t str, name: &'t str) -> &'t str {
         rest = &text[offset..];
     }
     name
+}
+
+/// The variable whose value the cleanup removes: the template of its record's parameter.
+fn removed_variable(cleanup: &Cleanup) -> Option<String> {
+    let param = safety::record_param(&cleanup.operation.path)?;
+    let value = cleanup.request.path.get(param)?;
+    safety::sole_variable(value).map(str::to_string)
 }

@@ -273,37 +273,116 @@ fn an_id_holding_an_api_key_is_never_sent_nor_written_to_the_ledger() {
     assert!(!outcome.left_behind.concat().contains(&config.full_key));
 }
 
+/// Lint refuses such a spec; the engine refuses it again. Here a scenario built in memory
+/// (past lint) takes on its own contact, then sends its DELETE to another field of that
+/// contact, which holds someone else's id.
 #[test]
 fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
-    // Lint lets a data-changing request use any capture of a create step; at run time
-    // only the ids the cleanup addresses (and the run could show to be its own) are owned.
-    // Here the DELETE under test names another field of the created record, which holds
-    // someone else's id.
-    let specs = tempfile::tempdir().unwrap();
-    copy_specs(specs.path());
-    let file = specs.path().join("contacts/delete.yaml");
-    let yaml = std::fs::read_to_string(&file).unwrap();
-    let yaml = yaml.replacen(
-        "body: { full_name: \"Conformance {{run_id}}\" }\n        capture: { contact_id: /data/id }",
-        &format!(
-            "body: {{ full_name: \"Conformance {{{{run_id}}}}\", first_name: {VICTIM} }}\n        \
-             capture: {{ contact_id: /data/id, other_id: /data/first_name }}"
-        ),
-        1,
-    );
-    let yaml = yaml.replacen(
-        "    request:\n      path: { id: \"{{contact_id}}\" }\n    expect:\n      status: 200",
-        "    request:\n      path: { id: \"{{other_id}}\" }\n    expect:\n      status: 200",
-        1,
-    );
-    assert!(yaml.contains("{{other_id}}") && yaml.contains("first_name: 0f0e"));
-    std::fs::write(&file, yaml).unwrap();
+    use leadlex_conformance::spec::{Captured, Cleanup, Request, Scenario, Step};
     let (gateway, config) = gateway_creating(CreateAnswer::Documented);
-    let ledger = tempfile::tempdir().unwrap();
-    let mut env = env_for(&gateway, &config, &ledger);
-    env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
-    let outcomes = run_with(&env, DELETES);
-    let outcome = &outcomes[DELETES];
+    let suite = std::sync::Arc::new(
+        leadlex_conformance::spec::load(&crate::common::root().join("specs")).unwrap(),
+    );
+    let op = |id: &str| {
+        suite
+            .operations
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap()
+            .clone()
+    };
+    let request = |path: &[(&str, &str)], body: Option<serde_json::Value>| Request {
+        credential: "full".into(),
+        path: path
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        query: Default::default(),
+        body,
+    };
+    let step = |label: &str, id: &str, request: Request| Step {
+        label: label.into(),
+        operation: op(id),
+        request,
+        expect: Default::default(),
+        capture: Vec::new(),
+        cleanup: None,
+        span: Default::default(),
+    };
+    let mut create = step(
+        "setup[0]",
+        "contacts.create",
+        request(
+            &[],
+            Some(serde_json::json!({"full_name": "Conformance {{run_id}}", "first_name": VICTIM})),
+        ),
+    );
+    create.capture = vec![
+        Captured {
+            name: "contact_id".into(),
+            pointer: "/data/id".into(),
+            secret: false,
+        },
+        Captured {
+            name: "other_id".into(),
+            pointer: "/data/first_name".into(),
+            secret: false,
+        },
+    ];
+    create.cleanup = Some(Cleanup {
+        operation: op("contacts.delete"),
+        request: request(&[("id", "{{contact_id}}")], None),
+    });
+    let scenario = Scenario {
+        trial_name: "contacts/delete.yaml::in_memory".into(),
+        name: "in_memory".into(),
+        operation: op("contacts.delete"),
+        about: None,
+        ignore: None,
+        spends_quota: false,
+        uses: Vec::new(),
+        setup: vec![create],
+        main: step(
+            "request",
+            "contacts.delete",
+            request(&[("id", "{{other_id}}")], None),
+        ),
+        repeat_until_status: None,
+        verify: Vec::new(),
+        span: Default::default(),
+    };
+    let env = live_env(&gateway, &config);
+    let lookup = |k: &str| env.get(k).cloned();
+    let keys = ["LEADLEX_API_KEY", "LEADLEX_API_KEY_NO_DELETE"];
+    let settings = leadlex_conformance::config::Config::from_lookup(
+        &lookup,
+        std::path::Path::new("/nowhere"),
+        &keys,
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let delivery = leadlex_conformance::deliver::Delivery {
+        client: leadlex_conformance::http::HttpClient::new(&settings).unwrap(),
+        limiter: leadlex_conformance::limit::Limiter::new(None, None, settings.max_wait),
+        retries: 0,
+        observe: false,
+    };
+    let live_keys = [("full", "LEADLEX_API_KEY")]
+        .into_iter()
+        .map(|(name, var)| {
+            let key = leadlex_conformance::config::Secret::new(env[var].clone());
+            (name.to_string(), (var.to_string(), key))
+        })
+        .collect();
+    let engine = leadlex_conformance::run::Engine::new(
+        suite.clone(),
+        delivery,
+        &gateway.base_url,
+        leadlex_conformance::run::Keys::Live(live_keys),
+        "2026RUN".into(),
+    )
+    .unwrap();
+    let outcome = engine.run(&runtime, &scenario);
     let Verdict::Errored { reason, .. } = &outcome.verdict else {
         panic!("{:?}", outcome.verdict);
     };
@@ -312,14 +391,9 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
         "{reason}"
     );
     // Only the scenario's own contact was deleted (by its cleanup).
-    let created: Vec<String> = gateway
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "DELETE")
-        .map(|r| r.path)
-        .collect();
-    assert_eq!(created.len(), 1);
-    assert!(!created[0].ends_with(VICTIM));
+    let deletes = deletes_sent(&gateway);
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(!deletes[0].ends_with(VICTIM));
     assert_eq!(gateway.contact_ids(), vec![VICTIM.to_string()]);
 }
 
