@@ -55,6 +55,11 @@ impl Delivery {
             if at > Instant::now() {
                 tokio::time::sleep_until(at.into()).await;
             }
+            if !self.limiter.may_send(kind) {
+                return Err(TransportError::Refused(
+                    "the run was interrupted while the request waited for its slot".into(),
+                ));
+            }
             let started = Instant::now();
             let result = self.client.send_within(http, time_left).await;
             time_left = time_left.saturating_sub(started.elapsed());

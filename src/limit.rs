@@ -50,6 +50,8 @@ pub enum Kind {
 }
 
 pub struct Limiter {
+    /// Set by Ctrl-C: a request still waiting for its slot is not sent (cleanup is).
+    interrupted: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Time between two paced requests; zero means no pacing (the stub).
     interval: Duration,
     budget: Option<u64>,
@@ -75,11 +77,28 @@ impl Limiter {
             .filter(|rpm| *rpm > 0)
             .map_or(Duration::ZERO, |rpm| Duration::from_secs(60) / rpm);
         Limiter {
+            interrupted: None,
             interval,
             budget,
             max_wait,
             state: Mutex::default(),
         }
+    }
+
+    /// Requests of every kind but cleanup stop being sent once `flag` is set, even those
+    /// already waiting for their slot.
+    pub fn with_interrupt(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.interrupted = Some(flag);
+        self
+    }
+
+    /// Whether a request of `kind` whose slot has come may still be sent.
+    pub fn may_send(&self, kind: Kind) -> bool {
+        let interrupted = self
+            .interrupted
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
+        kind == Kind::Cleanup || !interrupted
     }
 
     /// Requests sent (or about to be) so far, cleanup included.

@@ -196,7 +196,8 @@ impl Run {
                 self.config.rate_limit,
                 self.config.max_requests,
                 self.config.max_wait,
-            ),
+            )
+            .with_interrupt(self.interrupted.clone()),
             retries: self.config.retries,
             observe: live,
         };

@@ -475,3 +475,46 @@ fn a_passed_trials_retried_attempt_is_still_in_the_junit_report() {
     assert!(case.status.is_success());
     assert_eq!(case.reruns.len(), 1, "{xml}");
 }
+
+/// A request still waiting for its pacing slot when Ctrl-C comes is not sent; only the
+/// cleanup goes out.
+#[test]
+fn a_request_waiting_for_its_slot_is_not_sent_after_an_interrupt() {
+    let (gateway, config) = start(GatewayConfig::default());
+    let mut env = live_env(&gateway, &config);
+    let ledger = tempfile::tempdir().unwrap();
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    // One request every two seconds: the DELETE under test waits for its slot.
+    env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "30".into());
+    let mut child = crate::common::spawn(&env, &["--exact", DELETES]);
+    let started = Instant::now();
+    while !gateway.requests().iter().any(|r| r.method == "POST") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the run started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(interrupted.unwrap().success());
+    let output = crate::common::wait(&mut child, Duration::from_secs(20));
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    let deletes: Vec<_> = gateway
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(deletes.len(), 1, "only the cleanup: {stdout}");
+    assert!(gateway.contact_ids().is_empty(), "the contact was removed");
+    assert!(
+        stdout.contains("interrupted while the request waited for its slot"),
+        "{stdout}"
+    );
+}
