@@ -84,13 +84,38 @@ pub fn find_leaks(redactor: &Redactor, written: &[Written]) -> Vec<Leak> {
 fn views(text: &str) -> Vec<String> {
     let restored = restore(text);
     let decoded = xml_unescape(&json_unescape(&restored));
+    // `\\u0077`: a JSON escape escaped again (JSON inside JSON).
+    let twice = json_unescape(&single_backslash_before_u(&decoded));
     let mut views = vec![text.to_string()];
-    for view in [restored, decoded] {
+    for view in [restored, decoded, twice] {
         if !views.contains(&view) {
             views.push(view);
         }
     }
     views
+}
+
+/// Every run of backslashes before a `u` made one backslash.
+fn single_backslash_before_u(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut slashes = 0;
+    for c in text.chars() {
+        match c {
+            '\\' => slashes += 1,
+            'u' if slashes > 0 => {
+                out.push('\\');
+                out.push('u');
+                slashes = 0;
+            }
+            other => {
+                out.extend(std::iter::repeat_n('\\', slashes));
+                out.push(other);
+                slashes = 0;
+            }
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', slashes));
+    out
 }
 
 /// `\uXXXX` escapes (JSON's) replaced by their characters; surrogates and other text kept.

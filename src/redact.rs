@@ -321,9 +321,13 @@ fn encodings_at(text: &str, c: char) -> Vec<usize> {
             if short.is_some() && bytes.get(1).map(|b| *b as char) == short {
                 found.push(2);
             }
-            let unicode = text.get(2..6).filter(|_| bytes.get(1) == Some(&b'u'));
+            // `\u0077`, or escaped again (JSON inside JSON): `\\u0077`, `\\\\u0077`.
+            let slashes = bytes.iter().take_while(|b| **b == b'\\').count();
+            let unicode = text
+                .get(slashes + 1..slashes + 5)
+                .filter(|_| bytes.get(slashes) == Some(&b'u'));
             if unicode.and_then(|hex| u32::from_str_radix(hex, 16).ok()) == Some(c as u32) {
-                found.push(6);
+                found.push(slashes + 5);
             }
         }
         Some(b'&') => {
@@ -415,6 +419,12 @@ fn escaped_invisible(text: &str) -> Option<usize> {
 /// The character an escape at the start of `text` stands for (`\u{..}`, `\uXXXX`, `&#..;`,
 /// `\\`, `\"`, `\/`) and the escape's length.
 fn decode_escape(text: &str) -> Option<(char, usize)> {
+    // A `\uXXXX` escape escaped again (JSON inside JSON) has more backslashes: `\\u0077`.
+    let slashes = text.bytes().take_while(|b| *b == b'\\').count();
+    if slashes > 1 && text[slashes..].starts_with('u') {
+        let (c, length) = decode_escape(&text[slashes - 1..])?;
+        return Some((c, length + slashes - 1));
+    }
     for (escape, c) in [("\\\\", '\\'), ("\\\"", '"'), ("\\/", '/')] {
         if text.starts_with(escape) {
             return Some((c, 2));
@@ -687,5 +697,31 @@ mod tests {
             r.redact("a wbk_secret_1 b wbk_secret_12"),
             "a ${LEADLEX_API_KEY} b ${OTHER}"
         );
+    }
+
+    #[test]
+    fn a_key_escaped_for_json_twice_or_more_is_replaced() {
+        let mut r = Redactor::default();
+        r.add("wbk_reviewkey123456", "${LEADLEX_API_KEY}");
+        for slashes in [1, 2, 4] {
+            let escaped: String = "wbk_reviewkey123456"
+                .chars()
+                .map(|c| format!("{}u{:04x}", "\\".repeat(slashes), c as u32))
+                .collect();
+            let text = format!("{{\"message\": \"{escaped}\"}}");
+            assert_eq!(
+                r.redact(&text),
+                "{\"message\": \"${LEADLEX_API_KEY}\"}",
+                "{slashes} backslashes"
+            );
+            let leaks = crate::leak::find_leaks(
+                &r,
+                &[crate::leak::Written::Printed {
+                    place: "terminal".into(),
+                    text,
+                }],
+            );
+            assert_eq!(leaks.len(), 1, "{slashes} backslashes");
+        }
     }
 }

@@ -365,7 +365,7 @@ impl<T> ScenarioBuilder<'_, '_, T> {
                     self.errors.push(
                         self.ctx
                             .error(
-                                &join(&at, "cleanup"),
+                                &join(&join(&at, "request"), "body"),
                                 "a step that creates something must mark it with the run's id",
                             )
                             .with_hint(
