@@ -363,7 +363,7 @@ impl Coverage {
         out
     }
 
-    pub fn to_json(&self, facts: &crate::junit::RunFacts) -> String {
+    pub fn to_json(&self, facts: &crate::outcome::RunFacts) -> String {
         #[derive(Serialize)]
         struct Document<'a> {
             /// The run wrote this matrix when it ended (its placeholder says `false`).

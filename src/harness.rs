@@ -20,7 +20,7 @@ use crate::outcome::Outcome;
 use crate::plan::{plan, Planned};
 use crate::report_files::{self, Problem};
 use crate::selection;
-use crate::session::Run;
+use crate::session::{Run, Unfinished};
 use crate::spec::{self, SpecError, Suite};
 
 /// The exit code of a run that could not start: broken specs or settings.
@@ -138,13 +138,13 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         return stopped(lookup, root, Some(run.run_id()), &[problem]);
     }
     run.record_skipped_by_spec(&args, &trials);
-    if let Err(code) = run.start_reports() {
-        return code;
+    if let Err(unfinished) = run.start_reports() {
+        return exit_code(unfinished);
     }
     stop_on_interrupt(run.interrupted.clone());
     let conclusion = libtest_mimic::run(&args, trials);
     match run.finish() {
-        Err(code) => code,
+        Err(unfinished) => exit_code(unfinished),
         Ok(()) if run.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
         Ok(()) => conclusion.exit_code(),
     }
@@ -188,6 +188,14 @@ fn few_malloc_arenas() {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
+    }
+}
+
+/// The exit code of a run whose reports could not be finished.
+fn exit_code(unfinished: Unfinished) -> ExitCode {
+    match unfinished {
+        Unfinished::ReportNotWritten => ExitCode::FAILURE,
+        Unfinished::SecretFound => ExitCode::from(EXIT_SECRET_LEAK),
     }
 }
 

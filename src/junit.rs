@@ -17,7 +17,7 @@ use quick_junit::{
 };
 
 use crate::coverage::Coverage;
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::redact::Redactor;
 use crate::render::{
     clip, failure_text, headline, reason_text, safe_text, RenderOptions, VALUE_LIMIT,
@@ -25,16 +25,6 @@ use crate::render::{
 
 /// Retried attempts recorded per testcase (the first ones).
 pub const MAX_RERUNS: usize = 20;
-
-/// Facts about the run, recorded as properties.
-#[derive(Clone, Debug)]
-pub struct RunFacts {
-    pub run_id: String,
-    /// `stub` or `live`.
-    pub target: String,
-    /// The gateway's host (the stub's address for stub runs).
-    pub host: String,
-}
 
 /// Builds the report; pure, so its text can be compared with golden files.
 pub fn report(

@@ -286,4 +286,30 @@ mod tests {
         assert_eq!(leaks.len(), 1);
         assert!(leaks[0].place.contains("cannot be read back"));
     }
+
+    #[test]
+    fn a_key_escaped_for_json_twice_or_more_is_replaced() {
+        let mut r = Redactor::default();
+        r.add("wbk_reviewkey123456", "${LEADLEX_API_KEY}");
+        for slashes in [1, 2, 4] {
+            let escaped: String = "wbk_reviewkey123456"
+                .chars()
+                .map(|c| format!("{}u{:04x}", "\\".repeat(slashes), c as u32))
+                .collect();
+            let text = format!("{{\"message\": \"{escaped}\"}}");
+            assert_eq!(
+                r.redact(&text),
+                "{\"message\": \"${LEADLEX_API_KEY}\"}",
+                "{slashes} backslashes"
+            );
+            let leaks = find_leaks(
+                &r,
+                &[Written::Printed {
+                    place: "terminal".into(),
+                    text,
+                }],
+            );
+            assert_eq!(leaks.len(), 1, "{slashes} backslashes");
+        }
+    }
 }

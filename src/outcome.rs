@@ -140,3 +140,13 @@ impl ExchangeSummary {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// Facts about the whole run, which every report records.
+#[derive(Clone, Debug)]
+pub struct RunFacts {
+    pub run_id: String,
+    /// `stub` or `live`.
+    pub target: String,
+    /// The gateway's host (the stub's address for stub runs).
+    pub host: String,
+}

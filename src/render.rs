@@ -469,7 +469,7 @@ fn bounded(text: String, limit: usize) -> String {
 }
 
 /// The end-of-run table: passed, failed and ignored per operation.
-pub fn summary(outcomes: &[Outcome], facts: &crate::junit::RunFacts) -> String {
+pub fn summary(outcomes: &[Outcome], facts: &crate::outcome::RunFacts) -> String {
     let mut rows: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
     for outcome in outcomes {
         let row = rows.entry(&outcome.operation_id).or_default();

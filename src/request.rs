@@ -3,11 +3,32 @@
 //! Path parameters go through [`path_segment`], which refuses values that would change the
 //! path's shape, so a strange captured id can never aim a DELETE at the collection.
 
+use std::collections::BTreeMap;
+
+use crate::config::Secret;
 use crate::http::{Bearer, HttpRequest};
-use crate::run::{Keys, INVALID_KEY};
 use crate::spec::{Operation, Request};
 use crate::stub::Stub;
 use crate::template::Vars;
+
+/// A well-formed key that no workspace has: what the `invalid` credential sends.
+pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
+
+/// Where the keys of a run come from.
+pub enum Keys {
+    /// Stub keys, made per trial.
+    Stub,
+    /// Live keys by credential name (only those configured), with their variable.
+    Live(BTreeMap<String, (String, Secret)>),
+}
+
+/// A request that undoes what a step created, run when the scenario (or, for a shared
+/// record, the run) ends.
+pub(crate) struct PendingCleanup {
+    pub(crate) label: String,
+    pub(crate) operation: String,
+    pub(crate) request: HttpRequest,
+}
 
 /// The HTTP request for `request` of `operation`, under `base_url`.
 pub fn build_request(

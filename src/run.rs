@@ -14,7 +14,6 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use crate::check::{check_response, parse_json, parse_json_unique};
-use crate::config::Secret;
 use crate::deliver::Delivery;
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::ledger::Ledger;
@@ -22,21 +21,11 @@ use crate::limit::Kind;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use crate::ownership;
 use crate::redact::Redactor;
-use crate::request::{bearer, build_request, shown_value};
+use crate::request::{bearer, build_request, shown_value, PendingCleanup};
+pub use crate::request::{Keys, INVALID_KEY};
 use crate::shared::{self, Hold};
 use crate::spec::{Operation, Repeat, Request, Scenario, SharedRecord, Step, Suite};
 use crate::template::Vars;
-
-/// A well-formed key that no workspace has: what the `invalid` credential sends.
-pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
-
-/// Where the keys of a run come from.
-pub enum Keys {
-    /// Stub keys, made per trial.
-    Stub,
-    /// Live keys by credential name (only those configured), with their variable.
-    Live(BTreeMap<String, (String, Secret)>),
-}
 
 /// What one run shares between its trials.
 pub struct Engine {
@@ -221,13 +210,6 @@ fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
         }
         ignored @ Verdict::Ignored(_) => ignored,
     }
-}
-
-/// A request that undoes what a step created, run when the scenario ends.
-pub(crate) struct PendingCleanup {
-    label: String,
-    operation: String,
-    request: HttpRequest,
 }
 
 /// The state of one scenario while it runs.

@@ -2,7 +2,6 @@
 //! outcome, turned into reports and checked for secrets at the end.
 
 use std::path::Path;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -11,13 +10,12 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::config::{Config, TargetConfig};
 use crate::coverage::Coverage;
 use crate::deliver::Delivery;
-use crate::harness::EXIT_SECRET_LEAK;
 use crate::http::HttpClient;
-use crate::junit::{self, RunFacts};
+use crate::junit;
 use crate::leak::{find_leaks, Written};
 use crate::ledger::{self, Ledger};
 use crate::limit::Limiter;
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::plan::Planned;
 use crate::redact::Redactor;
 use crate::render::{
@@ -28,6 +26,16 @@ use crate::report_files;
 use crate::run::{Engine, Keys};
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
+
+/// Why a run's reports could not be finished as they should: the harness turns it into
+/// an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unfinished {
+    /// A report could not be written.
+    ReportNotWritten,
+    /// A secret was found in what the run wrote; the report holding it was replaced.
+    SecretFound,
+}
 
 /// What every trial of one run shares. The runtime, client and stub start with the first
 /// trial that needs them, so `--list` does no I/O.
@@ -245,19 +253,19 @@ impl Run {
 
     /// Replaces the previous reports with placeholders that read as a failure until
     /// [`Run::finish`] writes the real ones: a run killed on the way leaves no green report.
-    pub(crate) fn start_reports(&self) -> Result<(), ExitCode> {
+    pub(crate) fn start_reports(&self) -> Result<(), Unfinished> {
         let problem = report_files::in_progress(&self.run_id, chrono::Utc::now());
         let junit = self.config.junit.as_deref();
         let coverage = self.config.coverage.as_deref();
         report_files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem])
             .map_err(|message| {
                 eprintln!("error: {message}");
-                ExitCode::FAILURE
+                Unfinished::ReportNotWritten
             })
     }
 
     /// Prints the summary, writes the reports, and checks all of it for secrets.
-    pub(crate) fn finish(&self) -> Result<(), ExitCode> {
+    pub(crate) fn finish(&self) -> Result<(), Unfinished> {
         let shared_left = self.clean_up_shared();
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
@@ -312,7 +320,7 @@ impl Run {
             let text = report.to_string().map_err(|e| e.to_string());
             if let Err(message) = text.and_then(|text| write_file(path, &text)) {
                 eprintln!("error: {message}");
-                return Err(ExitCode::FAILURE);
+                return Err(Unfinished::ReportNotWritten);
             }
             if self.config.self_test_leak {
                 self.plant_a_key(path);
@@ -324,7 +332,7 @@ impl Run {
             let json = safe_json(&coverage.to_json(&facts), &every_secret);
             if let Err(message) = write_file(path, &json) {
                 eprintln!("error: {message}");
-                return Err(ExitCode::FAILURE);
+                return Err(Unfinished::ReportNotWritten);
             }
             println!("coverage matrix: {}", spec::display_path(path));
             written.push(Written::File(path.clone()));
@@ -362,7 +370,7 @@ impl Run {
                 }
             }
         }
-        Err(ExitCode::from(EXIT_SECRET_LEAK))
+        Err(Unfinished::SecretFound)
     }
 
     /// Replaces a report in which a secret was found by an error report naming no secret

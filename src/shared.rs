@@ -28,7 +28,7 @@ pub(crate) struct SlotState {
     /// scenario that tried to change it failed).
     pub(crate) made: Option<Made>,
     /// Requests that remove what making it created, for the end of the run.
-    pub(crate) cleanups: Vec<crate::run::PendingCleanup>,
+    pub(crate) cleanups: Vec<crate::request::PendingCleanup>,
     /// Ids shown to be the run's own.
     pub(crate) owned: HashSet<String>,
 }

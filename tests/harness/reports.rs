@@ -7,7 +7,8 @@
 use std::time::{Duration, SystemTime};
 
 use leadlex_conformance::coverage::Coverage;
-use leadlex_conformance::junit::{report, RunFacts};
+use leadlex_conformance::junit::report;
+use leadlex_conformance::outcome::RunFacts;
 use leadlex_conformance::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
 use leadlex_conformance::redact::Redactor;
 use leadlex_conformance::source::{Pos, Span};
