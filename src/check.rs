@@ -17,14 +17,14 @@ pub fn check_response(
     response: &HttpResponse,
     vars: &Vars,
 ) -> Vec<Mismatch> {
-    let mismatch = |check: Check, expected: String, actual: String| Mismatch {
-        step: step.label.clone(),
-        check,
-        expected,
-        actual,
-        pointer: None,
-        schema_path: None,
-        span: step.expect.span.clone(),
+    let mismatch = |check: Check, expected: String, actual: String| {
+        Mismatch::new(
+            &step.label,
+            check,
+            expected,
+            actual,
+            step.expect.span.clone(),
+        )
     };
     let body = parse_json(&response.body);
     let mut found = Vec::new();
@@ -100,46 +100,46 @@ fn check_body(
     let body = match body {
         Ok(body) => body,
         Err(problem) if needs_body => {
-            return vec![Mismatch {
-                step: step.label.clone(),
-                check: Check::Body,
-                expected: "a JSON body".to_string(),
-                actual: describe_non_json(response, &problem),
-                pointer: None,
-                schema_path: None,
-                span: expect.span.clone(),
-            }]
+            return vec![Mismatch::new(
+                &step.label,
+                Check::Body,
+                "a JSON body",
+                describe_non_json(response, &problem),
+                expect.span.clone(),
+            )]
         }
         Err(_) => return Vec::new(),
     };
     let mut found = Vec::new();
     if let Some((pointer, key)) = repeated_key(&response.body) {
-        found.push(Mismatch {
-            step: step.label.clone(),
-            check: Check::Body,
-            expected: "a JSON body in which no object repeats a key".to_string(),
-            actual: format!("the key {key:?} appears more than once in this object"),
-            pointer: Some(if pointer.is_empty() {
-                "/".into()
-            } else {
-                pointer
-            }),
-            schema_path: None,
-            span: expect.span.clone(),
-        });
+        let shown = if pointer.is_empty() {
+            "/".into()
+        } else {
+            pointer
+        };
+        found.push(
+            Mismatch::new(
+                &step.label,
+                Check::Body,
+                "a JSON body in which no object repeats a key",
+                format!("the key {key:?} appears more than once in this object"),
+                expect.span.clone(),
+            )
+            .at(shown),
+        );
     }
     if let Some(code) = &expect.code {
         let actual = error_code(&body);
         if actual != Some(code.as_str()) {
-            found.push(Mismatch {
-                step: step.label.clone(),
-                check: Check::ErrorCode,
-                expected: code.clone(),
-                actual: actual.map_or_else(|| "no error.code in the body".into(), str::to_string),
-                pointer: Some("/error/code".into()),
-                schema_path: None,
-                span: expect.span.clone(),
-            });
+            let actual = actual.map_or_else(|| "no error.code in the body".into(), str::to_string);
+            let found_code = Mismatch::new(
+                &step.label,
+                Check::ErrorCode,
+                code,
+                actual,
+                expect.span.clone(),
+            );
+            found.push(found_code.at("/error/code"));
         }
     }
     if let Some(documented) = schema {
@@ -152,15 +152,16 @@ fn check_body(
         };
         let actual = body.pointer(&equality.pointer);
         if actual != Some(&expected) {
-            found.push(Mismatch {
-                step: step.label.clone(),
-                check: Check::Equals(equality.pointer.clone()),
-                expected: expected.to_string(),
-                actual: actual.map_or_else(|| "nothing there".into(), Value::to_string),
-                pointer: Some(equality.pointer.clone()),
-                schema_path: None,
-                span: equality.span.clone(),
-            });
+            let check = Check::Equals(equality.pointer.clone());
+            let actual = actual.map_or_else(|| "nothing there".into(), Value::to_string);
+            let differs = Mismatch::new(
+                &step.label,
+                check,
+                expected.to_string(),
+                actual,
+                equality.span.clone(),
+            );
+            found.push(differs.at(&equality.pointer));
         }
     }
     found
@@ -217,14 +218,10 @@ fn check_header(step: &str, rule: &HeaderCheck, response: &HttpResponse) -> Opti
             value.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())),
         ),
     };
-    (!ok).then(|| Mismatch {
-        step: step.to_string(),
-        check: Check::Header(rule.name.clone()),
-        expected: expected.to_string(),
-        actual: value.map_or_else(|| "missing".to_string(), |v| format!("{v:?}")),
-        pointer: None,
-        schema_path: None,
-        span: rule.span.clone(),
+    (!ok).then(|| {
+        let actual = value.map_or_else(|| "missing".to_string(), |v| format!("{v:?}"));
+        let check = Check::Header(rule.name.clone());
+        Mismatch::new(step, check, expected, actual, rule.span.clone())
     })
 }
 

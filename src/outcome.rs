@@ -102,6 +102,33 @@ pub struct Mismatch {
     pub span: Span,
 }
 
+impl Mismatch {
+    /// A broken promise of `check` at `step`, promised (or sent) at `span`.
+    pub fn new(
+        step: impl Into<String>,
+        check: Check,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        span: Span,
+    ) -> Mismatch {
+        Mismatch {
+            step: step.into(),
+            check,
+            expected: expected.into(),
+            actual: actual.into(),
+            pointer: None,
+            schema_path: None,
+            span,
+        }
+    }
+
+    /// The same, about the value at a JSON pointer of the body.
+    pub fn at(mut self, pointer: impl Into<String>) -> Mismatch {
+        self.pointer = Some(pointer.into());
+        self
+    }
+}
+
 /// A request and what came back, as shown in failure messages and reports.
 ///
 /// Built so that nothing in it is secret: the key is held only as a reference to where

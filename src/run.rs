@@ -743,15 +743,14 @@ impl Trial<'_> {
 }
 
 fn leftover(label: &str, problem: String) -> Mismatch {
-    Mismatch {
-        step: label.to_string(),
-        check: Check::Transport,
-        expected: "the created record removed (2xx, or 404 if already gone)".into(),
-        actual: problem,
-        pointer: None,
-        schema_path: None,
-        span: Default::default(),
-    }
+    let expected = "the created record removed (2xx, or 404 if already gone)";
+    Mismatch::new(
+        label,
+        Check::Transport,
+        expected,
+        problem,
+        Default::default(),
+    )
 }
 
 /// A step the stub had no behaviour for makes the trial a harness error, whatever else
@@ -772,15 +771,7 @@ fn interrupted() -> Verdict {
 }
 
 fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mismatch {
-    Mismatch {
-        step: step.label.clone(),
-        check,
-        expected: expected.to_string(),
-        actual: actual.to_string(),
-        pointer: None,
-        schema_path: None,
-        span: step.span.clone(),
-    }
+    Mismatch::new(&step.label, check, expected, actual, step.span.clone())
 }
 
 fn suite_shared(suite: &Suite) -> BTreeMap<String, shared::Slot> {
