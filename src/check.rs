@@ -26,10 +26,11 @@ pub fn check_response(
             step.expect.span.clone(),
         )
     };
-    let body = parse_json(&response.body);
+    // One parse for every check: the value, and any key an object repeats.
+    let body = parse_json_checked(&response.body);
     let mut found = Vec::new();
     if !step.expect.accepts(response.status) {
-        let actual = match body.as_ref().ok().and_then(error_code) {
+        let actual = match body.as_ref().ok().and_then(|b| error_code(&b.value)) {
             Some(code) => format!("{} {code}", response.status),
             None => response.status.to_string(),
         };
@@ -91,13 +92,16 @@ fn expected_status(step: &Step) -> String {
 fn check_body(
     step: &Step,
     response: &HttpResponse,
-    body: Result<Value, String>,
+    body: Result<CheckedJson, String>,
     vars: &Vars,
 ) -> Vec<Mismatch> {
     let expect = &step.expect;
     let schema = schema_for(&step.operation, response.status, expect.code.as_deref());
     let needs_body = expect.code.is_some() || !expect.equals.is_empty() || schema.is_some();
-    let body = match body {
+    let CheckedJson {
+        value: body,
+        repeated,
+    } = match body {
         Ok(body) => body,
         Err(problem) if needs_body => {
             return vec![Mismatch::new(
@@ -111,7 +115,7 @@ fn check_body(
         Err(_) => return Vec::new(),
     };
     let mut found = Vec::new();
-    if let Some((pointer, key)) = repeated_key(&response.body) {
+    if let Some((pointer, key)) = repeated {
         let shown = if pointer.is_empty() {
             "/".into()
         } else {
@@ -246,96 +250,127 @@ pub fn error_code(body: &Value) -> Option<&str> {
     body.pointer("/error/code").and_then(Value::as_str)
 }
 
-/// Parses a body as JSON and refuses one in which an object repeats a key: JSON parsers
-/// keep the last of two `id`s silently, so such a body names two records at once and
-/// cannot be trusted to say which one was made.
+/// A JSON body, and the first object in it that repeats a key (pointer, key), if one does.
+pub struct CheckedJson {
+    pub value: Value,
+    pub repeated: Option<(String, String)>,
+}
+
+/// Parses a body as JSON in one pass, noting the first object that repeats a key: JSON
+/// parsers keep the last of two `id`s silently, so such a body names two records at once.
+pub fn parse_json_checked(body: &[u8]) -> Result<CheckedJson, String> {
+    use serde::Deserializer as _;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the body is empty".to_string());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let (value, found) = deserializer
+        .deserialize_any(Walk)
+        .and_then(|walked| deserializer.end().map(|()| walked))
+        .map_err(|e| format!("the body is not JSON ({e})"))?;
+    let repeated = found.map(|found| {
+        let path: String = found.path.iter().rev().map(|s| format!("/{s}")).collect();
+        (path, found.key)
+    });
+    Ok(CheckedJson { value, repeated })
+}
+
+/// Parses a body as JSON and refuses one in which an object repeats a key: such a body
+/// cannot be trusted to say which record it names.
 pub fn parse_json_unique(body: &[u8]) -> Result<Value, String> {
-    let value = parse_json(body)?;
-    match repeated_key(body) {
+    let checked = parse_json_checked(body)?;
+    match checked.repeated {
         Some((pointer, key)) => Err(format!(
             "the body repeats the key {key:?} in the object at {}",
             if pointer.is_empty() { "/" } else { &pointer }
         )),
-        None => Ok(value),
+        None => Ok(checked.value),
     }
 }
 
 /// The first object (by JSON pointer) that repeats a key, and the key; `None` when no
 /// object does or the body is not JSON.
 pub fn repeated_key(body: &[u8]) -> Option<(String, String)> {
-    use serde::Deserializer as _;
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    deserializer
-        .deserialize_any(KeyWalk {
-            pointer: String::new(),
-        })
-        .ok()
-        .flatten()
+    parse_json_checked(body).ok()?.repeated
 }
 
-/// Walks a JSON document, remembering the first object that repeats a key.
-struct KeyWalk {
-    pointer: String,
+/// A repeated key found below a node: the path to its object, innermost segment first
+/// (built only when something is found), and the key.
+struct Repeat {
+    path: Vec<String>,
+    key: String,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk {
-    type Value = Option<(String, String)>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+/// Builds the JSON value while looking for repeated keys.
+struct Walk;
+
+type Walked = (Value, Option<Repeat>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk {
+    type Value = Walked;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Walked, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for KeyWalk {
-    type Value = Option<(String, String)>;
+impl<'de> serde::de::Visitor<'de> for Walk {
+    type Value = Walked;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E>(self, v: bool) -> Result<Walked, E> {
+        Ok((Value::Bool(v), None))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E>(self, v: i64) -> Result<Walked, E> {
+        Ok((Value::from(v), None))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_u64<E>(self, v: u64) -> Result<Walked, E> {
+        Ok((Value::from(v), None))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_f64<E>(self, v: f64) -> Result<Walked, E> {
+        Ok((Value::from(v), None))
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_str<E>(self, v: &str) -> Result<Walked, E> {
+        Ok((Value::String(v.to_owned()), None))
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_string<E>(self, v: String) -> Result<Walked, E> {
+        Ok((Value::String(v), None))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut first = None;
-        let mut index = 0usize;
-        while let Some(found) = seq.next_element_seed(KeyWalk {
-            pointer: format!("{}/{index}", self.pointer),
-        })? {
-            first = first.or(found);
-            index += 1;
-        }
-        Ok(first)
+    fn visit_unit<E>(self) -> Result<Walked, E> {
+        Ok((Value::Null, None))
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut first = None;
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let pointer = format!(
-                "{}/{}",
-                self.pointer,
-                key.replace('~', "~0").replace('/', "~1")
-            );
-            let found = map.next_value_seed(KeyWalk { pointer })?;
-            if !seen.insert(key.clone()) && first.is_none() {
-                first = Some((self.pointer.clone(), key));
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Walked, A::Error> {
+        let mut items = Vec::new();
+        let mut first: Option<Repeat> = None;
+        while let Some((item, found)) = seq.next_element_seed(Walk)? {
+            if let (None, Some(mut found)) = (&first, found) {
+                found.path.push(items.len().to_string());
+                first = Some(found);
             }
-            first = first.or(found);
+            items.push(item);
         }
-        Ok(first)
+        Ok((Value::Array(items), first))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Walked, A::Error> {
+        let mut object = serde_json::Map::new();
+        let mut first: Option<Repeat> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let (value, found) = map.next_value_seed(Walk)?;
+            if first.is_none() {
+                if let Some(mut found) = found {
+                    found.path.push(key.replace('~', "~0").replace('/', "~1"));
+                    first = Some(found);
+                } else if object.contains_key(&key) {
+                    first = Some(Repeat {
+                        path: Vec::new(),
+                        key: key.clone(),
+                    });
+                }
+            }
+            object.insert(key, value);
+        }
+        Ok((Value::Object(object), first))
     }
 }
 

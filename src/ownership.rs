@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::request::shown_value;
 use crate::spec::{Captured, Operation, Suite};
-use crate::template::Vars;
+use crate::template::{self, Vars};
 
 /// Checks that every id in `targets` was captured from `body` and that the object holding
 /// it carries `mark` somewhere in its text. `Err` says what is missing.
@@ -40,7 +40,7 @@ pub fn marked_in_answer(
                     shown_value(target)
                 )
             })?;
-        let at_pointer = body.pointer(&capture.pointer).map(text_of);
+        let at_pointer = body.pointer(&capture.pointer).map(template::text);
         if at_pointer.as_deref() != Some(target.as_str()) {
             return Err(format!(
                 "the answer has no {} at {}",
@@ -99,13 +99,6 @@ pub fn carries(value: &Value, mark: &str) -> bool {
 
 fn parent_pointer(pointer: &str) -> &str {
     pointer.rfind('/').map_or("", |i| &pointer[..i])
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -440,17 +440,17 @@ pub fn body_text(body: &[u8], limit: usize, redactor: &Redactor) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(json) => match crate::check::repeated_key(body) {
+    match crate::check::parse_json_checked(body) {
+        Ok(checked) => match checked.repeated {
             // Shown parsed (so secret fields stay hidden), with a warning that says what
             // the parse lost.
             Some((pointer, key)) => format!(
                 "(this body repeats the key {key:?} in {}: shown as JSON parsers read it, \
                  with the last value only)\n{}",
                 if pointer.is_empty() { "/" } else { &pointer },
-                json_text(&json, limit, redactor)
+                json_text(&checked.value, limit, redactor)
             ),
-            None => json_text(&json, limit, redactor),
+            None => json_text(&checked.value, limit, redactor),
         },
         Err(_) => bounded(redactor.redact(&String::from_utf8_lossy(body)), limit),
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::check::{check_response, parse_json, parse_json_unique};
+use crate::check::{check_response, parse_json_checked, parse_json_unique};
 use crate::deliver::Delivery;
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::ledger::Ledger;
@@ -575,10 +575,11 @@ impl Trial<'_> {
         }
         // A body that repeats a key names two values at once: nothing is taken from it
         // (the body check reports it).
-        if crate::check::repeated_key(&response.body).is_some() {
-            return Vec::new();
-        }
-        let body = parse_json(&response.body).unwrap_or(Value::Null);
+        let body = match parse_json_checked(&response.body) {
+            Ok(checked) if checked.repeated.is_some() => return Vec::new(),
+            Ok(checked) => checked.value,
+            Err(_) => Value::Null,
+        };
         let mut found = Vec::new();
         for capture in &step.capture {
             match body.pointer(&capture.pointer) {

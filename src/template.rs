@@ -33,10 +33,7 @@ impl Vars {
 
     /// A captured variable as text, as it would fill a path (`None` when not captured).
     pub fn text_of(&self, name: &str) -> Option<String> {
-        self.values.get(name).map(|value| match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
+        self.values.get(name).map(text)
     }
 
     fn get(&self, name: &str) -> Option<Value> {
@@ -52,10 +49,9 @@ impl Vars {
         for piece in pieces(template)? {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::Var(name) => match self.get(name).ok_or_else(|| undefined(name))? {
-                    Value::String(s) => out.push_str(&s),
-                    other => out.push_str(&other.to_string()),
-                },
+                Piece::Var(name) => {
+                    out.push_str(&text(&self.get(name).ok_or_else(|| undefined(name))?))
+                }
             }
         }
         Ok(out)
@@ -81,6 +77,14 @@ impl Vars {
             ),
             other => other.clone(),
         })
+    }
+}
+
+/// A value as it fills a template: a string as is, anything else as JSON.
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -151,31 +151,30 @@ pub struct SharedRecord {
 }
 
 impl Scenario {
-    /// The operation of every step (setup, request, verify) and of every cleanup.
-    pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
+    /// Every step the scenario may send: the shared records it uses, setup, the request
+    /// under test, verify.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.uses
             .iter()
             .map(|shared| &shared.step)
             .chain(&self.setup)
             .chain(std::iter::once(&self.main))
             .chain(&self.verify)
-            .flat_map(|step| {
-                std::iter::once(&step.operation).chain(step.cleanup.as_ref().map(|c| &c.operation))
-            })
+    }
+
+    /// The operation of every step (setup, request, verify) and of every cleanup.
+    pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
+        self.steps().flat_map(|step| {
+            std::iter::once(&step.operation).chain(step.cleanup.as_ref().map(|c| &c.operation))
+        })
     }
 
     /// Every credential the scenario's requests use, cleanup included.
     pub fn credentials(&self) -> impl Iterator<Item = &str> {
-        self.uses
-            .iter()
-            .map(|shared| &shared.step)
-            .chain(&self.setup)
-            .chain(std::iter::once(&self.main))
-            .chain(&self.verify)
-            .flat_map(|step| {
-                std::iter::once(step.request.credential.as_str())
-                    .chain(step.cleanup.as_ref().map(|c| c.request.credential.as_str()))
-            })
+        self.steps().flat_map(|step| {
+            std::iter::once(step.request.credential.as_str())
+                .chain(step.cleanup.as_ref().map(|c| c.request.credential.as_str()))
+        })
     }
 }
 

@@ -58,16 +58,7 @@ pub(super) fn build_shared(
     let mut built = BTreeMap::new();
     for (name, raw) in &suite.value.shared {
         let at = join("shared", name);
-        let mut builder = ScenarioBuilder {
-            ctx: &ctx,
-            known,
-            errors: &mut *errors,
-            defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
-            created: BTreeSet::new(),
-            shared_vars: BTreeSet::new(),
-            unknown_uses: false,
-            renamed: &mut renamed,
-        };
+        let mut builder = ScenarioBuilder::new(&ctx, known, &mut *errors, &mut renamed);
         let Some(step) = builder.one_step(&at, format!("shared {name}"), raw) else {
             continue;
         };
@@ -143,16 +134,7 @@ fn build_scenarios(
                 format!("scenario name `{}` is used twice in this file", raw.name),
             ));
         }
-        let mut builder = ScenarioBuilder {
-            ctx: &ctx,
-            known,
-            errors: &mut *errors,
-            defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
-            created: BTreeSet::new(),
-            shared_vars: BTreeSet::new(),
-            unknown_uses: false,
-            renamed: &mut renamed,
-        };
+        let mut builder = ScenarioBuilder::new(&ctx, known, &mut *errors, &mut renamed);
         let uses = builder.uses(&at, &raw.uses);
         let setup = builder.steps(&at, "setup", &raw.setup);
         let main = builder.main_step(&at, own, raw);
@@ -219,7 +201,26 @@ struct ScenarioBuilder<'a, 'c, T> {
     renamed: &'a mut Vec<Renamed>,
 }
 
-impl<T> ScenarioBuilder<'_, '_, T> {
+impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
+    /// A builder for one scenario (or one shared record): only built-in variables defined.
+    fn new(
+        ctx: &'c FileCtx<'c, T>,
+        known: &'c Known<'c>,
+        errors: &'a mut Vec<SpecError>,
+        renamed: &'a mut Vec<Renamed>,
+    ) -> Self {
+        ScenarioBuilder {
+            ctx,
+            known,
+            errors,
+            defined: BUILTIN_VARIABLES.iter().map(|s| s.to_string()).collect(),
+            created: BTreeSet::new(),
+            shared_vars: BTreeSet::new(),
+            unknown_uses: false,
+            renamed,
+        }
+    }
+
     fn steps(&mut self, at: &str, field: &str, raw: &[raw::Step]) -> Vec<Step> {
         raw.iter()
             .enumerate()

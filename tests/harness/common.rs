@@ -41,6 +41,20 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> BTreeMap<String, S
     .collect()
 }
 
+/// The live environment, with the run's ledger in `ledger` rather than in `reports/`.
+pub fn live_env_with_ledger(
+    gateway: &Gateway,
+    config: &GatewayConfig,
+    ledger: &tempfile::TempDir,
+) -> BTreeMap<String, String> {
+    let mut env = live_env(gateway, config);
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    env
+}
+
 /// Runs the scenarios matching `filter` in-process and returns their outcomes by trial name.
 pub fn run_with(env: &BTreeMap<String, String>, filter: &str) -> BTreeMap<String, Outcome> {
     run_quietly(&|k| env.get(k).cloned(), root(), filter)

@@ -137,11 +137,7 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
 fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
     let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
     let ledger = tempfile::tempdir().unwrap();
-    let mut env = crate::common::live_env(&gateway, &config);
-    env.insert(
-        "LEADLEX_LEDGER_DIR".into(),
-        ledger.path().display().to_string(),
-    );
+    let env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
     let output = crate::common::command(&env, &[]);
     let (stdout, stderr) = (
         crate::common::text(&output.stdout),
@@ -171,11 +167,7 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
 fn the_shared_contact_is_made_once_and_removed_at_the_end() {
     let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
     let ledger = tempfile::tempdir().unwrap();
-    let mut env = crate::common::live_env(&gateway, &config);
-    env.insert(
-        "LEADLEX_LEDGER_DIR".into(),
-        ledger.path().display().to_string(),
-    );
+    let env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
     let output = crate::common::command(&env, &["--test-threads", "4"]);
     assert!(
         output.status.success(),

@@ -481,12 +481,8 @@ fn a_passed_trials_retried_attempt_is_still_in_the_junit_report() {
 #[test]
 fn a_request_waiting_for_its_slot_is_not_sent_after_an_interrupt() {
     let (gateway, config) = start(GatewayConfig::default());
-    let mut env = live_env(&gateway, &config);
     let ledger = tempfile::tempdir().unwrap();
-    env.insert(
-        "LEADLEX_LEDGER_DIR".into(),
-        ledger.path().display().to_string(),
-    );
+    let mut env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
     // One request every two seconds: the DELETE under test waits for its slot.
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "30".into());
     let mut child = crate::common::spawn(&env, &["--exact", DELETES]);

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use leadlex_conformance::outcome::{Check, Outcome, Verdict};
 
-use crate::common::{command, copy_specs, failed_checks, live_env, run_with, start, text};
+use crate::common::{
+    command, copy_specs, failed_checks, live_env, live_env_with_ledger, run_with, start, text,
+};
 use crate::support::gateway::{CreateAnswer, Gateway, GatewayConfig};
 use crate::support::proxy::DecodingProxy;
 
@@ -22,20 +24,6 @@ fn gateway_creating(create: CreateAnswer) -> (Gateway, GatewayConfig) {
     });
     gateway.insert_contact(VICTIM);
     (gateway, config)
-}
-
-/// The live environment, with the ledger in `ledger_dir`.
-fn env_for(
-    gateway: &Gateway,
-    config: &GatewayConfig,
-    ledger_dir: &tempfile::TempDir,
-) -> BTreeMap<String, String> {
-    let mut env = live_env(gateway, config);
-    env.insert(
-        "LEADLEX_LEDGER_DIR".into(),
-        ledger_dir.path().display().to_string(),
-    );
-    env
 }
 
 fn deletes_sent(gateway: &Gateway) -> Vec<String> {
@@ -93,7 +81,7 @@ fn ids_that_a_decoding_proxy_would_turn_into_another_path_are_never_sent() {
         let (gateway, config) = gateway_creating(CreateAnswer::WithId(id.clone()));
         let proxy = DecodingProxy::start(&gateway.base_url);
         let ledger = tempfile::tempdir().unwrap();
-        let mut env = env_for(&gateway, &config, &ledger);
+        let mut env = live_env_with_ledger(&gateway, &config, &ledger);
         env.insert("LEADLEX_BASE_URL".into(), proxy.base_url.clone());
         let outcomes = run_with(&env, DELETES);
         let outcome = &outcomes[DELETES];
@@ -140,7 +128,10 @@ fn without_the_path_rule_the_proxy_would_have_reached_the_other_record() {
 fn a_create_answer_naming_another_record_gets_nothing_deleted() {
     let (gateway, config) = gateway_creating(CreateAnswer::ExistingRecord);
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), "delete.yaml");
+    let outcomes = run_with(
+        &live_env_with_ledger(&gateway, &config, &ledger),
+        "delete.yaml",
+    );
     assert_eq!(gateway.contact_ids(), vec![VICTIM.to_string()]);
     assert_eq!(deletes_sent(&gateway), Vec::<String>::new());
     let outcome = &outcomes[DELETES];
@@ -168,7 +159,7 @@ fn a_create_answer_naming_another_record_gets_nothing_deleted() {
 fn a_create_answer_repeating_its_id_key_is_not_trusted() {
     let (gateway, config) = gateway_creating(CreateAnswer::RepeatedId);
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+    let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
     assert!(gateway.contact_ids().contains(&VICTIM.to_string()));
     assert_eq!(deletes_sent(&gateway), Vec::<String>::new());
     let outcome = &outcomes[DELETES];
@@ -193,7 +184,7 @@ fn a_create_answer_repeating_its_id_key_is_not_trusted() {
 fn a_create_answer_without_the_mark_is_read_back_once_and_then_cleaned_up() {
     let (gateway, config) = gateway_creating(CreateAnswer::IdOnly);
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+    let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
     let outcome = &outcomes[DELETES];
     assert_eq!(outcome.verdict, Verdict::Passed, "{}", messages(outcome));
     let steps: Vec<&str> = outcome.exchanges.iter().map(|e| e.step.as_str()).collect();
@@ -213,7 +204,7 @@ fn a_create_answer_without_the_mark_is_read_back_once_and_then_cleaned_up() {
 fn a_documented_gateway_costs_no_extra_request_for_the_ownership_check() {
     let (gateway, config) = gateway_creating(CreateAnswer::Documented);
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+    let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
     let outcome = &outcomes[DELETES];
     assert_eq!(outcome.verdict, Verdict::Passed, "{}", messages(outcome));
     assert_eq!(gateway.requests().len(), 3, "create, delete, get");
@@ -224,7 +215,7 @@ fn a_create_answer_that_cannot_be_read_names_the_record_once() {
     for create in [CreateAnswer::NoId, CreateAnswer::Unreadable] {
         let (gateway, config) = gateway_creating(create.clone());
         let ledger = tempfile::tempdir().unwrap();
-        let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+        let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
         let outcome = &outcomes[DELETES];
         let Verdict::Errored { mismatches, .. } = &outcome.verdict else {
             panic!("{create:?}: {:?}", outcome.verdict);
@@ -250,7 +241,7 @@ fn a_create_answer_that_cannot_be_read_names_the_record_once() {
 fn a_server_error_on_create_names_what_may_have_been_made() {
     let (gateway, config) = gateway_creating(CreateAnswer::ServerError);
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+    let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
     let outcome = &outcomes[DELETES];
     assert!(matches!(outcome.verdict, Verdict::Errored { .. }));
     assert!(
@@ -265,7 +256,7 @@ fn an_id_holding_an_api_key_is_never_sent_nor_written_to_the_ledger() {
     let config = GatewayConfig::default();
     let (gateway, config) = gateway_creating(CreateAnswer::WithId(config.full_key.clone()));
     let ledger = tempfile::tempdir().unwrap();
-    let outcomes = run_with(&env_for(&gateway, &config, &ledger), DELETES);
+    let outcomes = run_with(&live_env_with_ledger(&gateway, &config, &ledger), DELETES);
     let outcome = &outcomes[DELETES];
     assert!(messages(outcome).contains("is or holds an API key"));
     assert_eq!(deletes_sent(&gateway), Vec::<String>::new());
@@ -401,7 +392,10 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
 fn the_end_of_the_run_lists_what_a_person_must_check() {
     let (gateway, config) = gateway_creating(CreateAnswer::ExistingRecord);
     let ledger = tempfile::tempdir().unwrap();
-    let output = command(&env_for(&gateway, &config, &ledger), &["--exact", DELETES]);
+    let output = command(
+        &live_env_with_ledger(&gateway, &config, &ledger),
+        &["--exact", DELETES],
+    );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(101), "{stdout}");
     assert!(
@@ -432,7 +426,10 @@ fn the_cleanup_command_refuses_ledger_urls_a_proxy_could_reinterpret() {
     ]
     .concat();
     std::fs::write(ledger.path().join(format!("{run_id}.jsonl")), lines).unwrap();
-    let output = command(&env_for(&gateway, &config, &ledger), &["cleanup", run_id]);
+    let output = command(
+        &live_env_with_ledger(&gateway, &config, &ledger),
+        &["cleanup", run_id],
+    );
     let stdout = text(&output.stdout);
     assert_eq!(deletes_sent(&gateway), Vec::<String>::new(), "{stdout}");
     assert_eq!(stdout.matches("not sent").count(), 2, "{stdout}");
@@ -505,7 +502,7 @@ fn against_a_local_gateway_a_disposable_suite_sends_what_it_says() {
     let specs = disposable_specs();
     let (gateway, config) = gateway_creating(CreateAnswer::Documented);
     let ledger = tempfile::tempdir().unwrap();
-    let mut env = env_for(&gateway, &config, &ledger);
+    let mut env = live_env_with_ledger(&gateway, &config, &ledger);
     env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
     let outcomes = run_with(&env, DELETES);
     // The random id does not exist: 404 instead of 200, a failure, but the DELETE was sent.
