@@ -11,8 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use leadlex_conformance::coverage::Coverage;
-use leadlex_conformance::spec::load;
+use leadlex_conformance::load;
+use leadlex_conformance::Coverage;
 
 const FILES: usize = 100;
 const SCENARIOS_PER_FILE: usize = 100;
@@ -156,7 +156,7 @@ fn write_tree(root: &std::path::Path, bytes: usize, per_file: usize, broken: boo
 
 fn twenty_mebibytes() {
     const BYTES: usize = 20 * 1024 * 1024;
-    let limit = leadlex_conformance::spec::MAX_SPEC_FILE_BYTES as usize;
+    let limit = leadlex_conformance::MAX_SPEC_FILE_BYTES as usize;
     for (what, per_file, broken) in [
         ("valid, in files under the limit", limit, false),
         ("a wrong status in every scenario", limit, true),

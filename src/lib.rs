@@ -7,42 +7,67 @@
 //! specs/**/*.yaml ─▶ spec::load (one YAML pass into positioned nodes, a reader into the
 //!                    spec's structs, cross-checks; every error at once, with file:line:col)
 //!                ─▶ plan (trial names; what cannot run here, and why)
-//!                ─▶ harness (one libtest-mimic trial per scenario)
-//! per trial:        run::Engine ─▶ deliver (limiter, retries) ─▶ http ─▶ stub | live gateway
-//!                   check (pure) ─▶ outcome ─▶ render (terminal message: redact, then
-//!                   sanitize, then cut to its limits, then colour)
-//! at the start:     report_files ─▶ placeholders that read as a failure until the run ends
-//! after the run:    session::finish ─▶ summary, coverage, junit, ledger ─▶ leak check
+//!                ─▶ cli::harness (one libtest-mimic trial per scenario, run by a Session)
+//! per trial:        engine::Engine ─▶ transport (limiter, retries, http) ─▶ stub | gateway
+//!                   engine::check (pure) ─▶ outcome ─▶ report::render (terminal message:
+//!                   redact, then sanitize, then cut to its limits, then colour)
+//! at the start:     report::files ─▶ placeholders that read as a failure until the run ends
+//! after the run:    session ─▶ report (summary, coverage, junit), live::ledger
+//!                           ─▶ secrets::leak (read back what was written)
 //! ```
 //!
-//! The stub ([`stub`]) is built from the same specs, so `cargo test` needs no network;
+//! Modules import only from the layers below them, listed here from the bottom up:
+//!
+//! | layer | modules | job |
+//! |---|---|---|
+//! | 0 | `source`, `sanitize`, `config` | positions, hostile text, the one reader of settings |
+//! | 1 | `secrets`, `spec` | redaction and the leak check; the typed specification |
+//! | 2 | `outcome`, `transport` | the contract between running and reporting; HTTP |
+//! | 3 | `stub`, `live` | the stub gateway; what keeps live runs safe |
+//! | 4 | `engine` | one scenario: requests, checks, ownership, cleanup |
+//! | 5 | `report`, `plan` | publishing outcomes; which trials run |
+//! | 6 | `session`, `cli` | one run from start to published reports; the commands and exit codes |
+//!
+//! The stub (`stub`) is built from the same specs, so `cargo test` needs no network;
 //! `LEADLEX_BASE_URL` points the same trials at a live gateway. Every setting is read in
-//! [`config`]; nothing else reads the environment.
+//! `config`; nothing else reads the environment.
 
-pub mod check;
-pub mod cleanup;
-pub mod config;
-pub mod coverage;
-pub mod deliver;
-pub mod harness;
-pub mod http;
-pub mod junit;
-pub mod leak;
-pub mod ledger;
-pub mod limit;
-pub mod outcome;
-pub mod ownership;
-pub mod plan;
-pub mod redact;
-pub mod render;
-pub mod report_files;
-pub mod request;
-pub mod run;
-pub mod sanitize;
-pub mod selection;
+mod cli;
+mod config;
+mod engine;
+mod live;
+mod outcome;
+mod plan;
+mod report;
+mod sanitize;
+mod secrets;
 mod session;
-mod shared;
-pub mod source;
-pub mod spec;
-pub mod stub;
-pub mod template;
+mod source;
+mod spec;
+mod stub;
+mod transport;
+
+// The commands.
+pub use cli::cleanup::cleanup;
+pub use cli::command_line;
+pub use cli::harness::{lint, main, run, run_quietly};
+// Settings.
+pub use config::{Config, Secret};
+// The engine and the parts a test may assemble it from.
+pub use engine::{Engine, Keys};
+pub use transport::{deliver::Delivery, http::HttpClient, limit::Limiter};
+// The contract between running and reporting.
+pub use outcome::{Check, ExchangeSummary, Mismatch, Outcome, RunFacts, Verdict};
+// Reports.
+pub use report::coverage::{Coverage, PairState};
+pub use report::junit::report as junit_report;
+pub use report::render::failure_text;
+pub use secrets::redact::Redactor;
+// The specification.
+pub use source::{Pos, Span};
+pub use spec::{
+    load, Captured, Cleanup, Operation, Request, Scenario, SpecError, Step, Suite,
+    MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES,
+};
+// The stub.
+pub use stub::{Stub, NO_ROUTE_CODE, NO_ROUTE_STATUS};

@@ -1,12 +1,12 @@
 //! The neutral result of one trial, consumed by every reporter.
 //!
 //! Outcomes know nothing of libtest or JUnit: the harness turns them into a libtest result
-//! and the reporters into files, all through [`crate::render`].
+//! and the reporters into files, all through [`crate::report::render`].
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::redact::Redactor;
+use crate::secrets::redact::Redactor;
 use crate::source::Span;
 
 /// What happened to one scenario.
@@ -160,6 +160,7 @@ impl ExchangeSummary {
         format!("{} {}", self.method, self.url)
     }
 
+    /// The first response header called `name` (any case).
     pub fn response_header(&self, name: &str) -> Option<&str> {
         self.response_headers
             .iter()

@@ -8,24 +8,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::config::{Config, TargetConfig};
-use crate::coverage::Coverage;
-use crate::deliver::Delivery;
-use crate::http::HttpClient;
-use crate::junit;
-use crate::leak::{find_leaks, Written};
-use crate::ledger::{self, Ledger};
-use crate::limit::Limiter;
+use crate::engine::{Engine, Keys};
+use crate::live::ledger::{self, Ledger};
 use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::plan::Planned;
-use crate::redact::Redactor;
-use crate::render::{
+use crate::report::coverage::Coverage;
+use crate::report::files;
+use crate::report::junit;
+use crate::report::render::{
     clip_lines, failure_text, reason_text, safe_json, safe_text, summary, RenderOptions,
     VALUE_LIMIT,
 };
-use crate::report_files;
-use crate::run::{Engine, Keys};
+use crate::secrets::leak::{find_leaks, Written};
+use crate::secrets::redact::Redactor;
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
+use crate::transport::deliver::Delivery;
+use crate::transport::http::HttpClient;
+use crate::transport::limit::Limiter;
 
 /// Why a run's reports could not be finished as they should: the harness turns it into
 /// an exit code.
@@ -39,7 +39,7 @@ pub(crate) enum Unfinished {
 
 /// What every trial of one run shares. The runtime, client and stub start with the first
 /// trial that needs them, so `--list` does no I/O.
-pub(crate) struct Run {
+pub(crate) struct Session {
     suite: Arc<Suite>,
     pub(crate) config: Config,
     run_id: String,
@@ -67,9 +67,9 @@ struct Started {
     runtime: tokio::runtime::Runtime,
 }
 
-impl Run {
-    pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Run {
-        Run {
+impl Session {
+    pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Session {
+        Session {
             redactor: Redactor::from_config(&config),
             run_id: new_run_id(),
             suite,
@@ -252,16 +252,17 @@ impl Run {
     }
 
     /// Replaces the previous reports with placeholders that read as a failure until
-    /// [`Run::finish`] writes the real ones: a run killed on the way leaves no green report.
+    /// [`Session::finish`] writes the real ones: a run killed on the way leaves no green report.
     pub(crate) fn start_reports(&self) -> Result<(), Unfinished> {
-        let problem = report_files::in_progress(&self.run_id, chrono::Utc::now());
+        let problem = files::in_progress(&self.run_id, chrono::Utc::now());
         let junit = self.config.junit.as_deref();
         let coverage = self.config.coverage.as_deref();
-        report_files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem])
-            .map_err(|message| {
+        files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem]).map_err(
+            |message| {
                 eprintln!("error: {message}");
                 Unfinished::ReportNotWritten
-            })
+            },
+        )
     }
 
     /// Prints the summary, writes the reports, and checks all of it for secrets.
@@ -377,10 +378,10 @@ impl Run {
     /// (or removes it, if even that cannot be written).
     fn replace_leaking(&self, path: &Path) {
         let shown = spec::display_path(path);
-        let problem = report_files::secret_found(&shown);
+        let problem = files::secret_found(&shown);
         let written = match self.config.coverage.as_deref() == Some(path) {
-            true => report_files::write_problems(None, Some(path), "run", None, &[problem]),
-            false => report_files::write_problems(Some(path), None, "run", None, &[problem]),
+            true => files::write_problems(None, Some(path), "run", None, &[problem]),
+            false => files::write_problems(Some(path), None, "run", None, &[problem]),
         };
         match written {
             Ok(()) => eprintln!(
@@ -442,7 +443,7 @@ fn left_behind(outcomes: &[Outcome], run_id: &str) -> String {
 
 /// Writes a report file atomically, creating its directory.
 fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    report_files::write_atomically(path, text)
+    files::write_atomically(path, text)
 }
 
 fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {

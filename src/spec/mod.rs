@@ -1,284 +1,97 @@
 //! The typed specification: operations, their documented responses, and scenarios.
 //!
-//! Built by [`load`] from `specs/`, after every cross-check has passed. Every item keeps
+//! Built by [`load`] from `specs/` ([`files`] reads and parses, [`validate`] cross-checks), after every cross-check has passed. Every item keeps
 //! the [`Span`] it came from, so each failure can point at the YAML line that promised it.
 
-mod load;
+mod diagnostics;
+mod error;
+mod files;
+mod model;
 mod operations;
+mod parallel;
 pub mod raw;
 mod read;
 mod safety;
 mod scenarios;
+pub mod template;
 mod validate;
 mod yaml;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+pub use error::SpecError;
+pub use files::{display_path, MAX_SPEC_FILE_BYTES};
+use files::{parse_file, relative_name, spec_files, Parsed, SUITE_FILE};
+use parallel::in_parallel;
 
-use serde_json::Value;
-
-pub use load::{display_path, load, SpecError, MAX_SPEC_FILE_BYTES};
+pub use model::*;
 pub use operations::MAX_SCHEMA_FILE_BYTES;
+use std::path::{Path, PathBuf};
 /// Whether a request of `op` changes or removes an existing record.
 pub fn safety_changes(op: &Operation) -> bool {
     safety::changes(op)
 }
 
-pub use raw::{HeaderRule, Repeat, StatusSet, StubAction, StubBehaviour};
+pub use raw::{HeaderRule, Repeat, StatusSet, StubAction};
 
-use crate::source::Span;
-
-/// Everything under `specs/`, validated.
-#[derive(Debug)]
-pub struct Suite {
-    pub credentials: BTreeMap<String, raw::Credential>,
-    pub every_response: Vec<HeaderCheck>,
-    pub stub_rate_limit: u32,
-    /// Declared in `suite.yaml`: the targets hold nothing worth keeping, so data-changing
-    /// requests may name any record, and live runs must stay on this machine.
-    pub disposable_target: bool,
-    /// Records the run creates once, for the scenarios that use them; sorted by name.
-    pub shared: Vec<Arc<SharedRecord>>,
-    /// Sorted by id.
-    pub operations: Vec<Arc<Operation>>,
-    /// Sorted by trial name.
-    pub scenarios: Vec<Arc<Scenario>>,
-}
-
-/// One documented endpoint.
-#[derive(Debug)]
-pub struct Operation {
-    /// `contacts.delete` for `specs/contacts/delete.yaml`.
-    pub id: String,
-    pub title: String,
-    /// Upper case, e.g. `DELETE`.
-    pub method: String,
-    /// Template such as `/v1/contacts/{id}`.
-    pub path: String,
-    /// Names of the path template's parameters, in order.
-    pub params: Vec<String>,
-    pub doc: String,
-    pub permission: Option<String>,
-    pub stub: Option<StubBehaviour>,
-    pub responses: Vec<DocumentedResponse>,
-    pub span: Span,
-}
-
-impl Operation {
-    /// The documented response for a (status, code) pair; `code` is ignored when the
-    /// documentation gives none for that status.
-    pub fn documented(&self, status: u16, code: Option<&str>) -> Option<&DocumentedResponse> {
-        self.responses
-            .iter()
-            .filter(|r| r.status == status)
-            .find(|r| r.code.is_none() || code.is_none() || r.code.as_deref() == code)
+/// Loads and validates every spec under `specs_dir`.
+pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
+    let shown_dir = display_path(specs_dir);
+    if !specs_dir.is_dir() {
+        return Err(vec![SpecError::new(
+            shown_dir,
+            None,
+            "the specs directory does not exist (set LEADLEX_SPECS to use another one)",
+        )]);
     }
-
-    /// The first documented success (2xx) response.
-    pub fn success(&self) -> Option<&DocumentedResponse> {
-        self.responses
-            .iter()
-            .find(|r| (200..300).contains(&r.status))
+    let mut errors = Vec::new();
+    let suite_path = specs_dir.join(SUITE_FILE);
+    let suite = parse_file(
+        specs_dir,
+        &suite_path,
+        true,
+        read::Reader::suite,
+        &mut errors,
+    );
+    let files = spec_files(specs_dir, &mut errors);
+    let (specs, file_errors) = parse_in_parallel(specs_dir, &files);
+    errors.extend(file_errors);
+    if files.is_empty() && errors.is_empty() {
+        errors.push(SpecError::new(
+            shown_dir,
+            None,
+            "no spec files (*.yaml) found: there is nothing to run",
+        ));
     }
-}
-
-#[derive(Debug)]
-pub struct DocumentedResponse {
-    pub status: u16,
-    pub code: Option<String>,
-    pub source: Option<String>,
-    pub schema: Option<Arc<Schema>>,
-    pub example: Option<Value>,
-    /// The media type the body must come with (`application/json` unless documented
-    /// otherwise), lower case, without parameters.
-    pub media_type: String,
-    pub span: Span,
-}
-
-/// The media type of a documented response that does not name one.
-pub const DEFAULT_MEDIA_TYPE: &str = "application/json";
-
-/// A JSON Schema file, compiled once per run with format checking on.
-pub struct Schema {
-    /// The file as shown to users.
-    pub display: String,
-    pub validator: jsonschema::Validator,
-}
-
-impl std::fmt::Debug for Schema {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Schema")
-            .field("display", &self.display)
-            .finish()
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct HeaderCheck {
-    pub name: String,
-    pub rule: HeaderRule,
-    pub span: Span,
-}
-
-/// One scenario: one libtest trial.
-#[derive(Debug)]
-pub struct Scenario {
-    /// `contacts/delete.yaml::deletes_a_contact_it_created`: stable, unique, filterable.
-    pub trial_name: String,
-    pub name: String,
-    pub operation: Arc<Operation>,
-    pub about: Option<String>,
-    pub ignore: Option<String>,
-    pub spends_quota: bool,
-    /// Shared records (created once per run) whose captures the scenario uses.
-    pub uses: Vec<Arc<SharedRecord>>,
-    pub setup: Vec<Step>,
-    pub main: Step,
-    /// Send the main request until the expected status comes back, bounded in requests
-    /// and in time.
-    pub repeat_until_status: Option<Repeat>,
-    pub verify: Vec<Step>,
-    pub span: Span,
-}
-
-/// A record of `suite.yaml`'s `shared:`: created by the first scenario that uses it,
-/// read (or refused changes) by the others, removed when the run ends.
-#[derive(Debug)]
-pub struct SharedRecord {
-    pub name: String,
-    /// The create step, with its captures and its cleanup.
-    pub step: Step,
-}
-
-impl Scenario {
-    /// Every step the scenario may send: the shared records it uses, setup, the request
-    /// under test, verify.
-    pub fn steps(&self) -> impl Iterator<Item = &Step> {
-        self.uses
-            .iter()
-            .map(|shared| &shared.step)
-            .chain(&self.setup)
-            .chain(std::iter::once(&self.main))
-            .chain(&self.verify)
-    }
-
-    /// The operation of every step (setup, request, verify) and of every cleanup.
-    pub fn operations(&self) -> impl Iterator<Item = &Arc<Operation>> {
-        self.steps().flat_map(|step| {
-            std::iter::once(&step.operation).chain(step.cleanup.as_ref().map(|c| &c.operation))
-        })
-    }
-
-    /// Every credential the scenario's requests use, cleanup included.
-    pub fn credentials(&self) -> impl Iterator<Item = &str> {
-        self.steps().flat_map(|step| {
-            std::iter::once(step.request.credential.as_str())
-                .chain(step.cleanup.as_ref().map(|c| c.request.credential.as_str()))
-        })
-    }
-}
-
-/// One request of a scenario and what its response must look like.
-#[derive(Debug)]
-pub struct Step {
-    /// `request`, `setup[0]`, `verify[1]`: names the step in messages.
-    pub label: String,
-    pub operation: Arc<Operation>,
-    pub request: Request,
-    pub expect: Expectation,
-    pub capture: Vec<Captured>,
-    pub cleanup: Option<Cleanup>,
-    pub span: Span,
-}
-
-/// A value taken from a step's response into a variable.
-#[derive(Clone, Debug)]
-pub struct Captured {
-    pub name: String,
-    pub pointer: String,
-    /// Redacted from every report and message, like an API key.
-    pub secret: bool,
-}
-
-#[derive(Clone, Debug)]
-pub struct Request {
-    /// Resolved: the suite default when the spec names none.
-    pub credential: String,
-    pub path: BTreeMap<String, String>,
-    pub query: BTreeMap<String, String>,
-    pub body: Option<Value>,
-}
-
-#[derive(Debug)]
-pub struct Cleanup {
-    pub operation: Arc<Operation>,
-    pub request: Request,
-}
-
-#[derive(Debug, Default)]
-pub struct Expectation {
-    /// `None`: any 2xx.
-    pub status: Option<StatusSet>,
-    pub code: Option<String>,
-    pub headers: Vec<HeaderCheck>,
-    pub equals: Vec<Equality>,
-    pub span: Span,
-}
-
-impl Expectation {
-    pub fn accepts(&self, status: u16) -> bool {
-        match &self.status {
-            None => (200..300).contains(&status),
-            Some(StatusSet::One(s)) => *s == status,
-            Some(StatusSet::AnyOf(list)) => list.contains(&status),
+    // Operations whose file could not be read: references to them are not errors of
+    // their own (the file's problems say it).
+    let read: std::collections::BTreeSet<&str> = specs
+        .iter()
+        .filter(|s| s.value.operation.is_some())
+        .map(|s| s.relative.as_str())
+        .collect();
+    let unreadable = files
+        .iter()
+        .map(|path| relative_name(specs_dir, path))
+        .filter(|relative| !read.contains(relative.as_str()))
+        .map(|relative| diagnostics::operation_id(&relative))
+        .collect();
+    match validate::build(specs_dir, suite, specs, unreadable, errors.is_empty()) {
+        Ok(suite) if errors.is_empty() => Ok(suite),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
         }
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Equality {
-    pub pointer: String,
-    pub value: Value,
-    pub span: Span,
-}
-
-/// Applies `work` to every item, the items spread over the cores; what it yields and the
-/// errors it reports keep the items' order.
-fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(&T, &mut Vec<SpecError>) -> Vec<R> + Sync,
-) -> (Vec<R>, Vec<SpecError>) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = items.len().div_ceil(threads).max(1);
-    let run_chunk = |chunk: &[T]| {
-        let mut errors = Vec::new();
-        let yielded: Vec<R> = chunk
-            .iter()
-            .flat_map(|item| work(item, &mut errors))
-            .collect();
-        (yielded, errors)
-    };
-    let results: Vec<(Vec<R>, Vec<SpecError>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(|| run_chunk(chunk)))
-            .collect();
-        workers
+/// Parses spec files on every core; results and errors keep the files' order.
+fn parse_in_parallel(
+    specs_dir: &Path,
+    files: &[PathBuf],
+) -> (Vec<Parsed<raw::SpecFile>>, Vec<SpecError>) {
+    in_parallel(files, |path, errors| {
+        parse_file(specs_dir, path, false, read::Reader::spec_file, errors)
             .into_iter()
-            .map(|w| w.join().expect("loading specs does not panic"))
             .collect()
-    });
-    let mut yielded = Vec::new();
-    let mut errors = Vec::new();
-    for (chunk_yield, chunk_errors) in results {
-        yielded.extend(chunk_yield);
-        errors.extend(chunk_errors);
-    }
-    (yielded, errors)
+    })
 }
-
-/// Credentials every suite has without declaring them.
-pub const BUILTIN_CREDENTIALS: [&str; 2] = ["invalid", "none"];
-
-/// Variables every template may use without capturing them.
-pub const BUILTIN_VARIABLES: [&str; 2] = ["run_id", "uuid"];

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::load::{display_path, read_limited, Parsed, SpecError};
-use super::validate::{did_you_mean, operation_id, FileCtx};
+use super::diagnostics::{did_you_mean, operation_id, FileCtx};
+use super::error::SpecError;
+use super::files::{display_path, read_limited, Parsed};
 use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
 use crate::source::{join, Pos};
 

@@ -8,12 +8,12 @@
 //!   the same scenario (captured by a step that has a cleanup), never a literal id or a
 //!   random `{{uuid}}` that could exist.
 //!
-//! The engine enforces the same rules again at run time (see `crate::ownership`).
+//! The engine enforces the same rules again at run time (see `crate::live::ownership`).
 
 use std::collections::BTreeSet;
 
 use super::{Operation, StubAction};
-use crate::template;
+use crate::spec::template;
 
 /// Whether a step of `op` creates a record that the run must remove: the stub creates
 /// with it, or it is a `POST` to a collection.

@@ -4,16 +4,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::load::{Parsed, SpecError};
+use super::diagnostics::{did_you_mean, listed, operation_id, FileCtx};
+use super::error::SpecError;
+use super::files::Parsed;
 use super::operations::code_on_success;
 use super::safety;
-use super::validate::{did_you_mean, listed, operation_id, FileCtx};
 use super::{
     raw, Captured, Cleanup, Equality, Expectation, HeaderCheck, Operation, Request, Scenario,
     SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
 use crate::source::join;
-use crate::template;
+use crate::spec::template;
 
 /// Builds the scenarios of every file, files spread over the cores; errors keep the
 /// files' order.
@@ -21,7 +22,7 @@ pub(super) fn build_all_scenarios(
     specs: &[Parsed<raw::SpecFile>],
     known: &Known<'_>,
 ) -> (Vec<Arc<Scenario>>, Vec<SpecError>) {
-    super::in_parallel(specs, |spec, errors| build_scenarios(spec, known, errors))
+    super::parallel::in_parallel(specs, |spec, errors| build_scenarios(spec, known, errors))
 }
 
 /// Whether a request's body carries `{{run_id}}`, the mark of what a run creates.

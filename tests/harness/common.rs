@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use leadlex_conformance::harness::run_quietly;
-use leadlex_conformance::outcome::{Check, Outcome, Verdict};
+use leadlex_conformance::run_quietly;
+use leadlex_conformance::{Check, Outcome, Verdict};
 
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 

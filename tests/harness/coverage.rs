@@ -1,12 +1,12 @@
 //! The coverage matrix: the shipped specs against a hand-written expectation, outcomes
 //! rather than declarations, and the undocumented responses a live run sees.
 
-use leadlex_conformance::coverage::Coverage;
-use leadlex_conformance::spec::load;
+use leadlex_conformance::load;
+use leadlex_conformance::Coverage;
 
-use leadlex_conformance::coverage::PairState;
-use leadlex_conformance::outcome::{Outcome, Verdict};
-use leadlex_conformance::redact::Redactor;
+use leadlex_conformance::PairState;
+use leadlex_conformance::Redactor;
+use leadlex_conformance::{Outcome, Verdict};
 
 use crate::common::{behaving, command, junit_in, live_env, root, start, text};
 use crate::support::gateway::{Behaviour, GatewayConfig};

@@ -1,7 +1,7 @@
 //! Each deviation from the documentation fails the right trial, naming the check, while a
 //! gateway that behaves as documented passes every trial.
 
-use leadlex_conformance::outcome::{Check, Verdict};
+use leadlex_conformance::{Check, Verdict};
 
 use crate::common::{behaving, failed_checks, live_env, run_with, start};
 use crate::support::gateway::{Behaviour, GatewayConfig};
@@ -138,11 +138,7 @@ fn media_type_failure(behaviour: Behaviour) -> String {
     assert_eq!(checks, vec![request(Check::MediaType)], "{behaviour:?}");
     let (gateway, config) = start(behaving(behaviour));
     let outcomes = run_with(&live_env(&gateway, &config), DELETES);
-    leadlex_conformance::render::failure_text(
-        &outcomes[DELETES],
-        &Default::default(),
-        Default::default(),
-    )
+    leadlex_conformance::failure_text(&outcomes[DELETES], &Default::default(), Default::default())
 }
 
 /// Where the spec expects the 200 of the Delete scenario: its `expect:` line.
@@ -212,7 +208,7 @@ fn a_gateway_ignoring_the_permission_fails_the_403_trial_and_its_verification() 
 fn failure_messages_name_the_check_the_spec_line_and_both_values() {
     let (gateway, config) = start(behaving(Behaviour::WrongErrorCode));
     let outcomes = run_with(&live_env(&gateway, &config), FORBIDDEN);
-    let text = leadlex_conformance::render::failure_text(
+    let text = leadlex_conformance::failure_text(
         &outcomes[FORBIDDEN],
         &Default::default(),
         Default::default(),

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use leadlex_conformance::config::Config;
-use leadlex_conformance::deliver::Delivery;
-use leadlex_conformance::http::HttpClient;
-use leadlex_conformance::limit::Limiter;
-use leadlex_conformance::outcome::{Check, Verdict};
-use leadlex_conformance::run::{Engine, Keys};
-use leadlex_conformance::spec::load;
-use leadlex_conformance::stub::{Stub, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+use leadlex_conformance::load;
+use leadlex_conformance::Config;
+use leadlex_conformance::Delivery;
+use leadlex_conformance::HttpClient;
+use leadlex_conformance::Limiter;
+use leadlex_conformance::{Check, Verdict};
+use leadlex_conformance::{Engine, Keys};
+use leadlex_conformance::{Stub, NO_ROUTE_CODE, NO_ROUTE_STATUS};
 
 use crate::common::{command, copy_specs, junit_in, live_env, root, run_with, start, text};
 use crate::support::gateway::GatewayConfig;

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use leadlex_conformance::harness::run_quietly;
-use leadlex_conformance::outcome::Verdict;
+use leadlex_conformance::run_quietly;
+use leadlex_conformance::Verdict;
 
 use crate::common::{live_env, root, run_with};
 use crate::support::gateway::{Gateway, GatewayConfig};

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architecture;
 mod cli;
 mod common;
 mod coverage;

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use leadlex_conformance::coverage::Coverage;
-use leadlex_conformance::junit::report;
-use leadlex_conformance::outcome::RunFacts;
-use leadlex_conformance::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
-use leadlex_conformance::redact::Redactor;
-use leadlex_conformance::source::{Pos, Span};
+use leadlex_conformance::junit_report as report;
+use leadlex_conformance::Coverage;
+use leadlex_conformance::Redactor;
+use leadlex_conformance::RunFacts;
+use leadlex_conformance::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
+use leadlex_conformance::{Pos, Span};
 
 use crate::common::root;
 
@@ -146,7 +146,7 @@ fn facts() -> RunFacts {
 fn report_text() -> String {
     let mut redactor = Redactor::default();
     redactor.add(KEY, "${LEADLEX_API_KEY_NO_DELETE}");
-    let suite = leadlex_conformance::spec::load(&root().join("specs")).unwrap();
+    let suite = leadlex_conformance::load(&root().join("specs")).unwrap();
     let mut coverage = Coverage::of(&suite);
     coverage.record(&outcomes());
     let text = report(&outcomes(), &facts(), &coverage, &redactor, 4000)

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadlex_conformance::outcome::{Check, Outcome, Verdict};
+use leadlex_conformance::{Check, Outcome, Verdict};
 
 use crate::common::{behaving, command, live_env, run_with, start, text};
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use leadlex_conformance::outcome::{Check, Outcome, Verdict};
+use leadlex_conformance::{Check, Outcome, Verdict};
 
 use crate::common::{
     command, copy_specs, failed_checks, live_env, live_env_with_ledger, run_with, start, text,
@@ -166,8 +166,7 @@ fn a_create_answer_repeating_its_id_key_is_not_trusted() {
     let text = messages(outcome);
     assert!(text.contains("\"id\" appears more than once"), "{text}");
     // The failure text warns that the body shown is what a parser kept.
-    let shown =
-        leadlex_conformance::render::failure_text(outcome, &Default::default(), Default::default());
+    let shown = leadlex_conformance::failure_text(outcome, &Default::default(), Default::default());
     assert!(
         shown.contains("this body repeats the key \"id\" in /data"),
         "{shown}"
@@ -269,10 +268,10 @@ fn an_id_holding_an_api_key_is_never_sent_nor_written_to_the_ledger() {
 /// contact, which holds someone else's id.
 #[test]
 fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
-    use leadlex_conformance::spec::{Captured, Cleanup, Request, Scenario, Step};
+    use leadlex_conformance::{Captured, Cleanup, Request, Scenario, Step};
     let (gateway, config) = gateway_creating(CreateAnswer::Documented);
     let suite = std::sync::Arc::new(
-        leadlex_conformance::spec::load(&crate::common::root().join("specs")).unwrap(),
+        leadlex_conformance::load(&crate::common::root().join("specs")).unwrap(),
     );
     let op = |id: &str| {
         suite
@@ -345,31 +344,28 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
     let env = live_env(&gateway, &config);
     let lookup = |k: &str| env.get(k).cloned();
     let keys = ["LEADLEX_API_KEY", "LEADLEX_API_KEY_NO_DELETE"];
-    let settings = leadlex_conformance::config::Config::from_lookup(
-        &lookup,
-        std::path::Path::new("/nowhere"),
-        &keys,
-    )
-    .unwrap();
+    let settings =
+        leadlex_conformance::Config::from_lookup(&lookup, std::path::Path::new("/nowhere"), &keys)
+            .unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let delivery = leadlex_conformance::deliver::Delivery {
-        client: leadlex_conformance::http::HttpClient::new(&settings).unwrap(),
-        limiter: leadlex_conformance::limit::Limiter::new(None, None, settings.max_wait),
+    let delivery = leadlex_conformance::Delivery {
+        client: leadlex_conformance::HttpClient::new(&settings).unwrap(),
+        limiter: leadlex_conformance::Limiter::new(None, None, settings.max_wait),
         retries: 0,
         observe: false,
     };
     let live_keys = [("full", "LEADLEX_API_KEY")]
         .into_iter()
         .map(|(name, var)| {
-            let key = leadlex_conformance::config::Secret::new(env[var].clone());
+            let key = leadlex_conformance::Secret::new(env[var].clone());
             (name.to_string(), (var.to_string(), key))
         })
         .collect();
-    let engine = leadlex_conformance::run::Engine::new(
+    let engine = leadlex_conformance::Engine::new(
         suite.clone(),
         delivery,
         &gateway.base_url,
-        leadlex_conformance::run::Keys::Live(live_keys),
+        leadlex_conformance::Keys::Live(live_keys),
         "2026RUN".into(),
     )
     .unwrap();

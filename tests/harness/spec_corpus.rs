@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leadlex_conformance::spec::load;
+use leadlex_conformance::load;
 
 use crate::common::root;
 

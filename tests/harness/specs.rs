@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use leadlex_conformance::spec::{load, SpecError};
+use leadlex_conformance::{load, SpecError};
 
 use crate::common::root;
 
@@ -60,7 +60,7 @@ fn the_shipped_specs_load_and_share_compiled_schemas() {
         .iter()
         .find(|o| o.id == "contacts.get")
         .unwrap();
-    let schema = |op: &leadlex_conformance::spec::Operation, status| {
+    let schema = |op: &leadlex_conformance::Operation, status| {
         op.documented(status, None).unwrap().schema.clone().unwrap()
     };
     assert!(Arc::ptr_eq(&schema(delete, 401), &schema(delete, 403)));
@@ -229,7 +229,7 @@ fn the_readme_examples_lint_clean() {
 
 #[test]
 fn files_beyond_the_size_limits_are_refused_without_reading_them() {
-    use leadlex_conformance::spec::{MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES};
+    use leadlex_conformance::{MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES};
     let big_spec = "#".repeat(MAX_SPEC_FILE_BYTES as usize + 1);
     let big_schema = " ".repeat(MAX_SCHEMA_FILE_BYTES as usize + 1);
     let text = format!("{OPERATION}scenarios:\n  - name: a\n    request: {{ credential: invalid, path: {{ id: x }} }}\n    expect: {{ status: 401, code: invalid_key }}\n");

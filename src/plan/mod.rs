@@ -3,6 +3,8 @@
 //! Planning reads no file and opens no connection, so `--list` stays free of I/O beyond
 //! reading the specs.
 
+pub mod selection;
+
 use std::sync::Arc;
 
 use crate::config::{Config, TargetConfig, SPEND_QUOTA};

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::request::shown_value;
+use crate::live::ids::shown_value;
+use crate::spec::template::{self, Vars};
 use crate::spec::{Captured, Operation, Suite};
-use crate::template::{self, Vars};
 
 /// Checks that every id in `targets` was captured from `body` and that the object holding
 /// it carries `mark` somewhere in its text. `Err` says what is missing.

@@ -15,8 +15,8 @@
 
 use std::path::PathBuf;
 
-use crate::redact::Redactor;
 use crate::sanitize::restore;
+use crate::secrets::redact::Redactor;
 
 /// Where a secret was found: which secret (by its variable) and in what.
 #[derive(Clone, Debug, PartialEq, Eq)]

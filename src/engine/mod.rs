@@ -5,6 +5,10 @@
 //! whatever happened before them, and only ever touch what the scenario created: their
 //! requests are rendered from values captured from the scenario's own create responses.
 
+pub mod check;
+pub mod request;
+pub(crate) mod shared;
+
 use std::collections::{BTreeMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,19 +17,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::check::{check_response, parse_json_checked, parse_json_unique};
-use crate::deliver::Delivery;
-use crate::http::{HttpRequest, HttpResponse, TransportError};
-use crate::ledger::Ledger;
-use crate::limit::Kind;
+pub use self::request::Keys;
+use self::shared::Hold;
+use crate::engine::check::{check_response, parse_json_checked, parse_json_unique};
+use crate::engine::request::{bearer, build_request, PendingCleanup};
+use crate::live::ids::shown_value;
+use crate::live::ledger::Ledger;
+use crate::live::ownership;
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
-use crate::ownership;
-use crate::redact::Redactor;
-use crate::request::{bearer, build_request, shown_value, PendingCleanup};
-pub use crate::request::{Keys, INVALID_KEY};
-use crate::shared::{self, Hold};
+use crate::secrets::redact::Redactor;
+use crate::spec::template::Vars;
 use crate::spec::{Operation, Repeat, Request, Scenario, SharedRecord, Step, Suite};
-use crate::template::Vars;
+use crate::transport::deliver::Delivery;
+use crate::transport::http::{HttpRequest, HttpResponse, TransportError};
+use crate::transport::limit::Kind;
 
 /// What one run shares between its trials.
 pub struct Engine {
@@ -35,7 +40,7 @@ pub struct Engine {
     keys: Keys,
     run_id: String,
     trials: AtomicU64,
-    /// Live runs write down what they create (see [`crate::ledger`]).
+    /// Live runs write down what they create (see [`crate::live::ledger`]).
     ledger: Option<Ledger>,
     /// Set by Ctrl-C: scenarios stop between steps and clean up.
     interrupted: Arc<AtomicBool>,
@@ -67,8 +72,8 @@ impl Engine {
     }
 
     /// A trial's state for `trial_name`, with a number (and so stub keys) of its own.
-    fn trial<'e>(&'e self, trial_name: &'e str) -> Trial<'e> {
-        Trial {
+    fn scenario_run<'e>(&'e self, trial_name: &'e str) -> ScenarioRun<'e> {
+        ScenarioRun {
             engine: self,
             trial_name,
             number: self.trials.fetch_add(1, Ordering::Relaxed),
@@ -94,7 +99,7 @@ impl Engine {
                 continue;
             }
             let trial_name = format!("shared {name}");
-            let mut trial = self.trial(&trial_name);
+            let mut trial = self.scenario_run(&trial_name);
             trial.cleanups = std::mem::take(&mut slot.cleanups);
             trial.owned = std::mem::take(&mut slot.owned);
             for leftover in runtime.block_on(trial.clean_up()) {
@@ -150,7 +155,7 @@ impl Engine {
     pub fn run(&self, runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Outcome {
         let started = SystemTime::now();
         let clock = Instant::now();
-        let mut trial = self.trial(&scenario.trial_name);
+        let mut trial = self.scenario_run(&scenario.trial_name);
         let steps =
             std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(trial.steps(scenario))));
         let verdict = steps.unwrap_or_else(|panic| Verdict::Errored {
@@ -213,7 +218,7 @@ fn with_cleanup(verdict: Verdict, leftovers: Vec<Mismatch>) -> Verdict {
 }
 
 /// The state of one scenario while it runs.
-struct Trial<'e> {
+struct ScenarioRun<'e> {
     engine: &'e Engine,
     trial_name: &'e str,
     number: u64,
@@ -225,7 +230,7 @@ struct Trial<'e> {
     done: HashSet<(String, String)>,
     /// Captured values marked secret.
     secrets: Redactor,
-    /// Ids of records shown to be this run's own (see [`crate::ownership`]): the only
+    /// Ids of records shown to be this run's own (see [`crate::live::ownership`]): the only
     /// values a request that changes or removes data may address.
     owned: HashSet<String>,
     /// Records that may be left behind or were not touched, for a person to check.
@@ -234,7 +239,7 @@ struct Trial<'e> {
     holds: Vec<Hold>,
 }
 
-impl Trial<'_> {
+impl ScenarioRun<'_> {
     async fn steps(&mut self, scenario: &Scenario) -> Verdict {
         for record in &scenario.uses {
             if let Err(verdict) = self.use_shared(scenario, record).await {
@@ -311,7 +316,7 @@ impl Trial<'_> {
         let mut state = slot.write_owned().await;
         if state.made.is_none() {
             let name = format!("shared {}", record.name);
-            let mut maker = engine.trial(&name);
+            let mut maker = engine.scenario_run(&name);
             let found = maker.run_step(&record.step, Kind::Paced).await;
             self.exchanges.append(&mut maker.exchanges);
             self.left_behind.append(&mut maker.left_behind);
@@ -722,7 +727,7 @@ impl Trial<'_> {
                     .exchange(&label, &operation, &request, Kind::Cleanup, false)
                     .await
                 {
-                    Ok(r) if crate::ledger::gone(r.status) => true,
+                    Ok(r) if crate::live::ledger::gone(r.status) => true,
                     Ok(r) => {
                         leftovers.push(leftover(
                             &label,

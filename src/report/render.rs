@@ -23,8 +23,8 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::outcome::{Check, ExchangeSummary, Mismatch, Outcome, Verdict};
-use crate::redact::{redact_json_fields, Redactor, SECRET_HEADERS};
 use crate::sanitize::neutralise;
+use crate::secrets::redact::{redact_json_fields, Redactor, SECRET_HEADERS};
 
 /// Characters of each value shown: ids, URLs, header names and values, expected and
 /// actual values, pointers, error messages.
@@ -440,7 +440,7 @@ pub fn body_text(body: &[u8], limit: usize, redactor: &Redactor) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
-    match crate::check::parse_json_checked(body) {
+    match crate::engine::check::parse_json_checked(body) {
         Ok(checked) => match checked.repeated {
             // Shown parsed (so secret fields stay hidden), with a warning that says what
             // the parse lost.

@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::http::HttpResponse;
 use crate::spec::{Operation, Scenario, StubAction, Suite};
+use crate::transport::http::HttpResponse;
 
 /// The status of the stub's answer to a request it has no behaviour for. No page of the
 /// LeadLex documentation uses it, so no scenario can expect it.

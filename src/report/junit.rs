@@ -5,9 +5,9 @@
 //! rendered text; ignored scenarios are skipped with their reason. Written with
 //! `quick-junit`, the nextest project's JUnit crate.
 //!
-//! Every text in it goes through [`crate::render`]: redacted, neutralised (so the file is
+//! Every text in it goes through [`crate::report::render`]: redacted, neutralised (so the file is
 //! XML 1.0 whatever a gateway answers) and bounded. One testcase holds at most a headline,
-//! a failure text of [`crate::render::FAILURE_TEXT_LIMIT`] bytes and [`MAX_RERUNS`] rerun
+//! a failure text of [`crate::report::render::FAILURE_TEXT_LIMIT`] bytes and [`MAX_RERUNS`] rerun
 //! lines.
 
 use std::collections::BTreeMap;
@@ -16,12 +16,12 @@ use quick_junit::{
     NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
 };
 
-use crate::coverage::Coverage;
 use crate::outcome::{Outcome, RunFacts, Verdict};
-use crate::redact::Redactor;
-use crate::render::{
+use crate::report::coverage::Coverage;
+use crate::report::render::{
     clip, failure_text, headline, reason_text, safe_text, RenderOptions, VALUE_LIMIT,
 };
+use crate::secrets::redact::Redactor;
 
 /// Retried attempts recorded per testcase (the first ones).
 pub const MAX_RERUNS: usize = 20;

@@ -1,6 +1,6 @@
 //! `leadlex-conformance cleanup <run id>`: remove what an earlier live run left behind.
 //!
-//! It reads that run's ledger (see [`crate::ledger`]) and sends, for each record created
+//! It reads that run's ledger (see [`crate::live::ledger`]) and sends, for each record created
 //! and not marked removed, the request recorded to remove it, with the key from the
 //! variable recorded beside it. Nothing outside the ledger is touched, and an entry whose
 //! URL is not under the configured `LEADLEX_BASE_URL` is refused rather than sent. The
@@ -9,12 +9,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::cli::harness::EXIT_BROKEN_INPUT;
 use crate::config::{Config, TargetConfig, BASE_URL};
-use crate::deliver::Delivery;
-use crate::harness::EXIT_BROKEN_INPUT;
-use crate::http::{Bearer, HttpClient, HttpRequest};
-use crate::ledger::{self, Entry, Ledger};
-use crate::limit::{Kind, Limiter};
+use crate::live::ledger::{self, Entry, Ledger};
+use crate::transport::deliver::Delivery;
+use crate::transport::http::{Bearer, HttpClient, HttpRequest};
+use crate::transport::limit::{Kind, Limiter};
 
 pub fn cleanup(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, run_id: &str) -> ExitCode {
     match remove_leftovers(lookup, root, run_id) {
@@ -79,8 +79,8 @@ fn remove_leftovers(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     // What is printed passes the redactor and is neutralised, like every run's output.
-    let redactor = crate::redact::Redactor::from_config(&config);
-    let shown = |text: &str| crate::render::safe_text(text, &redactor);
+    let redactor = crate::secrets::redact::Redactor::from_config(&config);
+    let shown = |text: &str| crate::report::render::safe_text(text, &redactor);
     let mut removed = 0;
     for entry in &pending {
         match runtime.block_on(remove(&delivery, base_url, &config, &variables, entry)) {
@@ -117,7 +117,7 @@ async fn remove(
         return Err("the ledger URL has a query or fragment, so not sent".into());
     }
     for segment in rest.split('/') {
-        crate::request::path_segment(segment.to_string())
+        crate::live::ids::path_segment(segment.to_string())
             .map_err(|problem| format!("{problem}; not sent"))?;
     }
     let bearer = match &entry.key_variable {

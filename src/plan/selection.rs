@@ -7,7 +7,7 @@
 use libtest_mimic::Arguments;
 
 use crate::config::ALLOW_NO_TESTS;
-use crate::report_files::Problem;
+use crate::report::files::Problem;
 
 /// The commands the binary knows besides running the suite.
 pub const COMMANDS: [&str; 2] = ["lint", "cleanup"];

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::check::{error_code, parse_json};
+use crate::engine::check::{error_code, parse_json};
 use crate::outcome::{ExchangeSummary, Outcome, Verdict};
 use crate::spec::{Scenario, StatusSet, Step, Suite};
 

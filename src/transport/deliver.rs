@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use crate::limit::{Kind, Limiter};
+use crate::transport::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::transport::limit::{Kind, Limiter};
 
 /// How the requests of a run are sent.
 pub struct Delivery {
@@ -147,7 +147,6 @@ mod tests {
             status,
             headers: Vec::new(),
             body: Vec::new(),
-            elapsed: Duration::ZERO,
         })
     }
 

@@ -7,7 +7,7 @@
 //! plain message, never a panic or a hang.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::config::Config;
 
@@ -56,7 +56,6 @@ pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    pub elapsed: Duration,
 }
 
 impl HttpResponse {
@@ -142,10 +141,6 @@ impl HttpClient {
         self.timeout
     }
 
-    pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.send_within(request, self.timeout).await
-    }
-
     /// Sends with at most `limit` for the whole exchange (a retry gets what is left of the
     /// request's time). A timeout is reported against the configured total.
     pub async fn send_within(
@@ -153,11 +148,10 @@ impl HttpClient {
         request: &HttpRequest,
         limit: Duration,
     ) -> Result<HttpResponse, TransportError> {
-        let started = Instant::now();
         // reqwest's own timeout covers the body too; this outer one is a backstop so that
         // nothing (a trickling body, say) can outlive the limit by more than a moment.
         let backstop = limit + Duration::from_millis(500);
-        match tokio::time::timeout(backstop, self.exchange(request, started, limit)).await {
+        match tokio::time::timeout(backstop, self.exchange(request, limit)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout(self.timeout)),
         }
@@ -166,7 +160,6 @@ impl HttpClient {
     async fn exchange(
         &self,
         request: &HttpRequest,
-        started: Instant,
         limit: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
@@ -205,7 +198,6 @@ impl HttpClient {
             status,
             headers,
             body,
-            elapsed: started.elapsed(),
         })
     }
 

@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
-use crate::http::HttpResponse;
 use crate::outcome::{Check, Mismatch};
+use crate::spec::template::Vars;
 use crate::spec::{HeaderCheck, HeaderRule, Operation, StatusSet, Step};
-use crate::template::Vars;
+use crate::transport::http::HttpResponse;
 
 /// Everything a step's response must satisfy, in the order a reader wants them.
 pub fn check_response(
@@ -288,12 +288,6 @@ pub fn parse_json_unique(body: &[u8]) -> Result<Value, String> {
     }
 }
 
-/// The first object (by JSON pointer) that repeats a key, and the key; `None` when no
-/// object does or the body is not JSON.
-pub fn repeated_key(body: &[u8]) -> Option<(String, String)> {
-    parse_json_checked(body).ok()?.repeated
-}
-
 /// A repeated key found below a node: the path to its object, innermost segment first
 /// (built only when something is found), and the key.
 struct Repeat {
@@ -377,6 +371,11 @@ impl<'de> serde::de::Visitor<'de> for Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first object (by JSON pointer) that repeats a key, and the key.
+    fn repeated_key(body: &[u8]) -> Option<(String, String)> {
+        parse_json_checked(body).ok()?.repeated
+    }
 
     #[test]
     fn a_repeated_key_is_found_at_any_depth() {

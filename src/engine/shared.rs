@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
-use crate::redact::Redactor;
+use crate::secrets::redact::Redactor;
 use crate::spec::{safety_changes, Scenario, SharedRecord};
 
 /// One shared record of a run: whether it is made, and what removes it at the end.
@@ -28,7 +28,7 @@ pub(crate) struct SlotState {
     /// scenario that tried to change it failed).
     pub(crate) made: Option<Made>,
     /// Requests that remove what making it created, for the end of the run.
-    pub(crate) cleanups: Vec<crate::request::PendingCleanup>,
+    pub(crate) cleanups: Vec<crate::engine::request::PendingCleanup>,
     /// Ids shown to be the run's own.
     pub(crate) owned: HashSet<String>,
 }

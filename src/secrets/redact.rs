@@ -20,7 +20,7 @@
 //!   The run of letters, digits and `=` around such a match goes with it. Only secrets of
 //!   8 characters or more are looked for in base64 (a shorter core would match by chance).
 //!
-//! The leak check ([`crate::leak`]) uses the same search on what was written.
+//! The leak check ([`crate::secrets::leak`]) uses the same search on what was written.
 
 use serde_json::Value;
 
@@ -144,13 +144,6 @@ impl Redactor {
         });
         self.secrets
             .sort_by_key(|k| std::cmp::Reverse(k.value.len()));
-    }
-
-    /// (secret value, what replaces it) for every known secret.
-    pub fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.secrets
-            .iter()
-            .map(|k| (k.value.as_str(), k.shown.as_str()))
     }
 
     /// `text` with every form of every secret replaced by its variable reference.

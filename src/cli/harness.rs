@@ -15,12 +15,12 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, ColorSetting, Trial};
 
 use crate::config::{Config, ConfigError, TargetConfig};
-use crate::coverage::Coverage;
 use crate::outcome::Outcome;
+use crate::plan::selection;
 use crate::plan::{plan, Planned};
-use crate::report_files::{self, Problem};
-use crate::selection;
-use crate::session::{Run, Unfinished};
+use crate::report::coverage::Coverage;
+use crate::report::files::{self, Problem};
+use crate::session::{Session, Unfinished};
 use crate::spec::{self, SpecError, Suite};
 
 /// The exit code of a run that could not start: broken specs or settings.
@@ -75,28 +75,28 @@ pub fn main(root: &Path) -> ExitCode {
 }
 
 pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
-    let (mut run, planned) = match prepare(lookup, root) {
+    let (mut session, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(broken) => {
             eprintln!("{}", broken.message(lookup));
             return stopped(lookup, root, None, &broken.problems());
         }
     };
-    run.terminal.color = match args.color {
+    session.terminal.color = match args.color {
         Some(ColorSetting::Always) => true,
         Some(ColorSetting::Never) => false,
-        _ => std::io::stdout().is_terminal() && run.config.color_allowed,
+        _ => std::io::stdout().is_terminal() && session.config.color_allowed,
     };
     let mut args = args;
     if args.test_threads.is_none() {
-        args.test_threads = Some(match run.config.target {
+        args.test_threads = Some(match session.config.target {
             // A live gateway gets bounded parallelism.
-            TargetConfig::Live { .. } => run.config.concurrency,
+            TargetConfig::Live { .. } => session.config.concurrency,
             // Stub trials mostly wait on the loopback: four per core keep the cores busy.
             TargetConfig::Stub => stub_threads(),
         });
     }
-    let run = Arc::new(run);
+    let session = Arc::new(session);
     let estimates: Vec<Option<(usize, usize, Vec<String>)>> = planned
         .iter()
         .map(|p| {
@@ -105,8 +105,8 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
             p.cannot_run.is_none().then_some((expected, at_most, uses))
         })
         .collect();
-    let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&run, p)).collect();
-    if let TargetConfig::Live { .. } = run.config.target {
+    let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&session, p)).collect();
+    if let TargetConfig::Live { .. } = session.config.target {
         if !args.list {
             let will_run: Vec<&(usize, usize, Vec<String>)> = trials
                 .iter()
@@ -121,9 +121,10 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
                 (0, 2 * shared.len(), 2 * shared.len()),
                 |(n, e, m), (expected, most, _)| (n + 1, e + expected, m + most),
             );
-            let line = crate::plan::announcement(count, expected, at_most, run.config.rate_limit);
+            let line =
+                crate::plan::announcement(count, expected, at_most, session.config.rate_limit);
             eprintln!("{line}");
-            run.plan_requests(expected);
+            session.plan_requests(expected);
         }
     }
     if args.list || args.bench {
@@ -132,20 +133,20 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
         return ExitCode::SUCCESS;
     }
     let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();
-    if selected == 0 && !run.config.allow_no_tests {
+    if selected == 0 && !session.config.allow_no_tests {
         let problem = selection::nothing_selected(&selection::Selection::of(&args), trials.len());
         eprintln!("error: {}", problem.detail);
-        return stopped(lookup, root, Some(run.run_id()), &[problem]);
+        return stopped(lookup, root, Some(session.run_id()), &[problem]);
     }
-    run.record_skipped_by_spec(&args, &trials);
-    if let Err(unfinished) = run.start_reports() {
+    session.record_skipped_by_spec(&args, &trials);
+    if let Err(unfinished) = session.start_reports() {
         return exit_code(unfinished);
     }
-    stop_on_interrupt(run.interrupted.clone());
+    stop_on_interrupt(session.interrupted.clone());
     let conclusion = libtest_mimic::run(&args, trials);
-    match run.finish() {
+    match session.finish() {
         Err(unfinished) => exit_code(unfinished),
-        Ok(()) if run.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
+        Ok(()) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
         Ok(()) => conclusion.exit_code(),
     }
 }
@@ -158,7 +159,7 @@ fn stopped(
     problems: &[Problem],
 ) -> ExitCode {
     let (junit, coverage) = Config::report_paths(lookup, root);
-    let written = report_files::write_problems(
+    let written = files::write_problems(
         junit.as_deref(),
         coverage.as_deref(),
         "run stopped before any request",
@@ -231,14 +232,18 @@ pub fn run_quietly(
     root: &Path,
     filter: &str,
 ) -> Result<Vec<Outcome>, String> {
-    let (mut run, planned) = prepare(lookup, root).map_err(|broken| broken.message(lookup))?;
-    run.keep_exchanges = true;
+    let (mut session, planned) = prepare(lookup, root).map_err(|broken| broken.message(lookup))?;
+    session.keep_exchanges = true;
     for planned in planned
         .iter()
         .filter(|p| p.scenario.trial_name.contains(filter))
     {
-        if let Err(failed) = run.execute(planned) {
-            let recorded = run.outcomes.lock().unwrap_or_else(|p| p.into_inner()).len();
+        if let Err(failed) = session.execute(planned) {
+            let recorded = session
+                .outcomes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len();
             if recorded == 0 {
                 return Err(failed
                     .message()
@@ -247,8 +252,8 @@ pub fn run_quietly(
             }
         }
     }
-    run.clean_up_shared();
-    let outcomes = std::mem::take(&mut *run.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
+    session.clean_up_shared();
+    let outcomes = std::mem::take(&mut *session.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(outcomes)
 }
 
@@ -302,7 +307,7 @@ impl Broken {
 fn prepare(
     lookup: &dyn Fn(&str) -> Option<String>,
     root: &Path,
-) -> Result<(Run, Vec<Planned>), Broken> {
+) -> Result<(Session, Vec<Planned>), Broken> {
     let specs_dir = Config::specs_dir(lookup, root);
     let suite = spec::load(&specs_dir).map_err(|errors| Broken::Specs {
         dir: specs_dir.clone(),
@@ -314,7 +319,7 @@ fn prepare(
         config.require_local_target().map_err(Broken::Settings)?;
     }
     let planned = plan(&suite, &config);
-    Ok((Run::new(Arc::new(suite), config), planned))
+    Ok((Session::new(Arc::new(suite), config), planned))
 }
 
 /// The specs, or every problem in them rendered for the terminal.
@@ -338,9 +343,9 @@ fn specs_message(specs_dir: &Path, errors: &[SpecError], color: bool) -> String 
     message
 }
 
-fn trial(run: &Arc<Run>, planned: Planned) -> Trial {
+fn trial(session: &Arc<Session>, planned: Planned) -> Trial {
     let name = planned.scenario.trial_name.clone();
     let flagged = planned.ignored_by_spec.is_some();
-    let run = run.clone();
-    Trial::ignorable_test(name, move || run.execute(&planned)).with_ignored_flag(flagged)
+    let session = session.clone();
+    Trial::ignorable_test(name, move || session.execute(&planned)).with_ignored_flag(flagged)
 }

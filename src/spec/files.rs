@@ -1,177 +1,15 @@
-//! Reading `specs/` from disk and turning parse failures into located errors.
-//!
-//! Loading never stops at the first problem: every file is parsed, every error is kept,
-//! and the run refuses to start while any remains (see [`SpecError`]).
+//! Reading spec files from disk, with limits, into positioned trees read into the raw
+//! structs; every failure becomes a located [`SpecError`].
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{raw, read, validate, yaml, Suite};
+use super::error::SpecError;
+use super::{read, yaml};
 use crate::source::{Pos, PosIndex, SourceFile};
 
 /// The name of the file holding suite-wide settings, at the top of the specs directory.
 pub const SUITE_FILE: &str = "suite.yaml";
-
-/// A problem in a spec file, located as precisely as the parser allows.
-///
-/// `Display` gives one line (`file:line:col: message`, then the hint); [`SpecError::render`]
-/// gives the full diagnostic with the offending line and a caret under it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpecError {
-    pub file: String,
-    pub pos: Option<Pos>,
-    pub message: String,
-    /// What to do about it, or what was probably meant.
-    pub hint: Option<String>,
-    /// A short note under the caret.
-    pub label: Option<String>,
-    /// The text of the line at `pos`, for the snippet.
-    line_text: Option<String>,
-    /// Characters under the caret, when the token at `pos` is not the whole of it.
-    width: Option<usize>,
-}
-
-impl SpecError {
-    pub fn new(file: impl Into<String>, pos: Option<Pos>, message: impl Into<String>) -> Self {
-        SpecError {
-            file: file.into(),
-            pos,
-            message: message.into(),
-            hint: None,
-            label: None,
-            line_text: None,
-            width: None,
-        }
-    }
-
-    /// An error at `pos`, shown with `line`, the text of that line.
-    pub fn at_line(
-        file: impl Into<String>,
-        line: Option<&str>,
-        pos: Pos,
-        message: impl Into<String>,
-    ) -> Self {
-        let mut error = SpecError::new(file, Some(pos), message);
-        error.line_text = line.map(str::to_string);
-        error
-    }
-
-    /// The caret covers `width` characters from the position.
-    pub fn with_width(mut self, width: usize) -> Self {
-        self.width = Some(width);
-        self
-    }
-
-    /// An error at `pos` of a file whose text is `text`, shown with that line.
-    pub fn in_source(
-        file: impl Into<String>,
-        text: &str,
-        pos: Pos,
-        message: impl Into<String>,
-    ) -> Self {
-        let mut error = SpecError::new(file, Some(pos), message);
-        error.line_text = text
-            .lines()
-            .nth(pos.line.saturating_sub(1))
-            .map(str::to_string);
-        error
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
-
-    /// The diagnostic with its source line and a caret, as the terminal shows it.
-    pub fn render(&self, color: bool) -> String {
-        use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-        let path = match self.pos {
-            Some(pos) => format!("{}:{}:{}", self.file, pos.line, pos.col),
-            None => self.file.clone(),
-        };
-        let mut report = vec![];
-        let title = Level::ERROR.primary_title(self.message.as_str());
-        let group = match (&self.line_text, self.pos) {
-            (Some(line), Some(pos)) => {
-                let start = line
-                    .char_indices()
-                    .nth(pos.col.saturating_sub(1))
-                    .map_or(line.len(), |(i, _)| i);
-                let end = match self.width {
-                    Some(width) => line[start..]
-                        .char_indices()
-                        .nth(width)
-                        .map_or(line.len(), |(i, _)| start + i),
-                    None => token_end(line, start),
-                };
-                let mut annotation = AnnotationKind::Primary.span(start..end);
-                if let Some(label) = &self.label {
-                    annotation = annotation.label(label.as_str());
-                }
-                title.element(
-                    Snippet::source(line.as_str())
-                        .line_start(pos.line)
-                        .path(self.file.as_str())
-                        .fold(false)
-                        .annotation(annotation),
-                )
-            }
-            _ => title.element(annotate_snippets::Origin::path(path.as_str())),
-        };
-        report.push(group);
-        if let Some(hint) = &self.hint {
-            report.push(Group::with_title(
-                Level::HELP.secondary_title(hint.as_str()),
-            ));
-        }
-        let renderer = match color {
-            true => Renderer::styled(),
-            false => Renderer::plain(),
-        };
-        renderer.render(&report).to_string()
-    }
-}
-
-/// Where the token starting at byte `start` ends: at `:`, `,`, a bracket or the line's end.
-fn token_end(line: &str, start: usize) -> usize {
-    let rest = &line[start..];
-    if let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
-        if let Some(close) = rest[1..].find(quote) {
-            return start + close + 2;
-        }
-    }
-    let len = rest.find([':', ',', '}', ']', '#']).unwrap_or(rest.len());
-    match rest[..len].trim_end().len() {
-        0 => (start + rest.chars().next().map_or(0, char::len_utf8)).min(line.len()),
-        token => start + token,
-    }
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.pos {
-            Some(pos) => write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file, pos.line, pos.col, self.message
-            )?,
-            None => write!(f, "{}: {}", self.file, self.message)?,
-        }
-        if let Some(label) = &self.label {
-            write!(f, " ({label})")?;
-        }
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
-        Ok(())
-    }
-}
 
 /// The largest spec file read (`suite.yaml` included); a larger one is refused before it
 /// is read, so memory and time stay bounded.
@@ -186,72 +24,8 @@ pub(super) struct Parsed<T> {
     pub value: T,
 }
 
-/// Loads and validates every spec under `specs_dir`.
-pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
-    let shown_dir = display_path(specs_dir);
-    if !specs_dir.is_dir() {
-        return Err(vec![SpecError::new(
-            shown_dir,
-            None,
-            "the specs directory does not exist (set LEADLEX_SPECS to use another one)",
-        )]);
-    }
-    let mut errors = Vec::new();
-    let suite_path = specs_dir.join(SUITE_FILE);
-    let suite = parse_file(
-        specs_dir,
-        &suite_path,
-        true,
-        read::Reader::suite,
-        &mut errors,
-    );
-    let files = spec_files(specs_dir, &mut errors);
-    let (specs, file_errors) = parse_in_parallel(specs_dir, &files);
-    errors.extend(file_errors);
-    if files.is_empty() && errors.is_empty() {
-        errors.push(SpecError::new(
-            shown_dir,
-            None,
-            "no spec files (*.yaml) found: there is nothing to run",
-        ));
-    }
-    // Operations whose file could not be read: references to them are not errors of
-    // their own (the file's problems say it).
-    let read: std::collections::BTreeSet<&str> = specs
-        .iter()
-        .filter(|s| s.value.operation.is_some())
-        .map(|s| s.relative.as_str())
-        .collect();
-    let unreadable = files
-        .iter()
-        .map(|path| relative_name(specs_dir, path))
-        .filter(|relative| !read.contains(relative.as_str()))
-        .map(|relative| validate::operation_id(&relative))
-        .collect();
-    match validate::build(specs_dir, suite, specs, unreadable, errors.is_empty()) {
-        Ok(suite) if errors.is_empty() => Ok(suite),
-        Ok(_) => Err(errors),
-        Err(more) => {
-            errors.extend(more);
-            Err(errors)
-        }
-    }
-}
-
-/// Parses spec files on every core; results and errors keep the files' order.
-fn parse_in_parallel(
-    specs_dir: &Path,
-    files: &[PathBuf],
-) -> (Vec<Parsed<raw::SpecFile>>, Vec<SpecError>) {
-    super::in_parallel(files, |path, errors| {
-        parse_file(specs_dir, path, false, read::Reader::spec_file, errors)
-            .into_iter()
-            .collect()
-    })
-}
-
 /// Every `*.yaml`/`*.yml` file below `dir` except the suite file, sorted.
-fn spec_files(dir: &Path, errors: &mut Vec<SpecError>) -> Vec<PathBuf> {
+pub(super) fn spec_files(dir: &Path, errors: &mut Vec<SpecError>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -342,7 +116,7 @@ fn io_words(err: &std::io::Error) -> String {
 
 /// Parses one file: its YAML into a tree (syntax, duplicate keys, aliases), then the tree
 /// into the spec's structs (unknown keys, wrong values), every problem kept.
-fn parse_file<T>(
+pub(super) fn parse_file<T>(
     specs_dir: &Path,
     path: &Path,
     is_suite: bool,
@@ -435,7 +209,7 @@ fn not_utf8(display: String, bytes: &[u8], valid: usize) -> SpecError {
     .with_hint("save the file as UTF-8")
 }
 
-fn relative_name(specs_dir: &Path, path: &Path) -> String {
+pub(super) fn relative_name(specs_dir: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(specs_dir).unwrap_or(path);
     relative
         .components()

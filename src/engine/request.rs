@@ -1,0 +1,119 @@
+//! Turning a step's request into an HTTP request: templates filled, the key attached.
+//!
+//! Path parameters go through [`path_segment`](crate::live::ids::path_segment), which refuses values that would change the
+//! path's shape, so a strange captured id can never aim a DELETE at the collection.
+
+use std::collections::BTreeMap;
+
+use crate::config::Secret;
+use crate::live::ids::path_segment;
+use crate::spec::template::Vars;
+use crate::spec::{Operation, Request};
+use crate::stub::Stub;
+use crate::transport::http::{Bearer, HttpRequest};
+
+/// A well-formed key that no workspace has: what the `invalid` credential sends.
+pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
+
+/// Where the keys of a run come from.
+pub enum Keys {
+    /// Stub keys, made per trial.
+    Stub,
+    /// Live keys by credential name (only those configured), with their variable.
+    Live(BTreeMap<String, (String, Secret)>),
+}
+
+/// A request that undoes what a step created, run when the scenario (or, for a shared
+/// record, the run) ends.
+pub(crate) struct PendingCleanup {
+    pub(crate) label: String,
+    pub(crate) operation: String,
+    pub(crate) request: HttpRequest,
+}
+
+/// The HTTP request for `request` of `operation`, under `base_url`.
+pub fn build_request(
+    base_url: &reqwest::Url,
+    operation: &Operation,
+    request: &Request,
+    vars: &Vars,
+    bearer: Option<Bearer>,
+) -> Result<HttpRequest, String> {
+    let mut url = base_url.clone();
+    let mut targets = Vec::new();
+    {
+        let mut segments = url
+            .path_segments_mut()
+            .map_err(|_| "the base URL cannot take a path".to_string())?;
+        segments.pop_if_empty();
+        for segment in operation.path.split('/').skip(1) {
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => {
+                    let template = request.path.get(param).map(String::as_str).unwrap_or("");
+                    let value = path_segment(vars.render_str(template)?)?;
+                    segments.push(&value);
+                    targets.push(value);
+                }
+                None => {
+                    segments.push(segment);
+                }
+            }
+        }
+    }
+    // However the values were written, the path must have exactly the template's segments.
+    let wanted = operation.path.split('/').skip(1).count();
+    let base = base_url
+        .path_segments()
+        .map_or(0, |s| s.filter(|s| !s.is_empty()).count());
+    let built: Vec<&str> = url.path_segments().map_or_else(Vec::new, |s| s.collect());
+    if built.len() != base + wanted
+        || built
+            .iter()
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err(format!(
+            "the filled path {} does not have the shape of {}",
+            url.path(),
+            operation.path
+        ));
+    }
+    for (name, template) in &request.query {
+        let value = vars.render_str(template)?;
+        url.query_pairs_mut().append_pair(name, &value);
+    }
+    let body = match &request.body {
+        Some(body) => Some(vars.render_value(body)?),
+        None => None,
+    };
+    Ok(HttpRequest {
+        method: operation.method.clone(),
+        url,
+        bearer,
+        body,
+        targets,
+    })
+}
+
+/// The key a credential sends in trial number `trial`, shown by reference when secret.
+pub fn bearer(keys: &Keys, credential: &str, trial: u64) -> Result<Option<Bearer>, String> {
+    let plain = |key: String| Bearer {
+        shown: key.clone(),
+        key,
+    };
+    Ok(match credential {
+        "none" => None,
+        "invalid" => Some(plain(INVALID_KEY.to_string())),
+        name => Some(match keys {
+            Keys::Stub => plain(Stub::key(trial, name)),
+            Keys::Live(keys) => {
+                let (variable, key) = keys
+                    .get(name)
+                    .ok_or_else(|| format!("no key is configured for credential `{name}`"))?;
+                Bearer {
+                    key: key.expose().to_string(),
+                    shown: format!("${variable}"),
+                }
+            }
+        }),
+    })
+}
