@@ -50,7 +50,8 @@ mod transport;
 // The commands.
 pub use cli::cleanup::cleanup;
 pub use cli::command_line;
-pub use cli::harness::{lint, main, run, run_quietly};
+pub use cli::harness::{main, run, run_quietly};
+pub use cli::lint::lint;
 // Settings.
 pub use config::{Config, Secret};
 // The engine and the parts a test may assemble it from.

@@ -1,7 +1,6 @@
 //! One run's shared state: the suite and settings, the lazily started engine, and every
-//! outcome, turned into reports and checked for secrets at the end.
+//! outcome, handed to [`crate::report::publish`] at the end.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -14,28 +13,17 @@ use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::plan::Planned;
 use crate::report::coverage::Coverage;
 use crate::report::files;
-use crate::report::junit;
-use crate::report::render::{
-    clip_lines, failure_text, reason_text, safe_json, safe_text, summary, RenderOptions,
-    VALUE_LIMIT,
+use crate::report::publish::{
+    check_for_leaks, left_behind, publish, Destinations, Publication, PublishError,
 };
-use crate::secrets::leak::{find_leaks, Written};
+use crate::report::render::{failure_text, reason_text, safe_text, RenderOptions};
+use crate::secrets::leak::Written;
 use crate::secrets::redact::Redactor;
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
 use crate::transport::deliver::Delivery;
 use crate::transport::http::HttpClient;
 use crate::transport::limit::Limiter;
-
-/// Why a run's reports could not be finished as they should: the harness turns it into
-/// an exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unfinished {
-    /// A report could not be written.
-    ReportNotWritten,
-    /// A secret was found in what the run wrote; the report holding it was replaced.
-    SecretFound,
-}
 
 /// What every trial of one run shares. The runtime, client and stub start with the first
 /// trial that needs them, so `--list` does no I/O.
@@ -253,20 +241,17 @@ impl Session {
 
     /// Replaces the previous reports with placeholders that read as a failure until
     /// [`Session::finish`] writes the real ones: a run killed on the way leaves no green report.
-    pub(crate) fn start_reports(&self) -> Result<(), Unfinished> {
+    pub(crate) fn start_reports(&self) -> Result<(), PublishError> {
         let problem = files::in_progress(&self.run_id, chrono::Utc::now());
         let junit = self.config.junit.as_deref();
         let coverage = self.config.coverage.as_deref();
-        files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem]).map_err(
-            |message| {
-                eprintln!("error: {message}");
-                Unfinished::ReportNotWritten
-            },
-        )
+        files::write_problems(junit, coverage, "run", Some(&self.run_id), &[problem])?;
+        Ok(())
     }
 
-    /// Prints the summary, writes the reports, and checks all of it for secrets.
-    pub(crate) fn finish(&self) -> Result<(), Unfinished> {
+    /// Removes the shared records, then publishes the outcomes: summary, reports, and the
+    /// leak check of all of it.
+    pub(crate) fn finish(&self) -> Result<(), PublishError> {
         let shared_left = self.clean_up_shared();
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
@@ -279,19 +264,45 @@ impl Session {
         let every_secret = outcomes
             .iter()
             .fold(self.redactor.clone(), |all, o| all.merged(&o.secrets));
-        // The coverage matrix quotes what the gateway sent (error codes): redact it too.
-        let table = every_secret.redact(&coverage.table());
-        let mut summary = format!("{}\n{table}", summary(&outcomes, &facts));
-        let mut written = Vec::new();
-        let ledger = self
-            .engine
-            .get()
-            .and_then(|s| s.as_ref().ok())
-            .and_then(|s| s.engine.ledger());
-        if let Some(ledger) = ledger {
+        let publication = Publication {
+            outcomes: &outcomes,
+            facts: &facts,
+            coverage: &coverage,
+            secrets: &every_secret,
+            notes: self.notes(&outcomes, &shared_left),
+        };
+        let planted_key = match self.config.self_test_leak {
+            true => self.config.keys.values().next(),
+            false => None,
+        };
+        let to = Destinations {
+            junit: self.config.junit.as_deref(),
+            coverage: self.config.coverage.as_deref(),
+            body_limit: self.config.report_body_limit,
+            planted_key,
+        };
+        let (mut written, summary) = publish(&publication, &to)?;
+        self.printed(summary);
+        written.push(Written::Printed {
+            place: "the terminal output".into(),
+            text: self.printed_texts().join("\n"),
+        });
+        let ledger = self.ledger().map(|l| (l.path(), &self.redactor));
+        check_for_leaks(&written, &every_secret, ledger, &to)
+    }
+
+    fn ledger(&self) -> Option<&Ledger> {
+        let started = self.engine.get()?.as_ref().ok()?;
+        started.engine.ledger()
+    }
+
+    /// What the summary ends with: records left behind, and the requests a live run sent.
+    fn notes(&self, outcomes: &[Outcome], shared_left: &[String]) -> String {
+        let mut notes = String::new();
+        if let Some(ledger) = self.ledger() {
             let left = ledger::pending(ledger.path()).map(|l| l.len()).unwrap_or(0);
             if left > 0 {
-                summary.push_str(&format!(
+                notes.push_str(&format!(
                     "\n{left} record(s) this run created could not be removed; they are listed in {}.\n\
                      Remove them with: cargo run -- cleanup {}\n",
                     spec::display_path(ledger.path()),
@@ -299,113 +310,19 @@ impl Session {
                 ));
             }
         }
-        summary.push_str(&left_behind(&outcomes, &self.run_id));
-        for left in &shared_left {
-            summary.push_str(&format!("\ncould not be removed: {left}\n"));
+        notes.push_str(&left_behind(outcomes, &self.run_id));
+        for left in shared_left {
+            notes.push_str(&format!("\ncould not be removed: {left}\n"));
         }
         let started = self.engine.get().and_then(|s| s.as_ref().ok());
         if let (Some(started), true) = (started, self.config.target != TargetConfig::Stub) {
             let planned = self.planned_requests.load(Ordering::SeqCst);
-            summary.push_str(&format!(
+            notes.push_str(&format!(
                 "\nsent {} request(s), cleanup and retries included (planned: about {planned})\n",
                 started.engine.requests_sent()
             ));
         }
-        // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
-        let summary = clip_lines(&safe_text(&summary, &every_secret), 4 * VALUE_LIMIT);
-        print!("{summary}");
-        self.printed(summary);
-        if let Some(path) = &self.config.junit {
-            let limit = self.config.report_body_limit;
-            let report = junit::report(&outcomes, &facts, &coverage, &every_secret, limit);
-            let text = report.to_string().map_err(|e| e.to_string());
-            if let Err(message) = text.and_then(|text| write_file(path, &text)) {
-                eprintln!("error: {message}");
-                return Err(Unfinished::ReportNotWritten);
-            }
-            if self.config.self_test_leak {
-                self.plant_a_key(path);
-            }
-            println!("JUnit report: {}", spec::display_path(path));
-            written.push(Written::File(path.clone()));
-        }
-        if let Some(path) = &self.config.coverage {
-            let json = safe_json(&coverage.to_json(&facts), &every_secret);
-            if let Err(message) = write_file(path, &json) {
-                eprintln!("error: {message}");
-                return Err(Unfinished::ReportNotWritten);
-            }
-            println!("coverage matrix: {}", spec::display_path(path));
-            written.push(Written::File(path.clone()));
-        }
-        let transcript = self
-            .printed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .join("\n");
-        written.push(Written::Printed {
-            place: "the terminal output".into(),
-            text: transcript,
-        });
-        let mut leaks = find_leaks(&every_secret, &written);
-        // The ledger keeps real ids, captured secrets included, but never an API key.
-        if let Some(ledger) = ledger {
-            leaks.extend(find_leaks(
-                &self.redactor,
-                &[Written::File(ledger.path().to_path_buf())],
-            ));
-        }
-        if leaks.is_empty() {
-            return Ok(());
-        }
-        for leak in &leaks {
-            eprintln!(
-                "error: SECRET LEAK: the value of {} appears in {}",
-                leak.secret, leak.place
-            );
-        }
-        for item in &written {
-            if let Written::File(path) = item {
-                if leaks.iter().any(|l| l.file.as_ref() == Some(path)) {
-                    self.replace_leaking(path);
-                }
-            }
-        }
-        Err(Unfinished::SecretFound)
-    }
-
-    /// Replaces a report in which a secret was found by an error report naming no secret
-    /// (or removes it, if even that cannot be written).
-    fn replace_leaking(&self, path: &Path) {
-        let shown = spec::display_path(path);
-        let problem = files::secret_found(&shown);
-        let written = match self.config.coverage.as_deref() == Some(path) {
-            true => files::write_problems(None, Some(path), "run", None, &[problem]),
-            false => files::write_problems(Some(path), None, "run", None, &[problem]),
-        };
-        match written {
-            Ok(()) => eprintln!(
-                "error: replaced {shown} by an error report so that it cannot be published"
-            ),
-            Err(_) => {
-                let _ = std::fs::remove_file(path);
-                eprintln!("error: removed {shown} so that it cannot be published");
-            }
-        }
-    }
-
-    /// Appends the first configured key to a written report (`LEADLEX_SELF_TEST_LEAK=1`).
-    fn plant_a_key(&self, path: &Path) {
-        use std::io::Write;
-        let secret = self.config.keys.values().next();
-        let file = std::fs::OpenOptions::new().append(true).open(path);
-        if let (Some(secret), Ok(mut file)) = (secret, file) {
-            let _ = writeln!(
-                file,
-                "<!-- planted by LEADLEX_SELF_TEST_LEAK: {} -->",
-                secret.expose()
-            );
-        }
+        notes
     }
 
     /// Remembers text handed to the terminal, for the leak check.
@@ -416,34 +333,6 @@ impl Session {
     fn printed_texts(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.printed.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// The records that scenarios may have left behind or did not touch, for a person to
-/// check; empty when there are none.
-fn left_behind(outcomes: &[Outcome], run_id: &str) -> String {
-    let lines: Vec<String> = outcomes
-        .iter()
-        .flat_map(|o| {
-            o.left_behind
-                .iter()
-                .map(|l| format!("  {}: {l}\n", o.trial_name))
-        })
-        .collect();
-    if lines.is_empty() {
-        return String::new();
-    }
-    format!(
-        "\n{} record(s) to check by hand: they may be left on the gateway, or were not touched \
-         because the run could not show they were its own (the run's records carry the mark \
-         {run_id}):\n{}",
-        lines.len(),
-        lines.concat()
-    )
-}
-
-/// Writes a report file atomically, creating its directory.
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    files::write_atomically(path, text)
 }
 
 fn ignored(scenario: &spec::Scenario, reason: &str) -> Outcome {

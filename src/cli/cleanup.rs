@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::harness::EXIT_BROKEN_INPUT;
+use super::EXIT_BROKEN_INPUT;
 use crate::config::{Config, TargetConfig, BASE_URL};
 use crate::live::ledger::{self, Entry, Ledger};
 use crate::transport::deliver::Delivery;

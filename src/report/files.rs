@@ -31,13 +31,30 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// A report file that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot create {}: {source}", .dir.display())]
+    Directory {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", .path.display())]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Writes `text` to `path` through a temporary file in the same directory and a rename,
 /// creating the directory if needed.
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), WriteError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| WriteError::Directory {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     }
     let name = path
         .file_name()
@@ -45,7 +62,10 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let written = std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()));
+        .map_err(|source| WriteError::File {
+            path: path.to_path_buf(),
+            source,
+        });
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
@@ -123,7 +143,7 @@ pub fn write_problems(
     suite: &str,
     run_id: Option<&str>,
     problems: &[Problem],
-) -> Result<(), String> {
+) -> Result<(), WriteError> {
     if let Some(path) = junit {
         write_atomically(path, &problems_junit(suite, problems))?;
     }

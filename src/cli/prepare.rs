@@ -1,0 +1,100 @@
+//! Before a run: the specs and the settings, or why the run cannot start ([`Broken`]).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::plan::{plan, Planned};
+use crate::report::files::Problem;
+use crate::session::Session;
+use crate::spec::{self, SpecError, Suite};
+
+/// Why a run could not start: broken specs or a broken setting.
+pub(super) enum Broken {
+    Specs {
+        dir: PathBuf,
+        errors: Vec<SpecError>,
+    },
+    Settings(ConfigError),
+}
+
+impl Broken {
+    /// The whole message for the terminal.
+    pub(super) fn message(&self, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+        match self {
+            Broken::Specs { dir, errors } => {
+                let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
+                specs_message(dir, errors, color)
+            }
+            Broken::Settings(error) => format!("error: {error}\nno request was sent."),
+        }
+    }
+
+    /// One problem per error, for the JUnit report.
+    pub(super) fn problems(&self) -> Vec<Problem> {
+        match self {
+            Broken::Specs { errors, .. } => errors
+                .iter()
+                .map(|error| Problem {
+                    group: "specs".into(),
+                    name: match error.pos {
+                        Some(pos) => format!("{}:{}:{}", error.file, pos.line, pos.col),
+                        None => error.file.clone(),
+                    },
+                    message: error.message.clone(),
+                    detail: error.render(false),
+                })
+                .collect(),
+            Broken::Settings(error) => vec![Problem {
+                group: "settings".into(),
+                name: error.variable.clone(),
+                message: error.message.clone(),
+                detail: format!("{error}\nno request was sent."),
+            }],
+        }
+    }
+}
+
+/// Loads the specs and the settings.
+pub(super) fn prepare(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+) -> Result<(Session, Vec<Planned>), Broken> {
+    let specs_dir = Config::specs_dir(lookup, root);
+    let suite = spec::load(&specs_dir).map_err(|errors| Broken::Specs {
+        dir: specs_dir.clone(),
+        errors,
+    })?;
+    let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
+    let config = Config::from_lookup(lookup, root, &key_variables).map_err(Broken::Settings)?;
+    if suite.disposable_target {
+        config.require_local_target().map_err(Broken::Settings)?;
+    }
+    let planned = plan(&suite, &config);
+    Ok((Session::new(Arc::new(suite), config), planned))
+}
+
+/// The specs, or every problem in them rendered for the terminal.
+pub(super) fn load_specs(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    specs_dir: &Path,
+) -> Result<Suite, String> {
+    spec::load(specs_dir).map_err(|errors| {
+        let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
+        specs_message(specs_dir, &errors, color)
+    })
+}
+
+fn specs_message(specs_dir: &Path, errors: &[SpecError], color: bool) -> String {
+    let mut message: String = errors
+        .iter()
+        .map(|e| format!("{}\n\n", e.render(color)))
+        .collect();
+    message.push_str(&format!(
+        "{} problem(s) in the specs under {}; no request was sent.",
+        errors.len(),
+        specs_dir.display()
+    ));
+    message
+}

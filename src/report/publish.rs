@@ -1,0 +1,195 @@
+//! Publishing a finished run: the summary and coverage matrix on the terminal, the JUnit
+//! report and the coverage file written atomically, then everything written read back for
+//! secrets. A report in which a secret is found is replaced by an error report naming none.
+//!
+//! It reads only the run's [`Outcome`]s and [`RunFacts`], and says what went wrong with a
+//! [`PublishError`]; the command turns that into an exit code.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Secret;
+use crate::outcome::{Outcome, RunFacts};
+use crate::report::coverage::Coverage;
+use crate::report::files::{self, Problem};
+use crate::report::junit;
+use crate::report::render::{clip_lines, safe_json, safe_text, summary, VALUE_LIMIT};
+use crate::secrets::leak::{find_leaks, Leak, Written};
+use crate::secrets::redact::Redactor;
+use crate::spec::display_path;
+
+/// Why a run's reports could not be published as they should.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// A report file could not be written.
+    #[error("{0}")]
+    NotWritten(#[from] files::WriteError),
+    /// The JUnit writer failed.
+    #[error("cannot serialize the JUnit report: {0}")]
+    Junit(String),
+    /// A secret was found in what the run wrote; the files holding it were replaced.
+    #[error("a secret was found in {}", places(.0))]
+    SecretFound(Vec<Leak>),
+}
+
+fn places(leaks: &[Leak]) -> String {
+    let places: Vec<&str> = leaks.iter().map(|l| l.place.as_str()).collect();
+    places.join(", ")
+}
+
+/// What a finished run hands to its reporters.
+pub struct Publication<'a> {
+    pub outcomes: &'a [Outcome],
+    pub facts: &'a RunFacts,
+    pub coverage: &'a Coverage,
+    /// Every secret of the run: the configured keys and what trials captured.
+    pub secrets: &'a Redactor,
+    /// Lines the summary ends with (records left behind, requests sent), unredacted.
+    pub notes: String,
+}
+
+/// Where the reports go, and how much of a body they quote.
+pub struct Destinations<'a> {
+    pub junit: Option<&'a Path>,
+    pub coverage: Option<&'a Path>,
+    pub body_limit: usize,
+    /// `LEADLEX_SELF_TEST_LEAK`: a key appended to the JUnit report, to prove the leak
+    /// check finds it.
+    pub planted_key: Option<&'a Secret>,
+}
+
+/// Prints the summary and writes the reports; returns what was written, and the text
+/// printed (for the leak check).
+pub fn publish(
+    publication: &Publication<'_>,
+    to: &Destinations<'_>,
+) -> Result<(Vec<Written>, String), PublishError> {
+    let secrets = publication.secrets;
+    // The coverage matrix quotes what the gateway sent (error codes): redact it too.
+    let table = secrets.redact(&publication.coverage.table());
+    let text = format!(
+        "{}\n{table}{}",
+        summary(publication.outcomes, publication.facts),
+        publication.notes
+    );
+    // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
+    let text = clip_lines(&safe_text(&text, secrets), 4 * VALUE_LIMIT);
+    print!("{text}");
+    let mut written = Vec::new();
+    if let Some(path) = to.junit {
+        let report = junit::report(
+            publication.outcomes,
+            publication.facts,
+            publication.coverage,
+            secrets,
+            to.body_limit,
+        );
+        let xml = report
+            .to_string()
+            .map_err(|e| PublishError::Junit(e.to_string()))?;
+        files::write_atomically(path, &xml)?;
+        if let Some(key) = to.planted_key {
+            plant(key, path);
+        }
+        println!("JUnit report: {}", display_path(path));
+        written.push(Written::File(path.to_path_buf()));
+    }
+    if let Some(path) = to.coverage {
+        let json = safe_json(&publication.coverage.to_json(publication.facts), secrets);
+        files::write_atomically(path, &json)?;
+        println!("coverage matrix: {}", display_path(path));
+        written.push(Written::File(path.to_path_buf()));
+    }
+    Ok((written, text))
+}
+
+/// Reads back what the run wrote: `keys` (every secret) in the reports and the terminal
+/// text, `api_keys` (the configured keys only) in the ledger, which keeps real ids. A
+/// report holding a secret is replaced by an error report, or removed.
+pub fn check_for_leaks(
+    written: &[Written],
+    secrets: &Redactor,
+    ledger: Option<(&Path, &Redactor)>,
+    to: &Destinations<'_>,
+) -> Result<(), PublishError> {
+    let mut leaks = find_leaks(secrets, written);
+    if let Some((path, api_keys)) = ledger {
+        leaks.extend(find_leaks(api_keys, &[Written::File(path.to_path_buf())]));
+    }
+    if leaks.is_empty() {
+        return Ok(());
+    }
+    for leak in &leaks {
+        eprintln!(
+            "error: SECRET LEAK: the value of {} appears in {}",
+            leak.secret, leak.place
+        );
+    }
+    let leaking: Vec<&PathBuf> = written
+        .iter()
+        .filter_map(|w| match w {
+            Written::File(path) => Some(path),
+            Written::Printed { .. } => None,
+        })
+        .filter(|path| leaks.iter().any(|l| l.file.as_ref() == Some(*path)))
+        .collect();
+    for path in leaking {
+        replace_leaking(path, to);
+    }
+    Err(PublishError::SecretFound(leaks))
+}
+
+/// Replaces a report in which a secret was found by an error report naming no secret
+/// (or removes it, if even that cannot be written).
+fn replace_leaking(path: &Path, to: &Destinations<'_>) {
+    let shown = display_path(path);
+    let problem: Problem = files::secret_found(&shown);
+    let written = match to.coverage == Some(path) {
+        true => files::write_problems(None, Some(path), "run", None, &[problem]),
+        false => files::write_problems(Some(path), None, "run", None, &[problem]),
+    };
+    match written {
+        Ok(()) => {
+            eprintln!("error: replaced {shown} by an error report so that it cannot be published")
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(path);
+            eprintln!("error: removed {shown} so that it cannot be published");
+        }
+    }
+}
+
+/// Appends `key` to a written report (`LEADLEX_SELF_TEST_LEAK=1`).
+fn plant(key: &Secret, path: &Path) {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new().append(true).open(path);
+    if let Ok(mut file) = file {
+        let _ = writeln!(
+            file,
+            "<!-- planted by LEADLEX_SELF_TEST_LEAK: {} -->",
+            key.expose()
+        );
+    }
+}
+
+/// The records that scenarios may have left behind or did not touch, for a person to
+/// check; empty when there are none.
+pub fn left_behind(outcomes: &[Outcome], run_id: &str) -> String {
+    let lines: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.left_behind
+                .iter()
+                .map(|l| format!("  {}: {l}\n", o.trial_name))
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n{} record(s) to check by hand: they may be left on the gateway, or were not touched \
+         because the run could not show they were its own (the run's records carry the mark \
+         {run_id}):\n{}",
+        lines.len(),
+        lines.concat()
+    )
+}
