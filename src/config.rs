@@ -117,16 +117,50 @@ pub struct Config {
 }
 
 /// A setting that could not be used.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
 pub struct ConfigError {
     pub variable: String,
     pub message: String,
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.variable, self.message)
+/// The configured API keys among `key_variables`, each checked to be one.
+fn read_keys(
+    non_empty: &dyn Fn(&str) -> Option<String>,
+    key_variables: &[&str],
+) -> Result<BTreeMap<String, Secret>, ConfigError> {
+    let mut keys = BTreeMap::new();
+    for name in key_variables {
+        if let Some(value) = non_empty(name) {
+            let value = value.trim().to_string();
+            // Only visible ASCII can go into an Authorization header; anything else is
+            // a pasting mistake, reported without echoing the value.
+            if !value.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError {
+                    variable: name.to_string(),
+                    message: "the key holds spaces or other characters that an API key cannot have"
+                        .into(),
+                });
+            }
+            keys.insert(name.to_string(), Secret(value));
+        }
     }
+    Ok(keys)
+}
+
+/// The request rate and budget: defaults for live runs (10 per second, 300 requests),
+/// none for the stub unless set.
+fn pacing(
+    non_empty: &dyn Fn(&str) -> Option<String>,
+    live: bool,
+) -> Result<(Option<u32>, Option<u64>), ConfigError> {
+    let live_default = |variable: &'static str, default: usize| match (non_empty(variable), live) {
+        (None, false) => Ok(None),
+        (value, _) => parse_count(variable, value, default).map(Some),
+    };
+    let rate_limit = live_default(RATE_LIMIT, 10)?.map(|n| n.min(u32::MAX as usize) as u32);
+    let max_requests = live_default(MAX_REQUESTS, 300)?.map(|n| n as u64);
+    Ok((rate_limit, max_requests))
 }
 
 impl Config {
@@ -144,23 +178,7 @@ impl Config {
                 base_url: parse_base_url(url.trim())?,
             },
         };
-        let mut keys = BTreeMap::new();
-        for name in key_variables {
-            if let Some(value) = non_empty(name) {
-                let value = value.trim().to_string();
-                // Only visible ASCII can go into an Authorization header; anything else is
-                // a pasting mistake, reported without echoing the value.
-                if !value.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(ConfigError {
-                        variable: name.to_string(),
-                        message:
-                            "the key holds spaces or other characters that an API key cannot have"
-                                .into(),
-                    });
-                }
-                keys.insert(name.to_string(), Secret(value));
-            }
-        }
+        let keys = read_keys(&non_empty, key_variables)?;
         let (junit, coverage) = Config::report_paths(lookup, root);
         let live = matches!(target, TargetConfig::Live { .. });
         if live && non_empty(NEXTEST).is_some() {
@@ -171,15 +189,7 @@ impl Config {
                     .into(),
             });
         }
-        let live_default =
-            |variable: &'static str, default: usize| -> Result<Option<usize>, ConfigError> {
-                match (non_empty(variable), live) {
-                    (None, false) => Ok(None),
-                    (value, _) => parse_count(variable, value, default).map(Some),
-                }
-            };
-        let rate_limit = live_default(RATE_LIMIT, 10)?.map(|n| n.min(u32::MAX as usize) as u32);
-        let max_requests = live_default(MAX_REQUESTS, 300)?.map(|n| n as u64);
+        let (rate_limit, max_requests) = pacing(&non_empty, live)?;
         let retries = match non_empty(RETRIES) {
             Some(v) if v.trim() == "0" => 0,
             v => parse_count(RETRIES, v, 2)?.min(10) as u32,

@@ -8,7 +8,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::config::{Config, TargetConfig};
 use crate::engine::{Engine, Keys};
-use crate::live::ledger::{self, Ledger};
+use crate::live::ledger::{self, Ledger, LedgerError};
 use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::plan::Planned;
 use crate::report::coverage::Coverage;
@@ -22,7 +22,7 @@ use crate::secrets::redact::Redactor;
 use crate::spec::{self, Suite};
 use crate::stub::Stub;
 use crate::transport::deliver::Delivery;
-use crate::transport::http::HttpClient;
+use crate::transport::http::{ClientError, HttpClient};
 use crate::transport::limit::Limiter;
 
 /// What every trial of one run shares. The runtime, client and stub start with the first
@@ -34,7 +34,7 @@ pub(crate) struct Session {
     redactor: Redactor,
     /// How failure messages look on this run's terminal.
     pub(crate) terminal: RenderOptions,
-    engine: OnceLock<Result<Started, String>>,
+    engine: OnceLock<Result<Started, StartError>>,
     pub(crate) outcomes: Mutex<Vec<Outcome>>,
     /// Everything the run handed to the terminal.
     printed: Mutex<Vec<String>>,
@@ -46,6 +46,19 @@ pub(crate) struct Session {
     pub(crate) keep_exchanges: bool,
     /// Live runs: the requests the run planned to send, announced at its start.
     planned_requests: std::sync::atomic::AtomicUsize,
+}
+
+/// Why the engine could not start; every trial of the run fails with it.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("{0}")]
+    Engine(String),
 }
 
 struct Started {
@@ -83,8 +96,8 @@ impl Session {
         }
         let started = match self.engine.get_or_init(|| self.start()) {
             Ok(started) => started,
-            Err(message) => {
-                let text = safe_text(message, &self.redactor);
+            Err(error) => {
+                let text = safe_text(&error.to_string(), &self.redactor);
                 self.printed(text.clone());
                 return Err(text.into());
             }
@@ -159,12 +172,12 @@ impl Session {
             .push(outcome);
     }
 
-    fn start(&self) -> Result<Started, String> {
+    fn start(&self) -> Result<Started, StartError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            .map_err(StartError::Runtime)?;
         let client = HttpClient::new(&self.config)?;
         let (stub, base_url, keys) = match &self.config.target {
             TargetConfig::Stub => {
@@ -172,18 +185,7 @@ impl Session {
                 let base_url = stub.base_url();
                 (Some(stub), base_url, Keys::Stub)
             }
-            TargetConfig::Live { base_url } => {
-                let keys = self
-                    .suite
-                    .credentials
-                    .iter()
-                    .filter_map(|(name, c)| {
-                        let key = self.config.keys.get(&c.env)?.clone();
-                        Some((name.clone(), (c.env.clone(), key)))
-                    })
-                    .collect();
-                (None, base_url.clone(), Keys::Live(keys))
-            }
+            TargetConfig::Live { base_url } => (None, base_url.clone(), self.live_keys()),
         };
         let live = matches!(self.config.target, TargetConfig::Live { .. });
         let delivery = Delivery {
@@ -207,7 +209,8 @@ impl Session {
             &base_url,
             keys,
             self.run_id.clone(),
-        )?
+        )
+        .map_err(StartError::Engine)?
         .with_ledger(ledger)
         .with_interrupt(self.interrupted.clone());
         Ok(Started {
@@ -215,6 +218,15 @@ impl Session {
             _stub: stub,
             runtime,
         })
+    }
+
+    /// The configured key of each credential, with its variable.
+    fn live_keys(&self) -> Keys {
+        let keys = self.suite.credentials.iter().filter_map(|(name, c)| {
+            let key = self.config.keys.get(&c.env)?.clone();
+            Some((name.clone(), (c.env.clone(), key)))
+        });
+        Keys::Live(keys.collect())
     }
 
     fn facts(&self) -> RunFacts {

@@ -13,7 +13,7 @@ use crate::spec;
 /// Exit code 0 when they are clean, 2 when not.
 pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
     let specs_dir = Config::specs_dir(lookup, root);
-    match load_specs(lookup, &specs_dir) {
+    match load_specs(&specs_dir) {
         Ok(suite) => {
             // Warnings do not change the exit code: the specs are sound, but stub runs
             // cannot judge everything they describe.
@@ -35,8 +35,8 @@ pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
             print!("{}", Coverage::of(&suite).table());
             ExitCode::SUCCESS
         }
-        Err(message) => {
-            eprintln!("{message}");
+        Err(broken) => {
+            eprintln!("{}", broken.message(lookup));
             ExitCode::from(EXIT_BROKEN_INPUT)
         }
     }

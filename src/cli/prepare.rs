@@ -62,10 +62,7 @@ pub(super) fn prepare(
     root: &Path,
 ) -> Result<(Session, Vec<Planned>), Broken> {
     let specs_dir = Config::specs_dir(lookup, root);
-    let suite = spec::load(&specs_dir).map_err(|errors| Broken::Specs {
-        dir: specs_dir.clone(),
-        errors,
-    })?;
+    let suite = load_specs(&specs_dir)?;
     let key_variables: Vec<&str> = suite.credentials.values().map(|c| c.env.as_str()).collect();
     let config = Config::from_lookup(lookup, root, &key_variables).map_err(Broken::Settings)?;
     if suite.disposable_target {
@@ -75,14 +72,11 @@ pub(super) fn prepare(
     Ok((Session::new(Arc::new(suite), config), planned))
 }
 
-/// The specs, or every problem in them rendered for the terminal.
-pub(super) fn load_specs(
-    lookup: &dyn Fn(&str) -> Option<String>,
-    specs_dir: &Path,
-) -> Result<Suite, String> {
-    spec::load(specs_dir).map_err(|errors| {
-        let color = std::io::stderr().is_terminal() && Config::color_allowed(lookup);
-        specs_message(specs_dir, &errors, color)
+/// The specs, or why they cannot be used.
+pub(super) fn load_specs(specs_dir: &Path) -> Result<Suite, Broken> {
+    spec::load(specs_dir).map_err(|errors| Broken::Specs {
+        dir: specs_dir.to_path_buf(),
+        errors,
     })
 }
 

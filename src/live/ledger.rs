@@ -28,6 +28,32 @@ pub struct Entry {
     pub at: String,
 }
 
+/// A ledger that could not be opened or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot create {}: {source}", .path.display())]
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open {}: {source}", .path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: not a ledger line: {source}", .path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+}
+
 pub struct Ledger {
     path: PathBuf,
     file: Mutex<File>,
@@ -35,18 +61,21 @@ pub struct Ledger {
 
 impl Ledger {
     /// Opens (creating) the ledger of `run_id` in `dir`.
-    pub fn open(dir: &Path, run_id: &str) -> Result<Ledger, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    pub fn open(dir: &Path, run_id: &str) -> Result<Ledger, LedgerError> {
+        std::fs::create_dir_all(dir).map_err(|source| LedgerError::Directory {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = path_of(dir, run_id);
         let mut options = OpenOptions::new();
         options.create(true).append(true).read(true);
         // The ledger holds real ids (secret captures included): readable by its owner only.
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut file = options.open(&path).map_err(|source| LedgerError::Open {
+            path: path.clone(),
+            source,
+        })?;
         // A ledger whose last line lacks its newline (edited by hand, or cut short) must
         // not swallow the next entry.
         if ends_without_newline(&mut file) {
@@ -108,16 +137,23 @@ pub fn path_of(dir: &Path, run_id: &str) -> PathBuf {
 }
 
 /// The records of a ledger file that were created and not marked removed, in order.
-pub fn pending(path: &Path) -> Result<Vec<Entry>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn pending(path: &Path) -> Result<Vec<Entry>, LedgerError> {
+    let unreadable = |source| LedgerError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(unreadable)?;
     let mut entries: Vec<Entry> = Vec::new();
     for (number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let line = line.map_err(unreadable)?;
         if line.trim().is_empty() {
             continue;
         }
-        let entry: Entry = serde_json::from_str(&line)
-            .map_err(|e| format!("{}:{}: not a ledger line: {e}", path.display(), number + 1))?;
+        let entry: Entry = serde_json::from_str(&line).map_err(|source| LedgerError::Line {
+            path: path.to_path_buf(),
+            line: number + 1,
+            source,
+        })?;
         match entry.event.as_str() {
             "removed" => entries.retain(|e| !(e.method == entry.method && e.url == entry.url)),
             _ => entries.push(entry),

@@ -69,33 +69,43 @@ impl HttpResponse {
 }
 
 /// Why no complete response came back.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
+    #[error(
+        "no complete response within {:.1} s (raise LEADLEX_TIMEOUT_SECS if the gateway is slow)",
+        .0.as_secs_f64()
+    )]
     Timeout(Duration),
+    #[error("could not connect: {0}")]
     Connect(String),
+    #[error(
+        "the response body is larger than {0} bytes (raise LEADLEX_MAX_BODY_BYTES to read more)"
+    )]
     BodyTooLarge(usize),
+    #[error("{0}")]
     Other(String),
     /// Not sent: the run's limits refused it (budget spent, quota exhausted).
+    #[error("not sent: {0}")]
     Refused(String),
 }
 
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TransportError::Timeout(limit) => write!(
-                f,
-                "no complete response within {:.1} s (raise LEADLEX_TIMEOUT_SECS if the gateway is slow)",
-                limit.as_secs_f64()
-            ),
-            TransportError::Connect(message) => write!(f, "could not connect: {message}"),
-            TransportError::BodyTooLarge(limit) => write!(
-                f,
-                "the response body is larger than {limit} bytes (raise LEADLEX_MAX_BODY_BYTES to read more)"
-            ),
-            TransportError::Other(message) => f.write_str(message),
-            TransportError::Refused(message) => write!(f, "not sent: {message}"),
-        }
-    }
+/// Why the HTTP client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("LEADLEX_CA_BUNDLE: cannot read {}: {source}", .path.display())]
+    CaBundleUnreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("LEADLEX_CA_BUNDLE: {} is not a PEM bundle: {reason}", .path.display())]
+    CaBundleNotPem {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("LEADLEX_CA_BUNDLE: {} holds no certificate", .path.display())]
+    CaBundleEmpty { path: std::path::PathBuf },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
 }
 
 pub struct HttpClient {
@@ -105,7 +115,7 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(config: &Config) -> Result<HttpClient, String> {
+    pub fn new(config: &Config) -> Result<HttpClient, ClientError> {
         // reqwest is built without a default crypto provider (the ring one builds much
         // faster than aws-lc); it must be installed before the first client exists.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -128,7 +138,7 @@ impl HttpClient {
             .user_agent(concat!("leadlex-conformance/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {}", chain(&e)))?;
+            .map_err(|e| ClientError::Build(chain(&e)))?;
         Ok(HttpClient {
             client,
             timeout: config.timeout,
@@ -212,19 +222,21 @@ impl HttpClient {
     }
 }
 
-/// The certificates of a PEM bundle, or a message naming the file and the problem.
-fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let shown = path.display();
-    let pem =
-        std::fs::read(path).map_err(|e| format!("LEADLEX_CA_BUNDLE: cannot read {shown}: {e}"))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        format!(
-            "LEADLEX_CA_BUNDLE: {shown} is not a PEM bundle: {}",
-            chain(&e)
-        )
+/// The certificates of a PEM bundle, or why there are none.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let pem = std::fs::read(path).map_err(|source| ClientError::CaBundleUnreadable {
+        path: path.to_path_buf(),
+        source,
     })?;
+    let certs =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::CaBundleNotPem {
+            path: path.to_path_buf(),
+            reason: chain(&e),
+        })?;
     if certs.is_empty() {
-        return Err(format!("LEADLEX_CA_BUNDLE: {shown} holds no certificate"));
+        return Err(ClientError::CaBundleEmpty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }
