@@ -24,7 +24,7 @@ enum CleanupError {
     #[error("`{0}` is not a run id (they look like 20261129T061500Z-3f2a91)")]
     NotARunId(String),
     #[error("the specs must load to know the credential variables: {0}")]
-    Specs(SpecError),
+    Specs(Box<SpecError>),
     #[error(transparent)]
     Settings(#[from] ConfigError),
     #[error("{BASE_URL} must name the gateway the run {0} talked to")]
@@ -92,7 +92,7 @@ fn settings(
     // Keys come only from the credential variables the suite declares, read as any run reads
     // them: a ledger line cannot make the command send some other variable's value.
     let suite = crate::spec::load(&Config::specs_dir(lookup, root))
-        .map_err(|mut errors| CleanupError::Specs(errors.swap_remove(0)))?;
+        .map_err(|mut errors| CleanupError::Specs(Box::new(errors.swap_remove(0))))?;
     let variables: Vec<String> = suite.credentials.values().map(|c| c.env.clone()).collect();
     let names: Vec<&str> = variables.iter().map(String::as_str).collect();
     let config = Config::from_lookup(lookup, root, &names)?;
