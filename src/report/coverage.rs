@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::engine::check::{error_code, parse_json};
 use crate::outcome::{ExchangeSummary, Outcome, Verdict};
-use crate::spec::{Scenario, StatusSet, Step, Suite};
+use crate::spec::{DocumentedResponse, Operation, Scenario, StatusSet, Step, Suite};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Coverage {
@@ -33,6 +33,25 @@ pub struct OperationCoverage {
     pub tested_undocumented: Vec<Pair>,
     /// Responses seen in a live run that match no documented pair.
     pub observed_undocumented: Vec<Observed>,
+}
+
+impl OperationCoverage {
+    /// The rows of one operation before any run: its documented pairs with the scenarios
+    /// (`own`: those whose request under test it is) that expect them, and the pairs its
+    /// `steps` expect that it does not document.
+    fn declared(op: &Operation, own: &[&Scenario], steps: &[&Step]) -> OperationCoverage {
+        OperationCoverage {
+            id: op.id.clone(),
+            doc: op.doc.clone(),
+            pairs: op
+                .responses
+                .iter()
+                .map(|response| PairCoverage::declared(response, own))
+                .collect(),
+            tested_undocumented: tested_undocumented(op, steps),
+            observed_undocumented: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,6 +101,34 @@ pub enum PairState {
 }
 
 impl PairCoverage {
+    /// The row of one documented response before any run: the scenarios of `own` whose
+    /// request under test expects it, none of them run yet.
+    fn declared(response: &DocumentedResponse, own: &[&Scenario]) -> PairCoverage {
+        let scenarios: Vec<String> = own
+            .iter()
+            .filter(|s| {
+                s.main.expect.status == Some(StatusSet::One(response.status))
+                    && s.main.expect.code == response.code
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        PairCoverage {
+            pair: Pair {
+                status: response.status,
+                code: response.code.clone(),
+            },
+            state: match scenarios.is_empty() {
+                true => PairState::Untested,
+                false => PairState::Declared,
+            },
+            not_run: scenarios.clone(),
+            scenarios,
+            passed: Vec::new(),
+            failed: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+
     fn state_of(&self, ran: bool) -> PairState {
         match () {
             _ if !self.passed.is_empty() => PairState::Covered,
@@ -132,18 +179,8 @@ pub struct Observed {
 impl Coverage {
     /// The matrix of the specs alone.
     pub fn of(suite: &Suite) -> Coverage {
-        let mut scenarios_of: HashMap<&str, Vec<&Scenario>> = HashMap::new();
-        let mut steps_of: HashMap<&str, Vec<&Step>> = HashMap::new();
-        for scenario in &suite.scenarios {
-            scenarios_of
-                .entry(&scenario.operation.id)
-                .or_default()
-                .push(scenario);
-            let steps = scenario.setup.iter().chain(std::iter::once(&scenario.main));
-            for step in steps.chain(&scenario.verify) {
-                steps_of.entry(&step.operation.id).or_default().push(step);
-            }
-        }
+        let scenarios_of = scenarios_by_operation(suite);
+        let steps_of = steps_by_operation(suite);
         let operations = suite
             .operations
             .iter()
@@ -152,60 +189,7 @@ impl Coverage {
                     .get(op.id.as_str())
                     .map_or(&[][..], Vec::as_slice);
                 let steps = steps_of.get(op.id.as_str()).map_or(&[][..], Vec::as_slice);
-                let documented = |p: &Pair| {
-                    op.responses
-                        .iter()
-                        .any(|r| r.status == p.status && r.code == p.code)
-                };
-                let pairs = op
-                    .responses
-                    .iter()
-                    .map(|r| {
-                        let scenarios: Vec<String> = own
-                            .iter()
-                            .filter(|s| {
-                                s.main.expect.status == Some(StatusSet::One(r.status))
-                                    && s.main.expect.code == r.code
-                            })
-                            .map(|s| s.name.clone())
-                            .collect();
-                        PairCoverage {
-                            pair: Pair {
-                                status: r.status,
-                                code: r.code.clone(),
-                            },
-                            state: match scenarios.is_empty() {
-                                true => PairState::Untested,
-                                false => PairState::Declared,
-                            },
-                            not_run: scenarios.clone(),
-                            scenarios,
-                            passed: Vec::new(),
-                            failed: Vec::new(),
-                            ignored: Vec::new(),
-                        }
-                    })
-                    .collect();
-                let mut tested_undocumented: Vec<Pair> = steps
-                    .iter()
-                    .filter_map(|step| match step.expect.status {
-                        Some(StatusSet::One(status)) => Some(Pair {
-                            status,
-                            code: step.expect.code.clone(),
-                        }),
-                        _ => None,
-                    })
-                    .filter(|p| !documented(p))
-                    .collect();
-                tested_undocumented.sort();
-                tested_undocumented.dedup();
-                OperationCoverage {
-                    id: op.id.clone(),
-                    doc: op.doc.clone(),
-                    pairs,
-                    tested_undocumented,
-                    observed_undocumented: Vec::new(),
-                }
+                OperationCoverage::declared(op, own, steps)
             })
             .collect();
         Coverage {
@@ -385,6 +369,55 @@ impl Coverage {
         };
         serde_json::to_string_pretty(&document).unwrap_or_default()
     }
+}
+
+/// The scenarios of each operation: those whose request under test it is.
+fn scenarios_by_operation(suite: &Suite) -> HashMap<&str, Vec<&Scenario>> {
+    let mut scenarios_of: HashMap<&str, Vec<&Scenario>> = HashMap::new();
+    for scenario in &suite.scenarios {
+        scenarios_of
+            .entry(&scenario.operation.id)
+            .or_default()
+            .push(scenario);
+    }
+    scenarios_of
+}
+
+/// The steps of each operation: setup, request under test and verify steps of every
+/// scenario that send it.
+fn steps_by_operation(suite: &Suite) -> HashMap<&str, Vec<&Step>> {
+    let mut steps_of: HashMap<&str, Vec<&Step>> = HashMap::new();
+    for scenario in &suite.scenarios {
+        let steps = scenario.setup.iter().chain(std::iter::once(&scenario.main));
+        for step in steps.chain(&scenario.verify) {
+            steps_of.entry(&step.operation.id).or_default().push(step);
+        }
+    }
+    steps_of
+}
+
+/// The (status, code) pairs that `steps` expect and `op` does not document, sorted, each
+/// once.
+fn tested_undocumented(op: &Operation, steps: &[&Step]) -> Vec<Pair> {
+    let documented = |p: &Pair| {
+        op.responses
+            .iter()
+            .any(|r| r.status == p.status && r.code == p.code)
+    };
+    let mut pairs: Vec<Pair> = steps
+        .iter()
+        .filter_map(|step| match step.expect.status {
+            Some(StatusSet::One(status)) => Some(Pair {
+                status,
+                code: step.expect.code.clone(),
+            }),
+            _ => None,
+        })
+        .filter(|p| !documented(p))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
 }
 
 /// The operation and the (status, code) of an answer that its operation does not

@@ -353,6 +353,8 @@ fn summary_line(exchange: &ExchangeSummary, redactor: &Redactor) -> String {
     line
 }
 
+/// One exchange in full: the request, the response (or why none came) and a command
+/// that reproduces it.
 fn write_exchange(
     out: &mut String,
     e: &ExchangeSummary,
@@ -368,27 +370,42 @@ fn write_exchange(
     if let Some(body) = &e.request_body {
         let _ = writeln!(out, "\n{}", json_text(body, options.body_limit, redactor));
     }
-    match e.status {
-        Some(status) => {
-            let _ = writeln!(out, "── response {status} ({} ms)", e.elapsed.as_millis());
-            for (name, header) in &e.response_headers {
-                let shown = match SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-                    true => "[redacted]".to_string(),
-                    false => value(header),
-                };
-                let _ = writeln!(out, "{}: {shown}", value(name));
-            }
-            let _ = writeln!(
-                out,
-                "\n{}",
-                body_text(&e.body, options.body_limit, redactor)
-            );
-        }
-        None => {
-            let error = e.error.as_deref().unwrap_or("no response");
-            let _ = writeln!(out, "── response none: {}", value(error));
-        }
+    write_response(out, e, options, redactor);
+    write_reproduce(out, e, redactor);
+}
+
+/// The response section of an exchange: status, headers (secret ones hidden) and body,
+/// or the error that stood for a response.
+fn write_response(
+    out: &mut String,
+    e: &ExchangeSummary,
+    options: RenderOptions,
+    redactor: &Redactor,
+) {
+    let value = |text: &str| clip(&redactor.redact(text), VALUE_LIMIT);
+    let Some(status) = e.status else {
+        let error = e.error.as_deref().unwrap_or("no response");
+        let _ = writeln!(out, "── response none: {}", value(error));
+        return;
+    };
+    let _ = writeln!(out, "── response {status} ({} ms)", e.elapsed.as_millis());
+    for (name, header) in &e.response_headers {
+        let shown = match SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            true => "[redacted]".to_string(),
+            false => value(header),
+        };
+        let _ = writeln!(out, "{}: {shown}", value(name));
     }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        body_text(&e.body, options.body_limit, redactor)
+    );
+}
+
+/// The reproduce section of an exchange: its [`curl`] command, redacted, cut at
+/// [`CURL_LIMIT`] characters.
+fn write_reproduce(out: &mut String, e: &ExchangeSummary, redactor: &Redactor) {
     let _ = writeln!(out, "── reproduce");
     let command = redactor.redact(&curl(e));
     match command.char_indices().nth(CURL_LIMIT) {

@@ -278,78 +278,93 @@ fn match_at(text: &str, start: usize, pattern: &[char]) -> Option<usize> {
 /// The byte lengths of the encodings of `c` that `text` starts with.
 fn encodings_at(text: &str, c: char) -> Vec<usize> {
     let mut found = Vec::new();
-    let mut buf = [0u8; 4];
-    let utf8 = c.encode_utf8(&mut buf).as_bytes();
     if text.starts_with(c) {
         found.push(c.len_utf8());
     }
-    let bytes = text.as_bytes();
-    match bytes.first() {
-        Some(b'%') => {
-            let percent = utf8.iter().enumerate().all(|(i, byte)| {
-                bytes.get(3 * i) == Some(&b'%')
-                    && bytes
-                        .get(3 * i + 1..3 * i + 3)
-                        .and_then(|hex| std::str::from_utf8(hex).ok())
-                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                        == Some(*byte)
-            });
-            if percent {
-                found.push(3 * utf8.len());
-            }
-        }
+    match text.as_bytes().first() {
+        Some(b'%') => found.extend(percent_encoded_len(text, c)),
         Some(b'+') if c == ' ' => found.push(1),
         Some(b'\\') => {
-            let short = match c {
-                '"' => Some('"'),
-                '\\' => Some('\\'),
-                '/' => Some('/'),
-                '\n' => Some('n'),
-                '\t' => Some('t'),
-                '\r' => Some('r'),
-                '\u{8}' => Some('b'),
-                '\u{c}' => Some('f'),
-                _ => None,
-            };
-            if short.is_some() && bytes.get(1).map(|b| *b as char) == short {
-                found.push(2);
-            }
-            // `\u0077`, or escaped again (JSON inside JSON): `\\u0077`, `\\\\u0077`.
-            let slashes = bytes.iter().take_while(|b| **b == b'\\').count();
-            let unicode = text
-                .get(slashes + 1..slashes + 5)
-                .filter(|_| bytes.get(slashes) == Some(&b'u'));
-            if unicode.and_then(|hex| u32::from_str_radix(hex, 16).ok()) == Some(c as u32) {
-                found.push(slashes + 5);
-            }
+            found.extend(json_short_escape_len(text, c));
+            found.extend(json_unicode_escape_len(text, c));
         }
-        Some(b'&') => {
-            let end = match bytes.iter().take(12).position(|b| *b == b';') {
-                Some(end) => end,
-                None => return found,
-            };
-            let entity = &text[1..end];
-            let named = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => None,
-            };
-            let numeric = entity.strip_prefix('#').and_then(|n| {
-                match n.strip_prefix('x').or_else(|| n.strip_prefix('X')) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => n.parse().ok(),
-                }
-            });
-            if named == Some(c) || numeric == Some(c as u32) {
-                found.push(end + 1);
-            }
-        }
+        Some(b'&') => found.extend(xml_reference_len(text, c)),
         _ => {}
     }
     found
+}
+
+/// The length of `c` percent-encoded (`%41`, either case), byte by byte of its UTF-8, at
+/// the start of `text`.
+fn percent_encoded_len(text: &str, c: char) -> Option<usize> {
+    let mut buf = [0u8; 4];
+    let utf8 = c.encode_utf8(&mut buf).as_bytes();
+    let bytes = text.as_bytes();
+    let percent = utf8.iter().enumerate().all(|(i, byte)| {
+        bytes.get(3 * i) == Some(&b'%')
+            && bytes
+                .get(3 * i + 1..3 * i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                == Some(*byte)
+    });
+    percent.then_some(3 * utf8.len())
+}
+
+/// The letter that escapes `c` after a backslash in JSON (`n` for a newline), if any.
+fn json_short_escape(c: char) -> Option<char> {
+    match c {
+        '"' => Some('"'),
+        '\\' => Some('\\'),
+        '/' => Some('/'),
+        '\n' => Some('n'),
+        '\t' => Some('t'),
+        '\r' => Some('r'),
+        '\u{8}' => Some('b'),
+        '\u{c}' => Some('f'),
+        _ => None,
+    }
+}
+
+/// The length of JSON's two-character escape of `c` (`\n`, `\"`) at the start of `text`.
+fn json_short_escape_len(text: &str, c: char) -> Option<usize> {
+    let letter = json_short_escape(c)?;
+    text.strip_prefix('\\')?.starts_with(letter).then_some(2)
+}
+
+/// The length of a `\uXXXX` escape of `c` at the start of `text`, also when escaped again
+/// (JSON inside JSON): `\\u0077`, `\\\\u0077`.
+fn json_unicode_escape_len(text: &str, c: char) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let slashes = bytes.iter().take_while(|b| **b == b'\\').count();
+    let unicode = text
+        .get(slashes + 1..slashes + 5)
+        .filter(|_| slashes > 0 && bytes.get(slashes) == Some(&b'u'));
+    let code = unicode.and_then(|hex| u32::from_str_radix(hex, 16).ok());
+    (code == Some(c as u32)).then_some(slashes + 5)
+}
+
+/// The length of an XML reference to `c` at the start of `text`: a named entity
+/// (`&quot;`) or a decimal or hexadecimal character reference (`&#65;`, `&#x41;`).
+fn xml_reference_len(text: &str, c: char) -> Option<usize> {
+    let rest = text.strip_prefix('&')?;
+    let end = rest.bytes().take(11).position(|b| b == b';')?;
+    let entity = &rest[..end];
+    let named = match entity {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    let numeric = entity.strip_prefix('#').and_then(|n| {
+        match n.strip_prefix('x').or_else(|| n.strip_prefix('X')) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => n.parse().ok(),
+        }
+    });
+    (named == Some(c) || numeric == Some(c as u32)).then_some(end + 2)
 }
 
 /// `at` moved past any invisible characters and whole escape sequences.
@@ -520,10 +535,14 @@ mod tests {
 
     /// Every encoding of `key` that a gateway may echo, by name.
     fn echoed_forms(key: &str) -> Vec<(String, String)> {
-        use base64::engine::general_purpose::{
-            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-        };
-        use base64::Engine;
+        let mut forms = escaped_forms(key);
+        forms.extend(base64_forms(key));
+        forms.extend(interleaved_forms(key));
+        forms
+    }
+
+    /// `key` as is and escaped for JSON, XML and URLs.
+    fn escaped_forms(key: &str) -> Vec<(String, String)> {
         let json = serde_json::to_string(key).unwrap();
         let xml = key
             .replace('&', "&amp;")
@@ -531,7 +550,7 @@ mod tests {
             .replace('>', "&gt;")
             .replace('"', "&quot;")
             .replace('\'', "&apos;");
-        let mut forms = vec![
+        vec![
             ("as is".to_string(), key.to_string()),
             ("JSON".into(), json[1..json.len() - 1].to_string()),
             (
@@ -547,13 +566,22 @@ mod tests {
             ),
             ("URL upper".into(), percent(key, true)),
             ("URL lower".into(), percent(key, false)),
-        ];
+        ]
+    }
+
+    /// Texts holding `key` at various places, in each base64 alphabet, padded or not.
+    fn base64_forms(key: &str) -> Vec<(String, String)> {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        use base64::Engine;
         let engines = [
             ("base64", &STANDARD),
             ("base64 unpadded", &STANDARD_NO_PAD),
             ("base64url", &URL_SAFE),
             ("base64url unpadded", &URL_SAFE_NO_PAD),
         ];
+        let mut forms = Vec::new();
         for (name, engine) in engines {
             for (what, plain) in [
                 ("key", key.to_string()),
@@ -568,6 +596,13 @@ mod tests {
                 forms.push((format!("{name} of {what}"), engine.encode(plain)));
             }
         }
+        forms
+    }
+
+    /// `key` with an invisible character or sequence between all its characters, and with
+    /// one after its fourth character only.
+    fn interleaved_forms(key: &str) -> Vec<(String, String)> {
+        let mut forms = Vec::new();
         for (name, between) in [
             ("ANSI colour", "\u{1b}[31m"),
             ("ANSI reset", "\u{1b}[0m"),

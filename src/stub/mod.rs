@@ -200,9 +200,12 @@ struct Shared {
     state: Mutex<State>,
 }
 
+/// The records of one collection, by id.
+type Collection = BTreeMap<String, Value>;
+
 #[derive(Default)]
 struct State {
-    collections: HashMap<String, BTreeMap<String, Value>>,
+    collections: HashMap<String, Collection>,
     used: HashMap<String, u32>,
 }
 
@@ -286,7 +289,7 @@ fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
         .expect("only operations with a stub section are mounted");
     let success = op.success();
     let status = success.map_or(200, |s| s.status);
-    let mut body = success
+    let body = success
         .and_then(|s| s.example.clone())
         .unwrap_or_else(|| json!({}));
     let collection = state
@@ -294,8 +297,8 @@ fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
         .entry(behaviour.collection.clone())
         .or_default();
     let id = last_path_value(&op.path, request.url.path());
-    let record_slot = |body: &mut Value| body.pointer_mut(&behaviour.record).map(std::mem::take);
-    match behaviour.action {
+    let record = behaviour.record.as_str();
+    let answered = match behaviour.action {
         StubAction::Create => {
             let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&request.body) else {
                 return (
@@ -308,39 +311,64 @@ fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
                     ),
                 );
             };
-            // The documented fields, empty unless the request gives them.
-            let mut record = match record_slot(&mut body) {
-                Some(Value::Object(example)) => {
-                    example.into_iter().map(|(k, _)| (k, Value::Null)).collect()
-                }
-                _ => serde_json::Map::new(),
-            };
-            record.extend(fields);
-            let id = uuid::Uuid::new_v4().to_string();
-            record.insert("id".into(), Value::String(id.clone()));
-            collection.insert(id, Value::Object(record.clone()));
-            put(&mut body, &behaviour.record, Value::Object(record));
-            (status, body)
+            Some(create_record(collection, body, record, fields))
         }
-        StubAction::Read => match id.and_then(|id| collection.get(&id)) {
-            Some(record) => {
-                put(&mut body, &behaviour.record, record.clone());
-                (status, body)
-            }
-            None => not_found(op),
-        },
-        StubAction::Delete => match id.and_then(|id| collection.remove(&id).map(|_| id)) {
-            Some(id) => {
-                put(
-                    &mut body,
-                    &format!("{}/id", behaviour.record),
-                    Value::String(id),
-                );
-                (status, body)
-            }
-            None => not_found(op),
-        },
+        StubAction::Read => read_record(collection, body, record, id),
+        StubAction::Delete => delete_record(collection, body, record, id),
+    };
+    match answered {
+        Some(body) => (status, body),
+        None => not_found(op),
     }
+}
+
+/// Stores a new record under a new id: the request's `fields`, and null for every other
+/// documented field (those of the example record at pointer `record` in `body`). Returns
+/// `body` with the stored record in its place.
+fn create_record(
+    collection: &mut Collection,
+    mut body: Value,
+    record: &str,
+    fields: serde_json::Map<String, Value>,
+) -> Value {
+    let mut created = match body.pointer_mut(record).map(std::mem::take) {
+        Some(Value::Object(example)) => {
+            example.into_iter().map(|(k, _)| (k, Value::Null)).collect()
+        }
+        _ => serde_json::Map::new(),
+    };
+    created.extend(fields);
+    let id = uuid::Uuid::new_v4().to_string();
+    created.insert("id".into(), Value::String(id.clone()));
+    collection.insert(id, Value::Object(created.clone()));
+    put(&mut body, record, Value::Object(created));
+    body
+}
+
+/// `body` with the stored record `id` at pointer `record`; `None` when there is no such
+/// record.
+fn read_record(
+    collection: &Collection,
+    mut body: Value,
+    record: &str,
+    id: Option<String>,
+) -> Option<Value> {
+    let stored = id.and_then(|id| collection.get(&id))?;
+    put(&mut body, record, stored.clone());
+    Some(body)
+}
+
+/// Removes the stored record `id`: `body` with its id at pointer `record`, or `None` when
+/// there was no such record.
+fn delete_record(
+    collection: &mut Collection,
+    mut body: Value,
+    record: &str,
+    id: Option<String>,
+) -> Option<Value> {
+    let id = id.and_then(|id| collection.remove(&id).map(|_| id))?;
+    put(&mut body, &format!("{record}/id"), Value::String(id));
+    Some(body)
 }
 
 fn not_found(op: &Operation) -> (u16, Value) {

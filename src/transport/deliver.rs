@@ -46,33 +46,12 @@ impl Delivery {
         // them. Only the pauses a gateway asks for (Retry-After) and pacing come on top.
         let mut time_left = self.client.timeout();
         loop {
-            let at = self
-                .limiter
-                .reserve(Instant::now(), kind, key)
-                .map_err(|refusal| TransportError::Refused(refusal.to_string()))?;
-            // A slot already due is taken at once: a timer would round up to the next
-            // millisecond.
-            if at > Instant::now() {
-                tokio::time::sleep_until(at.into()).await;
-            }
-            if !self.limiter.may_send(kind) {
-                return Err(TransportError::Refused(
-                    "the run was interrupted while the request waited for its slot".into(),
-                ));
-            }
+            self.wait_for_slot(kind, key).await?;
             let started = Instant::now();
             let result = self.client.send_within(http, time_left).await;
             time_left = time_left.saturating_sub(started.elapsed());
-            if let (true, Ok(response)) = (self.observe && learns(accepts_429, &result), &result) {
-                let header = |name: &str| response.header(name).map(str::to_string);
-                let (now, wall) = (Instant::now(), SystemTime::now());
-                self.limiter
-                    .observe(now, wall, response.status, &header, key);
-            }
-            let pause = match &result {
-                Err(error) if !matches!(error, TransportError::BodyTooLarge(_)) => backoff(attempt),
-                _ => Duration::ZERO,
-            };
+            self.learn_from(&result, accepts_429, key);
+            let pause = pause_after(&result, attempt);
             let may_retry = attempt < self.retries && time_left >= pause + MIN_ATTEMPT;
             let retried = may_retry
                 .then(|| retry_reason(&http.method, &result, accepts_429, kind))
@@ -89,6 +68,51 @@ impl Delivery {
             time_left = time_left.saturating_sub(pause);
             attempt += 1;
         }
+    }
+
+    /// Waits for the request's slot from the limiter. Refused when the limiter refuses it
+    /// or the run was interrupted meanwhile.
+    async fn wait_for_slot(&self, kind: Kind, key: &str) -> Result<(), TransportError> {
+        let at = self
+            .limiter
+            .reserve(Instant::now(), kind, key)
+            .map_err(|refusal| TransportError::Refused(refusal.to_string()))?;
+        // A slot already due is taken at once: a timer would round up to the next
+        // millisecond.
+        if at > Instant::now() {
+            tokio::time::sleep_until(at.into()).await;
+        }
+        if !self.limiter.may_send(kind) {
+            return Err(TransportError::Refused(
+                "the run was interrupted while the request waited for its slot".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Lets the limiter learn from a response (the pause the gateway asks of `key`), when
+    /// this delivery observes gateways and the answer is one it [`learns`] from.
+    fn learn_from(
+        &self,
+        result: &Result<HttpResponse, TransportError>,
+        accepts_429: bool,
+        key: &str,
+    ) {
+        if let (true, Ok(response)) = (self.observe && learns(accepts_429, result), result) {
+            let header = |name: &str| response.header(name).map(str::to_string);
+            let (now, wall) = (Instant::now(), SystemTime::now());
+            self.limiter
+                .observe(now, wall, response.status, &header, key);
+        }
+    }
+}
+
+/// The wait before attempt `attempt + 1`: a [`backoff`] after a transport failure (other
+/// than an oversized body), none after an answer.
+fn pause_after(result: &Result<HttpResponse, TransportError>, attempt: u32) -> Duration {
+    match result {
+        Err(error) if !matches!(error, TransportError::BodyTooLarge(_)) => backoff(attempt),
+        _ => Duration::ZERO,
     }
 }
 
