@@ -241,29 +241,8 @@ struct ScenarioRun<'e> {
 
 impl ScenarioRun<'_> {
     async fn steps(&mut self, scenario: &Scenario) -> Verdict {
-        for record in &scenario.uses {
-            if let Err(verdict) = self.use_shared(scenario, record).await {
-                return verdict;
-            }
-        }
-        for step in &scenario.setup {
-            if self.engine.is_interrupted() {
-                return interrupted();
-            }
-            let found = self.run_step(step, Kind::Paced).await;
-            if let Some(verdict) = harness_error(&found) {
-                return verdict;
-            }
-            if !found.is_empty() {
-                let reason = format!(
-                    "{} ({}) did not succeed, so the scenario could not be judged",
-                    step.label, step.operation.id
-                );
-                return Verdict::Errored {
-                    reason,
-                    mismatches: found,
-                };
-            }
+        if let Err(verdict) = self.prepare(scenario).await {
+            return verdict;
         }
         if self.engine.is_interrupted() {
             return interrupted();
@@ -298,6 +277,27 @@ impl ScenarioRun<'_> {
         }
     }
 
+    /// Takes the shared records the scenario uses and runs its setup steps: if any of
+    /// them does not succeed, the scenario cannot be judged, and this says why.
+    async fn prepare(&mut self, scenario: &Scenario) -> Result<(), Verdict> {
+        for record in &scenario.uses {
+            self.use_shared(scenario, record).await?;
+        }
+        for step in &scenario.setup {
+            if self.engine.is_interrupted() {
+                return Err(interrupted());
+            }
+            let found = self.run_step(step, Kind::Paced).await;
+            if let Some(verdict) = harness_error(&found) {
+                return Err(verdict);
+            }
+            if !found.is_empty() {
+                return Err(not_judged(step, found));
+            }
+        }
+        Ok(())
+    }
+
     /// Takes the variables of a shared record, making it first if no scenario has (or if
     /// the last scenario that tried to change it failed), and holds it until the scenario
     /// ends: alone when the scenario tries to change it, with the other readers otherwise.
@@ -306,8 +306,7 @@ impl ScenarioRun<'_> {
         scenario: &Scenario,
         record: &SharedRecord,
     ) -> Result<(), Verdict> {
-        let engine = self.engine;
-        let Some(slot) = engine.shared.get(&record.name).cloned() else {
+        let Some(slot) = self.engine.shared.get(&record.name).cloned() else {
             return Err(Verdict::Errored {
                 reason: format!("the shared record `{}` is not known", record.name),
                 mismatches: Vec::new(),
@@ -315,31 +314,7 @@ impl ScenarioRun<'_> {
         };
         let mut state = slot.write_owned().await;
         if state.made.is_none() {
-            let name = format!("shared {}", record.name);
-            let mut maker = engine.scenario_run(&name);
-            let found = maker.run_step(&record.step, Kind::Paced).await;
-            self.exchanges.append(&mut maker.exchanges);
-            self.left_behind.append(&mut maker.left_behind);
-            state.cleanups.append(&mut maker.cleanups);
-            state.owned.extend(maker.owned.drain());
-            if !found.is_empty() {
-                return Err(Verdict::Errored {
-                    reason: format!(
-                        "{} ({}) did not succeed, so the scenario could not be judged",
-                        record.step.label, record.step.operation.id
-                    ),
-                    mismatches: found,
-                });
-            }
-            let vars = record
-                .step
-                .capture
-                .iter()
-                .filter_map(|c| Some((c.name.clone(), maker.vars.get_captured(&c.name)?)));
-            state.made = Some(shared::Made {
-                vars: vars.collect(),
-                secrets: maker.secrets,
-            });
+            self.make_shared(record, &mut state).await?;
         }
         if let Some(made) = &state.made {
             for (name, value) in &made.vars {
@@ -353,6 +328,35 @@ impl ScenarioRun<'_> {
                 true => Hold::Write(state),
                 false => Hold::Read(state.downgrade()),
             });
+        Ok(())
+    }
+
+    /// Makes a shared record with a run of its own, whose requests are this scenario's
+    /// and whose cleanups wait for the end of the run in `state`.
+    async fn make_shared(
+        &mut self,
+        record: &SharedRecord,
+        state: &mut shared::SlotState,
+    ) -> Result<(), Verdict> {
+        let name = format!("shared {}", record.name);
+        let mut maker = self.engine.scenario_run(&name);
+        let found = maker.run_step(&record.step, Kind::Paced).await;
+        self.exchanges.append(&mut maker.exchanges);
+        self.left_behind.append(&mut maker.left_behind);
+        state.cleanups.append(&mut maker.cleanups);
+        state.owned.extend(maker.owned.drain());
+        if !found.is_empty() {
+            return Err(not_judged(&record.step, found));
+        }
+        let vars = record
+            .step
+            .capture
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), maker.vars.get_captured(&c.name)?)));
+        state.made = Some(shared::Made {
+            vars: vars.collect(),
+            secrets: maker.secrets,
+        });
         Ok(())
     }
 
@@ -385,8 +389,25 @@ impl ScenarioRun<'_> {
         cleanup: &crate::spec::Cleanup,
         response: &HttpResponse,
     ) -> Vec<Mismatch> {
-        let run_id = self.engine.run_id.clone();
-        let request_line = format!("{} {}", step.operation.method, step.operation.path);
+        let Some(body) = self.created(step, response) else {
+            return Vec::new();
+        };
+        let request = match self.cleanup_request(step, cleanup, response) {
+            Ok(request) => request,
+            Err(found) => return found,
+        };
+        if let Err(mismatch) = self.show_owned(step, cleanup, &body, &request).await {
+            return vec![mismatch];
+        }
+        self.take_on(step, cleanup, request);
+        Vec::new()
+    }
+
+    /// The body of a create step's answer, when the step made a record and the body says
+    /// which; otherwise `None`, with a note for a person when a record may exist.
+    fn created(&mut self, step: &Step, response: &HttpResponse) -> Option<Value> {
+        let run_id = &self.engine.run_id;
+        let request_line = request_line(step);
         let made = (200..300).contains(&response.status) || step.expect.accepts(response.status);
         if !made {
             if response.status >= 500 {
@@ -396,84 +417,120 @@ impl ScenarioRun<'_> {
                     step.label, response.status
                 ));
             }
-            return Vec::new();
+            return None;
         }
-        let body = match parse_json_unique(&response.body) {
-            Ok(body) => body,
+        match parse_json_unique(&response.body) {
+            Ok(body) => Some(body),
             Err(problem) => {
                 self.left_behind.push(format!(
                     "{}: {request_line} answered {}, but {problem}, so what it made is \
                      unknown and nothing was removed (search for records marked {run_id})",
                     step.label, response.status
                 ));
-                return Vec::new();
+                None
             }
-        };
+        }
+    }
+
+    /// The request that removes what a step created, when the captured values can
+    /// address it; otherwise what that means for the step, with a note for a person.
+    fn cleanup_request(
+        &mut self,
+        step: &Step,
+        cleanup: &crate::spec::Cleanup,
+        response: &HttpResponse,
+    ) -> Result<HttpRequest, Vec<Mismatch>> {
         let request = match self.render(&cleanup.operation, &cleanup.request) {
             Ok(request) => request,
-            Err(problem) => {
-                // A capture that found nothing has already failed the step: say only
-                // what it means for the record, not that a variable is undefined.
-                let why = match problem.contains("is not defined") {
-                    true => "its answer does not say which record it made".to_string(),
-                    false => problem.clone(),
-                };
-                self.left_behind.push(format!(
-                    "{}: {request_line} answered {}, but {why}; nothing was sent to remove \
-                     it (search for records marked {run_id})",
-                    step.label, response.status
-                ));
-                return match problem.contains("is not defined") {
-                    true => Vec::new(),
-                    false => vec![step_mismatch(
-                        step,
-                        Check::Ownership,
-                        "an id that can address the created record",
-                        &problem,
-                    )],
-                };
-            }
+            Err(problem) => return Err(self.unaddressed(step, response, problem)),
         };
         if let Some(problem) = self.engine.key_in(&request.targets) {
             self.left_behind.push(format!(
-                "{}: {request_line} answered an id that {problem}; nothing was sent for it",
-                step.label
+                "{}: {} answered an id that {problem}; nothing was sent for it",
+                step.label,
+                request_line(step)
             ));
-            return vec![step_mismatch(
+            return Err(vec![step_mismatch(
                 step,
                 Check::Ownership,
                 "an id that can address the created record",
                 &format!("the answer's id {problem}"),
-            )];
+            )]);
         }
-        let evidence = ownership::marked_in_answer(
-            &step.capture,
-            &body,
-            &self.vars,
-            &run_id,
-            &request.targets,
-        );
-        let evidence = match evidence {
-            Ok(()) => Ok(()),
-            Err(problem) => self
-                .fetch_evidence(step, cleanup, &request.targets)
-                .await
-                .map_err(|fetched| format!("{problem}; {fetched}")),
+        Ok(request)
+    }
+
+    /// A cleanup request that could not be rendered: nothing is sent to remove the record.
+    fn unaddressed(
+        &mut self,
+        step: &Step,
+        response: &HttpResponse,
+        problem: String,
+    ) -> Vec<Mismatch> {
+        // A capture that found nothing has already failed the step: say only what it
+        // means for the record, not that a variable is undefined.
+        let undefined = problem.contains("is not defined");
+        let why = match undefined {
+            true => "its answer does not say which record it made".to_string(),
+            false => problem.clone(),
         };
-        if let Err(problem) = evidence {
-            let ids: Vec<String> = request.targets.iter().map(|t| shown_value(t)).collect();
-            self.left_behind.push(format!(
-                "{}: {} not touched: {problem}; check by hand whether it is this run's",
-                step.label,
-                ids.join(", ")
-            ));
-            return vec![step_mismatch(
+        self.left_behind.push(format!(
+            "{}: {} answered {}, but {why}; nothing was sent to remove \
+             it (search for records marked {})",
+            step.label,
+            request_line(step),
+            response.status,
+            self.engine.run_id
+        ));
+        match undefined {
+            true => Vec::new(),
+            false => vec![step_mismatch(
                 step,
                 Check::Ownership,
-                &format!("the created record to carry this run's mark {run_id}"),
+                "an id that can address the created record",
                 &problem,
-            )];
+            )],
         }
+    }
+
+    /// Shows that the record is this run's own: its mark in the create answer, else in the
+    /// record read back. When it is not shown, the record is named for a person to check.
+    async fn show_owned(
+        &mut self,
+        step: &Step,
+        cleanup: &crate::spec::Cleanup,
+        body: &Value,
+        request: &HttpRequest,
+    ) -> Result<(), Mismatch> {
+        let (run_id, targets) = (&self.engine.run_id, &request.targets);
+        let evidence =
+            match ownership::marked_in_answer(&step.capture, body, &self.vars, run_id, targets) {
+                Ok(()) => Ok(()),
+                Err(problem) => self
+                    .fetch_evidence(step, cleanup, targets)
+                    .await
+                    .map_err(|fetched| format!("{problem}; {fetched}")),
+            };
+        let Err(problem) = evidence else {
+            return Ok(());
+        };
+        let ids: Vec<String> = targets.iter().map(|t| shown_value(t)).collect();
+        self.left_behind.push(format!(
+            "{}: {} not touched: {problem}; check by hand whether it is this run's",
+            step.label,
+            ids.join(", ")
+        ));
+        Err(step_mismatch(
+            step,
+            Check::Ownership,
+            &format!("the created record to carry this run's mark {run_id}"),
+            &problem,
+        ))
+    }
+
+    /// Registers the cleanup of a record shown to be the run's own, and writes it to the
+    /// ledger.
+    fn take_on(&mut self, step: &Step, cleanup: &crate::spec::Cleanup, request: HttpRequest) {
         self.owned.extend(request.targets.iter().cloned());
         if let Some(ledger) = &self.engine.ledger {
             let variable = request
@@ -492,7 +549,6 @@ impl ScenarioRun<'_> {
             operation: cleanup.operation.id.clone(),
             request,
         });
-        Vec::new()
     }
 
     /// Reads the record back (`GET` on the cleanup's path, when the suite has that
@@ -774,6 +830,22 @@ fn interrupted() -> Verdict {
         reason: "interrupted: the remaining steps were not sent, and what the scenario created was removed".into(),
         mismatches: Vec::new(),
     }
+}
+
+/// A step that did not succeed where the scenario needed it to (a shared record, setup).
+fn not_judged(step: &Step, found: Vec<Mismatch>) -> Verdict {
+    Verdict::Errored {
+        reason: format!(
+            "{} ({}) did not succeed, so the scenario could not be judged",
+            step.label, step.operation.id
+        ),
+        mismatches: found,
+    }
+}
+
+/// `POST /v1/contacts`: the request of a step, as notes for a person show it.
+fn request_line(step: &Step) -> String {
+    format!("{} {}", step.operation.method, step.operation.path)
 }
 
 fn step_mismatch(step: &Step, check: Check, expected: &str, actual: &str) -> Mismatch {

@@ -40,27 +40,60 @@ pub fn build_request(
     bearer: Option<Bearer>,
 ) -> Result<HttpRequest, String> {
     let mut url = base_url.clone();
+    let targets = fill_path(&mut url, operation, request, vars)?;
+    check_shape(base_url, &url, operation)?;
+    for (name, template) in &request.query {
+        let value = vars.render_str(template)?;
+        url.query_pairs_mut().append_pair(name, &value);
+    }
+    let body = match &request.body {
+        Some(body) => Some(vars.render_value(body)?),
+        None => None,
+    };
+    Ok(HttpRequest {
+        method: operation.method.clone(),
+        url,
+        bearer,
+        body,
+        targets,
+    })
+}
+
+/// Appends the operation's path to `url`, parameters filled; returns their values (the
+/// records the request addresses).
+fn fill_path(
+    url: &mut reqwest::Url,
+    operation: &Operation,
+    request: &Request,
+    vars: &Vars,
+) -> Result<Vec<String>, String> {
     let mut targets = Vec::new();
-    {
-        let mut segments = url
-            .path_segments_mut()
-            .map_err(|_| "the base URL cannot take a path".to_string())?;
-        segments.pop_if_empty();
-        for segment in operation.path.split('/').skip(1) {
-            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) => {
-                    let template = request.path.get(param).map(String::as_str).unwrap_or("");
-                    let value = path_segment(vars.render_str(template)?)?;
-                    segments.push(&value);
-                    targets.push(value);
-                }
-                None => {
-                    segments.push(segment);
-                }
+    let mut segments = url
+        .path_segments_mut()
+        .map_err(|_| "the base URL cannot take a path".to_string())?;
+    segments.pop_if_empty();
+    for segment in operation.path.split('/').skip(1) {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => {
+                let template = request.path.get(param).map(String::as_str).unwrap_or("");
+                let value = path_segment(vars.render_str(template)?)?;
+                segments.push(&value);
+                targets.push(value);
+            }
+            None => {
+                segments.push(segment);
             }
         }
     }
-    // However the values were written, the path must have exactly the template's segments.
+    Ok(targets)
+}
+
+/// However the values were written, the path must have exactly the template's segments.
+fn check_shape(
+    base_url: &reqwest::Url,
+    url: &reqwest::Url,
+    operation: &Operation,
+) -> Result<(), String> {
     let wanted = operation.path.split('/').skip(1).count();
     let base = base_url
         .path_segments()
@@ -77,21 +110,7 @@ pub fn build_request(
             operation.path
         ));
     }
-    for (name, template) in &request.query {
-        let value = vars.render_str(template)?;
-        url.query_pairs_mut().append_pair(name, &value);
-    }
-    let body = match &request.body {
-        Some(body) => Some(vars.render_value(body)?),
-        None => None,
-    };
-    Ok(HttpRequest {
-        method: operation.method.clone(),
-        url,
-        bearer,
-        body,
-        targets,
-    })
+    Ok(())
 }
 
 /// The key a credential sends in trial number `trial`, shown by reference when secret.
