@@ -11,29 +11,38 @@ use serde_json::Value;
 
 use super::diagnostics::{did_you_mean, operation_id, FileCtx};
 use super::error::SpecError;
-use super::files::{display_path, read_limited, Parsed};
+use super::files::{display_path, read_limited, Parsed, ReadError};
 use super::yaml::Node;
 use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
 use crate::source::{join, Pos};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Why a path template such as `/v1/contacts/{id}` is malformed.
+#[derive(Debug, thiserror::Error)]
+enum PathTemplateError {
+    #[error("path segment `{0}` is not a `{{name}}` parameter")]
+    Unclosed(String),
+    #[error("`{{{0}}}` is not a valid parameter name")]
+    BadName(String),
+    #[error("path segment `{0}` mixes text and a parameter")]
+    Mixed(String),
+}
+
 /// Parameter names of a path template such as `/v1/contacts/{id}`.
-fn path_params(template: &str) -> Result<Vec<String>, String> {
+fn path_params(template: &str) -> Result<Vec<String>, PathTemplateError> {
     let mut params = Vec::new();
     for segment in template.split('/') {
         if let Some(inner) = segment.strip_prefix('{') {
             let name = inner
                 .strip_suffix('}')
-                .ok_or_else(|| format!("path segment `{segment}` is not a `{{name}}` parameter"))?;
+                .ok_or_else(|| PathTemplateError::Unclosed(segment.to_string()))?;
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("`{{{name}}}` is not a valid parameter name"));
+                return Err(PathTemplateError::BadName(name.to_string()));
             }
             params.push(name.to_string());
         } else if segment.contains(['{', '}']) {
-            return Err(format!(
-                "path segment `{segment}` mixes text and a parameter"
-            ));
+            return Err(PathTemplateError::Mixed(segment.to_string()));
         }
     }
     Ok(params)
@@ -318,7 +327,7 @@ impl SchemaCache {
         base_dir: &Path,
         reference: &str,
         used_at: String,
-    ) -> Result<Option<Arc<Schema>>, String> {
+    ) -> Result<Option<Arc<Schema>>, SchemaFileError> {
         let root = self.root.clone().unwrap_or_else(|| base_dir.to_path_buf());
         let path = inside(&root, base_dir, reference)?;
         let display = display_path(&path);
@@ -356,21 +365,32 @@ impl SchemaCache {
     }
 }
 
+/// Why a schema file, or a file a schema's `$ref` names, is refused.
+#[derive(Debug, thiserror::Error)]
+enum SchemaFileError {
+    /// An absolute path, a URL, or a path leaving the specs directory.
+    #[error(
+        "`{0}` is outside the specs directory; schemas are files inside it, named relative \
+         to the file that uses them"
+    )]
+    Outside(String),
+    /// Nothing at the path (shown) the reference leads to.
+    #[error("schema file {0} does not exist")]
+    Missing(String),
+    #[error(transparent)]
+    NotRead(#[from] ReadError),
+}
+
 /// The file `reference` names from `base_dir`, if it stays inside `root`: not absolute,
 /// not leaving the directory through `..` or a symbolic link.
-fn inside(root: &Path, base_dir: &Path, reference: &str) -> Result<PathBuf, String> {
-    let outside = || {
-        format!(
-            "`{reference}` is outside the specs directory; schemas are files inside it, named \
-             relative to the file that uses them"
-        )
-    };
+fn inside(root: &Path, base_dir: &Path, reference: &str) -> Result<PathBuf, SchemaFileError> {
+    let outside = || SchemaFileError::Outside(reference.to_string());
     if Path::new(reference).is_absolute() || reference.contains("://") {
         return Err(outside());
     }
     let joined = base_dir.join(reference);
     let path = std::fs::canonicalize(&joined)
-        .map_err(|_| format!("schema file {} does not exist", display_path(&joined)))?;
+        .map_err(|_| SchemaFileError::Missing(display_path(&joined)))?;
     if !path.starts_with(root) {
         return Err(outside());
     }
@@ -486,10 +506,12 @@ fn check_refs(
             continue;
         }
         let problem = inside(root, dir, file).and_then(|target| {
-            read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file").map(drop)
+            read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file")
+                .map(drop)
+                .map_err(SchemaFileError::from)
         });
-        if let Err(message) = problem {
-            let located = source.error(pos, format!("`$ref` refused: {message}"));
+        if let Err(refused) = problem {
+            let located = source.error(pos, format!("`$ref` refused: {refused}"));
             return Err(Box::new(located.with_width(reference.chars().count() + 2)));
         }
     }
