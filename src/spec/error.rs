@@ -149,3 +149,5 @@ impl fmt::Display for SpecError {
         Ok(())
     }
 }
+
+impl std::error::Error for SpecError {}

@@ -61,42 +61,79 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
-/// Reads a file of at most `limit` bytes that is a regular file, refusing anything else
-/// (a directory, a device, a pipe) with a message in the spec's words.
-pub(super) fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|err| match err.kind() {
-        std::io::ErrorKind::NotFound => format!("{what} does not exist"),
-        _ => format!("cannot read {what}: {}", io_words(&err)),
-    })?;
-    if meta.is_dir() {
-        return Err(format!("{what} is a directory, not a file"));
-    }
-    if !meta.is_file() {
-        return Err(format!(
-            "{what} is not a regular file (a device, a pipe or a socket)"
-        ));
-    }
-    if meta.len() > limit {
-        return Err(too_large(what, meta.len(), limit));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|err| format!("cannot read {what}: {}", io_words(&err)))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(what, bytes.len() as u64, limit));
-    }
-    Ok(bytes)
+/// Why a file was not read, in the spec's words; `what` names the file in the message
+/// ("the spec file", "schema file specs/contact.json").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(super) enum ReadError {
+    #[error("{what} does not exist")]
+    NotFound { what: String },
+    /// Not even whether the path exists could be learnt.
+    #[error("cannot read {what}: {reason}")]
+    NoMetadata { what: String, reason: String },
+    #[error("{what} is a directory, not a file")]
+    Directory { what: String },
+    #[error("{what} is not a regular file (a device, a pipe or a socket)")]
+    NotRegular { what: String },
+    #[error("{what} is {:.1} MiB; the limit is {:.0} MiB", mib(.size), mib(.limit))]
+    TooLarge { what: String, size: u64, limit: u64 },
+    /// The file is there, but opening or reading it failed.
+    #[error("cannot read {what}: {reason}")]
+    Unreadable { what: String, reason: String },
 }
 
-fn too_large(what: &str, size: u64, limit: u64) -> String {
-    let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
-    format!(
-        "{what} is {:.1} MiB; the limit is {:.0} MiB",
-        mib(size),
-        mib(limit)
-    )
+impl ReadError {
+    /// Whether the path names something (a file too large, a directory…), as opposed to
+    /// nothing that could be found.
+    pub(super) fn found(&self) -> bool {
+        !matches!(
+            self,
+            ReadError::NotFound { .. } | ReadError::NoMetadata { .. }
+        )
+    }
+}
+
+/// Bytes in mebibytes, for messages.
+fn mib(bytes: &u64) -> f64 {
+    *bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Reads a file of at most `limit` bytes that is a regular file, refusing anything else
+/// (a directory, a device, a pipe); `what` names the file in the error.
+pub(super) fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let what = what.to_string();
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReadError::NotFound { what })
+        }
+        Err(err) => {
+            let reason = io_words(&err);
+            return Err(ReadError::NoMetadata { what, reason });
+        }
+    };
+    if meta.is_dir() {
+        return Err(ReadError::Directory { what });
+    }
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular { what });
+    }
+    if meta.len() > limit {
+        let size = meta.len();
+        return Err(ReadError::TooLarge { what, size, limit });
+    }
+    let mut bytes = Vec::new();
+    let read =
+        std::fs::File::open(path).and_then(|file| file.take(limit + 1).read_to_end(&mut bytes));
+    if let Err(err) = read {
+        let reason = io_words(&err);
+        return Err(ReadError::Unreadable { what, reason });
+    }
+    if bytes.len() as u64 > limit {
+        let size = bytes.len() as u64;
+        return Err(ReadError::TooLarge { what, size, limit });
+    }
+    Ok(bytes)
 }
 
 /// An I/O error without the operating system's error number.
@@ -126,18 +163,8 @@ pub(super) fn parse_file<T>(
     let display = display_path(path);
     let bytes = match read_limited(path, MAX_SPEC_FILE_BYTES, "the spec file") {
         Ok(bytes) => bytes,
-        Err(message) => {
-            let mut error = SpecError::new(display, None, message);
-            if is_suite && !path.exists() {
-                error = error.with_hint(format!(
-                    "every specs directory needs a {SUITE_FILE}: the credentials and the checks shared by all spec files"
-                ));
-            } else if !is_suite && path.exists() {
-                error = error.with_hint(
-                    "spec files hold one operation each and stay small; README.md gives the limits",
-                );
-            }
-            errors.push(error);
+        Err(error) => {
+            errors.push(not_read(display, is_suite, &error));
             return None;
         }
     };
@@ -169,6 +196,21 @@ pub(super) fn parse_file<T>(
         source,
         value: value?,
     })
+}
+
+/// A spec file that was not read, with what to do about it: a `suite.yaml` that is not
+/// there is explained, and a spec file that is there but refused recalls the limits.
+fn not_read(display: String, is_suite: bool, error: &ReadError) -> SpecError {
+    let not_read = SpecError::new(display, None, error.to_string());
+    match (is_suite, error.found()) {
+        (true, false) => not_read.with_hint(format!(
+            "every specs directory needs a {SUITE_FILE}: the credentials and the checks shared by all spec files"
+        )),
+        (false, true) => not_read.with_hint(
+            "spec files hold one operation each and stay small; README.md gives the limits",
+        ),
+        _ => not_read,
+    }
 }
 
 /// A problem the YAML pass or the reader found, with its line.
@@ -241,15 +283,19 @@ mod tests {
     fn devices_directories_and_large_files_are_not_read() {
         let zero = Path::new("/dev/zero");
         if zero.exists() {
-            let refused = read_limited(zero, 10, "the file").unwrap_err();
+            let refused = read_limited(zero, 10, "the file").unwrap_err().to_string();
             assert!(refused.contains("not a regular file"), "{refused}");
         }
         let dir = tempfile::tempdir().unwrap();
-        let refused = read_limited(dir.path(), 10, "the file").unwrap_err();
+        let refused = read_limited(dir.path(), 10, "the file")
+            .unwrap_err()
+            .to_string();
         assert_eq!(refused, "the file is a directory, not a file");
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
-        let refused = read_limited(&big, 1024 * 1024, "the file").unwrap_err();
+        let refused = read_limited(&big, 1024 * 1024, "the file")
+            .unwrap_err()
+            .to_string();
         assert_eq!(refused, "the file is 2.0 MiB; the limit is 1 MiB");
     }
 }

@@ -11,33 +11,45 @@ use serde_json::Value;
 
 use super::diagnostics::{did_you_mean, operation_id, FileCtx};
 use super::error::SpecError;
-use super::files::{display_path, read_limited, Parsed};
+use super::files::{display_path, read_limited, Parsed, ReadError};
+use super::yaml::Node;
 use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
 use crate::source::{join, Pos};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Why a path template such as `/v1/contacts/{id}` is malformed.
+#[derive(Debug, thiserror::Error)]
+enum PathTemplateError {
+    #[error("path segment `{0}` is not a `{{name}}` parameter")]
+    Unclosed(String),
+    #[error("`{{{0}}}` is not a valid parameter name")]
+    BadName(String),
+    #[error("path segment `{0}` mixes text and a parameter")]
+    Mixed(String),
+}
+
 /// Parameter names of a path template such as `/v1/contacts/{id}`.
-fn path_params(template: &str) -> Result<Vec<String>, String> {
+fn path_params(template: &str) -> Result<Vec<String>, PathTemplateError> {
     let mut params = Vec::new();
     for segment in template.split('/') {
         if let Some(inner) = segment.strip_prefix('{') {
             let name = inner
                 .strip_suffix('}')
-                .ok_or_else(|| format!("path segment `{segment}` is not a `{{name}}` parameter"))?;
+                .ok_or_else(|| PathTemplateError::Unclosed(segment.to_string()))?;
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("`{{{name}}}` is not a valid parameter name"));
+                return Err(PathTemplateError::BadName(name.to_string()));
             }
             params.push(name.to_string());
         } else if segment.contains(['{', '}']) {
-            return Err(format!(
-                "path segment `{segment}` mixes text and a parameter"
-            ));
+            return Err(PathTemplateError::Mixed(segment.to_string()));
         }
     }
     Ok(params)
 }
 
+/// The typed operation of a spec file, its method, path, stub behaviour and documented
+/// responses checked; `None` when the file has no operation that could be read.
 pub(super) fn build_operation(
     spec: &Parsed<raw::SpecFile>,
     schemas: &mut SchemaCache,
@@ -45,119 +57,23 @@ pub(super) fn build_operation(
 ) -> Option<Operation> {
     let ctx = FileCtx::new(spec);
     let raw = spec.value.operation.as_ref()?;
-    let method = raw.method.to_ascii_uppercase();
-    if !METHODS.contains(&method.as_str()) {
-        errors.push(did_you_mean(
-            ctx.value_error(
-                "operation.method",
-                format!(
-                    "unknown method `{}`; use one of {}",
-                    raw.method,
-                    METHODS.join(", ")
-                ),
-            ),
-            &method,
-            &METHODS,
-        ));
-    }
-    if !raw.path.starts_with('/') {
-        errors.push(ctx.error("operation.path", "the path must start with `/`"));
-    }
-    let params = path_params(&raw.path).unwrap_or_else(|message| {
-        errors.push(ctx.error("operation.path", message));
-        // Read the names leniently, so that requests are not also reported for it.
-        raw.path
-            .split('/')
-            .filter(|s| s.starts_with('{'))
-            .map(|s| s.trim_matches(['{', '}']).to_string())
-            .collect()
-    });
+    let method = check_method(&ctx, &raw.method, errors);
+    let params = check_path(&ctx, &raw.path, errors);
     if let Some(stub) = &raw.stub {
-        if stub.action != StubAction::Create && params.is_empty() {
-            errors.push(ctx.error(
-                "operation.stub.action",
-                "read and delete need a path parameter naming the record",
-            ));
-        }
-        if !stub.record.is_empty() && !stub.record.starts_with('/') {
-            errors.push(ctx.error("operation.stub.record", "must be a JSON pointer (`/data`)"));
-        }
+        check_stub(&ctx, stub, &params, errors);
     }
-    let base_dir = spec.source.path.parent().unwrap_or(Path::new("."));
-    let mut seen = BTreeSet::new();
+    let mut documented = Responses {
+        ctx: &ctx,
+        base_dir: spec.source.path.parent().unwrap_or(Path::new(".")),
+        schemas,
+        errors,
+        seen: BTreeSet::new(),
+    };
     let responses = raw
         .responses
         .iter()
         .enumerate()
-        .map(|(i, response)| {
-            let at = format!("operation.responses[{i}]");
-            if let (true, Some(code)) = ((200..300).contains(&response.status), &response.code) {
-                errors.push(code_on_success(
-                    &ctx,
-                    &join(&at, "code"),
-                    code,
-                    response.status,
-                ));
-            }
-            if response.status >= 400 && response.code.is_none() {
-                errors.push(ctx.error(&at, "an error response needs its documented `code`"));
-            }
-            if !seen.insert((response.status, response.code.clone())) {
-                let pair = match &response.code {
-                    Some(code) => format!("{} {code}", response.status),
-                    None => response.status.to_string(),
-                };
-                errors.push(ctx.error(&at, format!("{pair} is documented twice")));
-            }
-            let media_type = match &response.media_type {
-                None => DEFAULT_MEDIA_TYPE.to_string(),
-                Some(given) => {
-                    if !is_media_type(given) {
-                        errors.push(ctx.value_error(
-                            &join(&at, "media_type"),
-                            format!(
-                                "`{given}` is not a media type; write its type and subtype \
-                                 without parameters, e.g. application/json, text/csv or \
-                                 text/event-stream"
-                            ),
-                        ));
-                    } else if response.schema.is_some() && !is_json(given) {
-                        errors.push(ctx.error(
-                            &join(&at, "schema"),
-                            format!("a schema checks JSON bodies, but this response is {given}"),
-                        ));
-                    }
-                    given.to_ascii_lowercase()
-                }
-            };
-            let schema = response.schema.as_ref().and_then(|file| {
-                let used_at = ctx.value_span(&join(&at, "schema")).to_string();
-                schemas
-                    .get(base_dir, file, used_at)
-                    .map_err(|message| errors.push(ctx.value_error(&join(&at, "schema"), message)))
-                    .ok()
-                    .flatten()
-            });
-            if let (Some(schema), Some(example)) = (&schema, &response.example) {
-                if let Some(problem) = first_schema_error(schema, example) {
-                    errors.push(ctx.error(
-                        &join(&at, "example"),
-                        format!("the example does not match {}: {problem}", schema.display),
-                    ));
-                }
-            }
-            DocumentedResponse {
-                status: response.status,
-                // A code on a 2xx is reported above; the pair is read without it, so
-                // scenarios expecting the 2xx are not reported too.
-                code: response.code.clone().filter(|_| response.status >= 300),
-                source: response.source.clone(),
-                schema,
-                example: response.example.clone(),
-                media_type,
-                span: ctx.span(&at),
-            }
-        })
+        .map(|(i, response)| documented.build(&format!("operation.responses[{i}]"), response))
         .collect();
     Some(Operation {
         id: operation_id(&spec.relative),
@@ -171,6 +87,176 @@ pub(super) fn build_operation(
         responses,
         span: ctx.span("operation"),
     })
+}
+
+/// The method in capitals; one not among [`METHODS`] is reported.
+fn check_method(
+    ctx: &FileCtx<'_, raw::SpecFile>,
+    given: &str,
+    errors: &mut Vec<SpecError>,
+) -> String {
+    let method = given.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        errors.push(did_you_mean(
+            ctx.value_error(
+                "operation.method",
+                format!(
+                    "unknown method `{given}`; use one of {}",
+                    METHODS.join(", ")
+                ),
+            ),
+            &method,
+            &METHODS,
+        ));
+    }
+    method
+}
+
+/// The parameter names of the path template; a path not starting with `/`, or with a
+/// malformed parameter, is reported.
+fn check_path(
+    ctx: &FileCtx<'_, raw::SpecFile>,
+    path: &str,
+    errors: &mut Vec<SpecError>,
+) -> Vec<String> {
+    if !path.starts_with('/') {
+        errors.push(ctx.error("operation.path", "the path must start with `/`"));
+    }
+    path_params(path).unwrap_or_else(|error| {
+        errors.push(ctx.error("operation.path", error.to_string()));
+        // Read the names leniently, so that requests are not also reported for it.
+        path.split('/')
+            .filter(|s| s.starts_with('{'))
+            .map(|s| s.trim_matches(['{', '}']).to_string())
+            .collect()
+    })
+}
+
+/// How the stub plays the operation: reading or deleting needs a path parameter naming
+/// the record, and the record is found at a JSON pointer.
+fn check_stub(
+    ctx: &FileCtx<'_, raw::SpecFile>,
+    stub: &raw::StubBehaviour,
+    params: &[String],
+    errors: &mut Vec<SpecError>,
+) {
+    if stub.action != StubAction::Create && params.is_empty() {
+        errors.push(ctx.error(
+            "operation.stub.action",
+            "read and delete need a path parameter naming the record",
+        ));
+    }
+    if !stub.record.is_empty() && !stub.record.starts_with('/') {
+        errors.push(ctx.error("operation.stub.record", "must be a JSON pointer (`/data`)"));
+    }
+}
+
+/// Builds the documented responses of one operation, each checked on its own and against
+/// the ones documented before it.
+struct Responses<'a, 'c> {
+    ctx: &'c FileCtx<'c, raw::SpecFile>,
+    /// The folder of the spec file: schema files are named from there.
+    base_dir: &'c Path,
+    schemas: &'a mut SchemaCache,
+    errors: &'a mut Vec<SpecError>,
+    /// The status and code pairs documented so far.
+    seen: BTreeSet<(u16, Option<String>)>,
+}
+
+impl Responses<'_, '_> {
+    /// The documented response at `at`, with its schema compiled.
+    fn build(&mut self, at: &str, response: &raw::Response) -> DocumentedResponse {
+        self.check_pair(at, response);
+        let media_type = self.media_type(at, response);
+        let schema = self.schema(at, response);
+        if let (Some(schema), Some(example)) = (&schema, &response.example) {
+            self.check_example(at, schema, example);
+        }
+        DocumentedResponse {
+            status: response.status,
+            // A code on a 2xx is reported above; the pair is read without it, so
+            // scenarios expecting the 2xx are not reported too.
+            code: response.code.clone().filter(|_| response.status >= 300),
+            source: response.source.clone(),
+            schema,
+            example: response.example.clone(),
+            media_type,
+            span: self.ctx.span(at),
+        }
+    }
+
+    /// The status and its code: no code on a success, a code on every error, and each
+    /// pair documented once.
+    fn check_pair(&mut self, at: &str, response: &raw::Response) {
+        if let (true, Some(code)) = ((200..300).contains(&response.status), &response.code) {
+            let path = join(at, "code");
+            let error = code_on_success(self.ctx, &path, code, response.status);
+            self.errors.push(error);
+        }
+        if response.status >= 400 && response.code.is_none() {
+            let error = self
+                .ctx
+                .error(at, "an error response needs its documented `code`");
+            self.errors.push(error);
+        }
+        if !self.seen.insert((response.status, response.code.clone())) {
+            let pair = match &response.code {
+                Some(code) => format!("{} {code}", response.status),
+                None => response.status.to_string(),
+            };
+            let error = self.ctx.error(at, format!("{pair} is documented twice"));
+            self.errors.push(error);
+        }
+    }
+
+    /// The media type in lower case, [`DEFAULT_MEDIA_TYPE`] when none is given; one that
+    /// is malformed, or not JSON under a schema, is reported.
+    fn media_type(&mut self, at: &str, response: &raw::Response) -> String {
+        let Some(given) = &response.media_type else {
+            return DEFAULT_MEDIA_TYPE.to_string();
+        };
+        if !is_media_type(given) {
+            self.errors.push(self.ctx.value_error(
+                &join(at, "media_type"),
+                format!(
+                    "`{given}` is not a media type; write its type and subtype without \
+                     parameters, e.g. application/json, text/csv or text/event-stream"
+                ),
+            ));
+        } else if response.schema.is_some() && !is_json(given) {
+            self.errors.push(self.ctx.error(
+                &join(at, "schema"),
+                format!("a schema checks JSON bodies, but this response is {given}"),
+            ));
+        }
+        given.to_ascii_lowercase()
+    }
+
+    /// The compiled schema the response names, if any: a wrong name is reported here, a
+    /// broken schema once by [`SchemaCache::problems`].
+    fn schema(&mut self, at: &str, response: &raw::Response) -> Option<Arc<Schema>> {
+        let file = response.schema.as_ref()?;
+        let path = join(at, "schema");
+        let used_at = self.ctx.value_span(&path).to_string();
+        match self.schemas.get(self.base_dir, file, used_at) {
+            Ok(schema) => schema,
+            Err(error) => {
+                let error = self.ctx.value_error(&path, error.to_string());
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    /// The documented example must match the response's own schema.
+    fn check_example(&mut self, at: &str, schema: &Schema, example: &Value) {
+        if let Some(problem) = first_schema_error(schema, example) {
+            self.errors.push(self.ctx.error(
+                &join(at, "example"),
+                format!("the example does not match {}: {problem}", schema.display),
+            ));
+        }
+    }
 }
 
 /// An error code on a success status: refused, with what to do instead.
@@ -241,7 +327,7 @@ impl SchemaCache {
         base_dir: &Path,
         reference: &str,
         used_at: String,
-    ) -> Result<Option<Arc<Schema>>, String> {
+    ) -> Result<Option<Arc<Schema>>, SchemaFileError> {
         let root = self.root.clone().unwrap_or_else(|| base_dir.to_path_buf());
         let path = inside(&root, base_dir, reference)?;
         let display = display_path(&path);
@@ -279,21 +365,32 @@ impl SchemaCache {
     }
 }
 
+/// Why a schema file, or a file a schema's `$ref` names, is refused.
+#[derive(Debug, thiserror::Error)]
+enum SchemaFileError {
+    /// An absolute path, a URL, or a path leaving the specs directory.
+    #[error(
+        "`{0}` is outside the specs directory; schemas are files inside it, named relative \
+         to the file that uses them"
+    )]
+    Outside(String),
+    /// Nothing at the path (shown) the reference leads to.
+    #[error("schema file {0} does not exist")]
+    Missing(String),
+    #[error(transparent)]
+    NotRead(#[from] ReadError),
+}
+
 /// The file `reference` names from `base_dir`, if it stays inside `root`: not absolute,
 /// not leaving the directory through `..` or a symbolic link.
-fn inside(root: &Path, base_dir: &Path, reference: &str) -> Result<PathBuf, String> {
-    let outside = || {
-        format!(
-            "`{reference}` is outside the specs directory; schemas are files inside it, named \
-             relative to the file that uses them"
-        )
-    };
+fn inside(root: &Path, base_dir: &Path, reference: &str) -> Result<PathBuf, SchemaFileError> {
+    let outside = || SchemaFileError::Outside(reference.to_string());
     if Path::new(reference).is_absolute() || reference.contains("://") {
         return Err(outside());
     }
     let joined = base_dir.join(reference);
     let path = std::fs::canonicalize(&joined)
-        .map_err(|_| format!("schema file {} does not exist", display_path(&joined)))?;
+        .map_err(|_| SchemaFileError::Missing(display_path(&joined)))?;
     if !path.starts_with(root) {
         return Err(outside());
     }
@@ -323,17 +420,52 @@ impl jsonschema::Retrieve for SpecsRetriever {
     }
 }
 
-/// A problem at a position of a schema file.
-fn schema_error(display: &str, text: &str, pos: Pos, message: String) -> SpecError {
-    let starts = crate::source::line_starts(text);
-    SpecError::at_line(
-        display,
-        crate::source::line_of(text, &starts, pos.line),
-        pos,
-        message,
-    )
+/// A schema file's text, to locate its problems.
+struct SchemaSource<'t> {
+    display: &'t str,
+    text: &'t str,
 }
 
+impl SchemaSource<'_> {
+    /// A problem at a position of the schema file, shown with its line.
+    fn error(&self, pos: Pos, message: String) -> SpecError {
+        let starts = crate::source::line_starts(self.text);
+        SpecError::at_line(
+            self.display,
+            crate::source::line_of(self.text, &starts, pos.line),
+            pos,
+            message,
+        )
+    }
+
+    /// The file is not JSON: at the parser's position, in its words without the position.
+    fn not_json(&self, err: &serde_json::Error) -> Box<SpecError> {
+        let pos = Pos {
+            line: err.line().max(1),
+            col: err.column().max(1),
+        };
+        let said = err.to_string();
+        let said = said.split(" at line ").next().unwrap_or(&said).to_string();
+        Box::new(self.error(pos, format!("the schema is not JSON: {said}")))
+    }
+
+    /// The JSON is no valid schema: at the value the validator names, else at the start.
+    fn invalid(
+        &self,
+        tree: Option<&Node>,
+        err: &jsonschema::ValidationError<'_>,
+    ) -> Box<SpecError> {
+        let pointer = err.instance_path().to_string();
+        let pos = tree
+            .and_then(|t| at_pointer(t, &pointer))
+            .unwrap_or(Pos { line: 1, col: 1 });
+        let message = format!("not a valid JSON Schema (draft 2020-12): {err}");
+        Box::new(self.error(pos, message))
+    }
+}
+
+/// Compiles the schema file at `path` (whose text is `bytes`), or says what is wrong with
+/// it, located in it.
 fn compile_schema(
     root: &Path,
     path: &Path,
@@ -341,35 +473,13 @@ fn compile_schema(
     bytes: &[u8],
 ) -> Result<Arc<Schema>, Box<SpecError>> {
     let text = String::from_utf8_lossy(bytes);
-    let value: Value = serde_json::from_slice(bytes).map_err(|err| {
-        let pos = Pos {
-            line: err.line().max(1),
-            col: err.column().max(1),
-        };
-        let said = err.to_string();
-        let said = said.split(" at line ").next().unwrap_or(&said).to_string();
-        schema_error(
-            &display,
-            &text,
-            pos,
-            format!("the schema is not JSON: {said}"),
-        )
-    })?;
+    let source = SchemaSource {
+        display: &display,
+        text: &text,
+    };
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| source.not_json(&err))?;
     let tree = super::yaml::parse(&text).root;
-    let dir = path.parent().unwrap_or(root);
-    for (reference, pos) in tree.iter().flat_map(refs) {
-        let file = reference.split('#').next().unwrap_or_default();
-        if file.is_empty() {
-            continue;
-        }
-        let problem = inside(root, dir, file).and_then(|target| {
-            read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file").map(drop)
-        });
-        if let Err(message) = problem {
-            let located = schema_error(&display, &text, pos, format!("`$ref` refused: {message}"));
-            return Err(Box::new(located.with_width(reference.chars().count() + 2)));
-        }
-    }
+    check_refs(root, path.parent().unwrap_or(root), tree.as_ref(), &source)?;
     let base = format!("file://{}", path.display());
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
@@ -378,24 +488,38 @@ fn compile_schema(
             root: root.to_path_buf(),
         })
         .build(&value)
-        .map_err(|err| {
-            let pointer = err.instance_path().to_string();
-            let pos = tree
-                .as_ref()
-                .and_then(|t| at_pointer(t, &pointer))
-                .unwrap_or(Pos { line: 1, col: 1 });
-            Box::new(schema_error(
-                &display,
-                &text,
-                pos,
-                format!("not a valid JSON Schema (draft 2020-12): {err}"),
-            ))
-        })?;
+        .map_err(|err| source.invalid(tree.as_ref(), &err))?;
     Ok(Arc::new(Schema { display, validator }))
 }
 
+/// Each file a `$ref` of the schema names (from `dir`, the schema's folder) must be a
+/// readable file inside `root`; the first that is not is reported at its `$ref`.
+fn check_refs(
+    root: &Path,
+    dir: &Path,
+    tree: Option<&Node>,
+    source: &SchemaSource<'_>,
+) -> Result<(), Box<SpecError>> {
+    for (reference, pos) in tree.into_iter().flat_map(refs) {
+        let file = reference.split('#').next().unwrap_or_default();
+        if file.is_empty() {
+            continue;
+        }
+        let problem = inside(root, dir, file).and_then(|target| {
+            read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file")
+                .map(drop)
+                .map_err(SchemaFileError::from)
+        });
+        if let Err(refused) = problem {
+            let located = source.error(pos, format!("`$ref` refused: {refused}"));
+            return Err(Box::new(located.with_width(reference.chars().count() + 2)));
+        }
+    }
+    Ok(())
+}
+
 /// Every `$ref` string of a schema, with the position of its value.
-fn refs(node: &super::yaml::Node) -> Vec<(String, Pos)> {
+fn refs(node: &Node) -> Vec<(String, Pos)> {
     use super::yaml::Yaml;
     let mut found = Vec::new();
     match &node.value {
@@ -414,7 +538,7 @@ fn refs(node: &super::yaml::Node) -> Vec<(String, Pos)> {
 }
 
 /// Where the value at a JSON pointer starts.
-fn at_pointer(node: &super::yaml::Node, pointer: &str) -> Option<Pos> {
+fn at_pointer(node: &Node, pointer: &str) -> Option<Pos> {
     use super::yaml::Yaml;
     let mut here = node;
     for token in pointer.split('/').skip(1) {

@@ -362,60 +362,11 @@ impl Reader {
     pub fn suite(&mut self, root: &Node) -> Option<raw::SuiteFile> {
         let f = self.fields(root, root.pos, "suite.yaml", "suite.yaml", SUITE)?;
         let credentials = self.required(&f, "credentials", |r, e| {
-            r.named(e, "credentials", |r, c| {
-                let f = r.fields(
-                    &c.value,
-                    c.key_pos,
-                    &format!("credential `{}`", c.key),
-                    "this credential",
-                    CREDENTIAL,
-                )?;
-                let env = r.required(&f, "env", Self::text);
-                let about = r.required(&f, "about", Self::text);
-                let lacks = r.optional(&f, "lacks", Self::texts);
-                let exhausted = r.optional(&f, "exhausted", Self::boolean);
-                Some(raw::Credential {
-                    env: env?,
-                    about: about?,
-                    lacks: lacks.ok()?.unwrap_or_default(),
-                    exhausted: exhausted.ok()?.unwrap_or(false),
-                })
-            })
+            r.named(e, "credentials", Self::credential)
         });
         let default_credential = self.optional(&f, "default_credential", Self::text);
-        let every_response = self.optional(&f, "every_response", |r, e| {
-            let f = r.fields(
-                &e.value,
-                e.key_pos,
-                "`every_response`",
-                "`every_response`",
-                EVERY_RESPONSE,
-            )?;
-            let headers = r.optional(&f, "headers", |r, e| {
-                r.named(e, "`present` or `integer`", |r, h| {
-                    r.header_rule(&h.value, &format!("the rule of `{}`", h.key))
-                })
-            });
-            Some(raw::EveryResponse {
-                headers: headers.ok()?.unwrap_or_default(),
-            })
-        });
-        let stub = self.optional(&f, "stub", |r, e| {
-            let f = r.fields(&e.value, e.key_pos, "`stub`", "`stub`", STUB_SETTINGS)?;
-            let rate_limit = r.optional(&f, "rate_limit", |r, e| {
-                r.number(
-                    &e.value,
-                    "`rate_limit`",
-                    "a number of requests",
-                    &RATE_LIMIT,
-                )
-            });
-            Some(raw::StubSettings {
-                rate_limit: rate_limit
-                    .ok()?
-                    .map_or_else(raw::default_rate_limit, |n| n as u32),
-            })
-        });
+        let every_response = self.optional(&f, "every_response", Self::every_response);
+        let stub = self.optional(&f, "stub", Self::stub_settings);
         let disposable_target = self.optional(&f, "disposable_target", Self::boolean);
         let shared = self.optional(&f, "shared", |r, e| {
             r.named(
@@ -433,6 +384,64 @@ impl Reader {
                 .unwrap_or_else(raw::default_credential),
             every_response: every_response.ok()?.unwrap_or_default(),
             stub: stub.ok()?.unwrap_or_default(),
+        })
+    }
+
+    /// One credential of `suite.yaml`.
+    fn credential(&mut self, c: &Entry) -> Option<raw::Credential> {
+        let f = self.fields(
+            &c.value,
+            c.key_pos,
+            &format!("credential `{}`", c.key),
+            "this credential",
+            CREDENTIAL,
+        )?;
+        let env = self.required(&f, "env", Self::text);
+        let about = self.required(&f, "about", Self::text);
+        let lacks = self.optional(&f, "lacks", Self::texts);
+        let exhausted = self.optional(&f, "exhausted", Self::boolean);
+        Some(raw::Credential {
+            env: env?,
+            about: about?,
+            lacks: lacks.ok()?.unwrap_or_default(),
+            exhausted: exhausted.ok()?.unwrap_or(false),
+        })
+    }
+
+    /// `every_response` of `suite.yaml`: the headers every response must have.
+    fn every_response(&mut self, e: &Entry) -> Option<raw::EveryResponse> {
+        let f = self.fields(
+            &e.value,
+            e.key_pos,
+            "`every_response`",
+            "`every_response`",
+            EVERY_RESPONSE,
+        )?;
+        let headers = self.optional(&f, "headers", |r, e| {
+            r.named(e, "`present` or `integer`", |r, h| {
+                r.header_rule(&h.value, &format!("the rule of `{}`", h.key))
+            })
+        });
+        Some(raw::EveryResponse {
+            headers: headers.ok()?.unwrap_or_default(),
+        })
+    }
+
+    /// `stub` of `suite.yaml`: how the stub behaves as a whole.
+    fn stub_settings(&mut self, e: &Entry) -> Option<raw::StubSettings> {
+        let f = self.fields(&e.value, e.key_pos, "`stub`", "`stub`", STUB_SETTINGS)?;
+        let rate_limit = self.optional(&f, "rate_limit", |r, e| {
+            r.number(
+                &e.value,
+                "`rate_limit`",
+                "a number of requests",
+                &RATE_LIMIT,
+            )
+        });
+        Some(raw::StubSettings {
+            rate_limit: rate_limit
+                .ok()?
+                .map_or_else(raw::default_rate_limit, |n| n as u32),
         })
     }
 
@@ -466,23 +475,7 @@ impl Reader {
         let path = self.required(&f, "path", Self::text);
         let doc = self.required(&f, "doc", Self::text);
         let permission = self.optional(&f, "permission", Self::text);
-        let stub = self.optional(&f, "stub", |r, e| {
-            let f = r.fields(&e.value, e.key_pos, "`stub`", "`stub`", STUB_BEHAVIOUR)?;
-            let action = r.required(&f, "action", |r, e| {
-                r.choice(&e.value, "`action`", &["create", "read", "delete"])
-            });
-            let collection = r.required(&f, "collection", Self::text);
-            let record = r.optional(&f, "record", Self::text);
-            Some(raw::StubBehaviour {
-                action: match action? {
-                    "create" => raw::StubAction::Create,
-                    "read" => raw::StubAction::Read,
-                    _ => raw::StubAction::Delete,
-                },
-                collection: collection?,
-                record: record.ok()?.unwrap_or_else(raw::default_record),
-            })
-        });
+        let stub = self.optional(&f, "stub", Self::stub_behaviour);
         let responses = self.required(&f, "responses", |r, e| {
             let items = r.list(e, "documented responses (`- status: …` items)")?;
             let read: Vec<Option<raw::Response>> = items.iter().map(|n| r.response(n)).collect();
@@ -496,6 +489,25 @@ impl Reader {
             permission: permission.ok()?,
             stub: stub.ok()?,
             responses: responses?,
+        })
+    }
+
+    /// `stub` of an operation: how the stub plays it.
+    fn stub_behaviour(&mut self, e: &Entry) -> Option<raw::StubBehaviour> {
+        let f = self.fields(&e.value, e.key_pos, "`stub`", "`stub`", STUB_BEHAVIOUR)?;
+        let action = self.required(&f, "action", |r, e| {
+            r.choice(&e.value, "`action`", &["create", "read", "delete"])
+        });
+        let collection = self.required(&f, "collection", Self::text);
+        let record = self.optional(&f, "record", Self::text);
+        Some(raw::StubBehaviour {
+            action: match action? {
+                "create" => raw::StubAction::Create,
+                "read" => raw::StubAction::Read,
+                _ => raw::StubAction::Delete,
+            },
+            collection: collection?,
+            record: record.ok()?.unwrap_or_else(raw::default_record),
         })
     }
 
@@ -532,37 +544,7 @@ impl Reader {
         let uses = self.optional(&f, "uses", Self::texts);
         let setup = self.optional(&f, "setup", Self::steps);
         let request = self.optional(&f, "request", Self::request);
-        let repeat = self.optional(&f, "repeat_until_status", |r, e| {
-            let f = r.fields(
-                &e.value,
-                e.key_pos,
-                "`repeat_until_status`",
-                "`repeat_until_status`",
-                REPEAT,
-            )?;
-            let max_requests = r.required(&f, "max_requests", |r, e| {
-                r.number(
-                    &e.value,
-                    "`max_requests`",
-                    "a number of requests",
-                    &MAX_REQUESTS,
-                )
-            });
-            let max_seconds = r.optional(&f, "max_seconds", |r, e| {
-                r.number(
-                    &e.value,
-                    "`max_seconds`",
-                    "a number of seconds",
-                    &MAX_SECONDS,
-                )
-            });
-            Some(raw::Repeat {
-                max_requests: max_requests? as u32,
-                max_seconds: max_seconds
-                    .ok()?
-                    .map_or_else(raw::default_repeat_seconds, |n| n as u32),
-            })
-        });
+        let repeat = self.optional(&f, "repeat_until_status", Self::repeat);
         let expect = self.required(&f, "expect", Self::expect);
         let verify = self.optional(&f, "verify", Self::steps);
         Some(raw::Scenario {
@@ -576,6 +558,40 @@ impl Reader {
             repeat_until_status: repeat.ok()?,
             expect: expect?,
             verify: verify.ok()?.unwrap_or_default(),
+        })
+    }
+
+    /// `repeat_until_status` of a scenario: how often, and for how long, to send its
+    /// request until the expected status comes.
+    fn repeat(&mut self, e: &Entry) -> Option<raw::Repeat> {
+        let f = self.fields(
+            &e.value,
+            e.key_pos,
+            "`repeat_until_status`",
+            "`repeat_until_status`",
+            REPEAT,
+        )?;
+        let max_requests = self.required(&f, "max_requests", |r, e| {
+            r.number(
+                &e.value,
+                "`max_requests`",
+                "a number of requests",
+                &MAX_REQUESTS,
+            )
+        });
+        let max_seconds = self.optional(&f, "max_seconds", |r, e| {
+            r.number(
+                &e.value,
+                "`max_seconds`",
+                "a number of seconds",
+                &MAX_SECONDS,
+            )
+        });
+        Some(raw::Repeat {
+            max_requests: max_requests? as u32,
+            max_seconds: max_seconds
+                .ok()?
+                .map_or_else(raw::default_repeat_seconds, |n| n as u32),
         })
     }
 

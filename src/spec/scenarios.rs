@@ -98,6 +98,8 @@ struct Renamed {
     paths: Vec<String>,
 }
 
+/// The scenarios of one spec file, each cross-checked; none when the file's operation
+/// could not be built.
 fn build_scenarios(
     spec: &Parsed<raw::SpecFile>,
     known: &Known<'_>,
@@ -115,26 +117,7 @@ fn build_scenarios(
         // A scenario that could not be read has its problems reported already.
         let Some(raw) = raw else { continue };
         let at = format!("scenarios[{i}]");
-        if raw.name.is_empty()
-            || !raw
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            errors.push(ctx.value_error(
-                &join(&at, "name"),
-                format!(
-                    "scenario name `{}` must be letters, digits, `_` or `-`",
-                    raw.name
-                ),
-            ));
-        }
-        if !names.insert(raw.name.as_str()) {
-            errors.push(ctx.error(
-                &join(&at, "name"),
-                format!("scenario name `{}` is used twice in this file", raw.name),
-            ));
-        }
+        check_name(&ctx, &join(&at, "name"), &raw.name, &mut names, errors);
         let mut builder = ScenarioBuilder::new(&ctx, known, &mut *errors, &mut renamed);
         let uses = builder.uses(&at, &raw.uses);
         let setup = builder.steps(&at, "setup", &raw.setup);
@@ -158,6 +141,33 @@ fn build_scenarios(
     }
     report_renamed(&ctx, renamed, errors);
     built
+}
+
+/// A scenario's `name` (at `at`): letters, digits, `_` or `-`, and not among the `names`
+/// used before it in its file.
+fn check_name<'s>(
+    ctx: &FileCtx<'_, raw::SpecFile>,
+    at: &str,
+    name: &'s str,
+    names: &mut BTreeSet<&'s str>,
+    errors: &mut Vec<SpecError>,
+) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        errors.push(ctx.value_error(
+            at,
+            format!("scenario name `{name}` must be letters, digits, `_` or `-`"),
+        ));
+    }
+    if !names.insert(name) {
+        errors.push(ctx.error(
+            at,
+            format!("scenario name `{name}` is used twice in this file"),
+        ));
+    }
 }
 
 /// One message per renamed path parameter of a file, with its other uses.
@@ -302,107 +312,138 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
 
     /// One setup, verify or shared step at `at`, labelled `label` in reports.
     fn one_step(&mut self, at: &str, label: String, step: &raw::Step) -> Option<Step> {
-        let at = at.to_string();
-        {
-            {
-                let Some(operation) = self.operation(&join(&at, "operation"), &step.operation)
-                else {
-                    // Its captures still exist, so later uses are not reported too.
-                    self.defined.extend(step.capture.keys().cloned());
-                    if step.cleanup.is_some() {
-                        self.created.extend(step.capture.keys().cloned());
-                    }
-                    return None;
-                };
-                let expect = step.expect.clone().unwrap_or_default();
-                self.check_step_expect(&at, &operation, step.expect.as_ref());
-                let mut built = self.step(&at, label, operation, &step.request, &expect);
-                for (name, capture) in &step.capture {
-                    if BUILTIN_VARIABLES.contains(&name.as_str()) {
-                        self.errors.push(self.ctx.error(
-                            &join(&join(&at, "capture"), name),
-                            format!("`{name}` is a built-in variable; capture into another name"),
-                        ));
-                    }
-                    let pointer = capture.pointer();
-                    if !pointer.starts_with('/') {
-                        let path = join(&join(&at, "capture"), name);
-                        let path = match capture {
-                            raw::Capture::Detailed(_) => join(&path, "pointer"),
-                            raw::Capture::Pointer(_) => path,
-                        };
-                        self.errors.push(self.ctx.inner_error(
-                            &path,
-                            pointer,
-                            format!("capture `{name}` needs a JSON pointer such as `/data/id`"),
-                        ));
-                    }
-                    self.defined.insert(name.clone());
-                    built.capture.push(Captured {
-                        name: name.clone(),
-                        pointer: pointer.to_string(),
-                        secret: capture.secret(),
-                    });
-                }
-                let operation = built.operation.clone();
-                let creates = safety::creates(&operation);
-                if creates && step.cleanup.is_none() {
-                    self.errors.push(
-                        self.ctx
-                            .error(
-                                &at,
-                                format!(
-                                    "this step creates a record ({} {}), so it needs a `cleanup` \
-                                     that removes it",
-                                    operation.method, operation.path
-                                ),
-                            )
-                            .with_hint(
-                                "add e.g. cleanup: { operation: contacts.delete, request: { path: \
-                                 { id: \"{{contact_id}}\" } } } with the id captured from its answer",
-                            ),
-                    );
-                }
-                if (creates || step.cleanup.is_some()) && !marks_the_run(&step.request) {
-                    self.errors.push(
-                        self.ctx
-                            .error(
-                                &join(&join(&at, "request"), "body"),
-                                "a step that creates something must mark it with the run's id",
-                            )
-                            .with_hint(
-                                "put {{run_id}} in its body, e.g. full_name: \"Conformance {{run_id}}\", \
-                                 so that what a run leaves behind can be told apart",
-                            ),
-                    );
-                }
-                built.cleanup = step.cleanup.as_ref().and_then(|cleanup| {
-                    let at = join(&at, "cleanup");
-                    let removal = self.operation(&join(&at, "operation"), &cleanup.operation)?;
-                    let request = self.request(&at, &removal, &cleanup.request);
-                    self.check_cleanup(&at, &built.operation, &removal, &request, &step.capture);
-                    Some(Cleanup {
-                        operation: removal,
-                        request,
-                    })
-                });
-                // What a data-changing request may address is the id the cleanup removes
-                // (another field of the created record may name someone else's). A create
-                // step without its cleanup is reported above, once: what it captures
-                // still counts as created, so later uses are not reported too.
-                // A cleanup that names no captured variable has its own message: then,
-                // too, the captures count as created.
-                match built.cleanup.as_ref().map(removed_variable) {
-                    Some(Some(removed)) => {
-                        self.created.insert(removed);
-                    }
-                    Some(None) => self.created.extend(step.capture.keys().cloned()),
-                    None if creates => self.created.extend(step.capture.keys().cloned()),
-                    None => {}
-                }
-                self.check_targets(&at, &built);
-                Some(built)
+        let Some(operation) = self.operation(&join(at, "operation"), &step.operation) else {
+            // Its captures still exist, so later uses are not reported too.
+            self.defined.extend(step.capture.keys().cloned());
+            if step.cleanup.is_some() {
+                self.created.extend(step.capture.keys().cloned());
             }
+            return None;
+        };
+        let expect = step.expect.clone().unwrap_or_default();
+        self.check_step_expect(at, &operation, step.expect.as_ref());
+        let mut built = self.step(at, label, operation, &step.request, &expect);
+        built.capture = self.captures(at, &step.capture);
+        let creates = safety::creates(&built.operation);
+        self.check_creation(at, step, &built.operation, creates);
+        built.cleanup = step
+            .cleanup
+            .as_ref()
+            .and_then(|cleanup| self.build_cleanup(at, cleanup, &built.operation, &step.capture));
+        self.note_created(built.cleanup.as_ref(), &step.capture, creates);
+        self.check_targets(at, &built);
+        Some(built)
+    }
+
+    /// The captures of a step: each into a name that is not built in, from a JSON
+    /// pointer, and defined from then on.
+    fn captures(&mut self, at: &str, captures: &BTreeMap<String, raw::Capture>) -> Vec<Captured> {
+        let mut built = Vec::new();
+        for (name, capture) in captures {
+            let path = join(&join(at, "capture"), name);
+            if BUILTIN_VARIABLES.contains(&name.as_str()) {
+                self.errors.push(self.ctx.error(
+                    &path,
+                    format!("`{name}` is a built-in variable; capture into another name"),
+                ));
+            }
+            let pointer = capture.pointer();
+            if !pointer.starts_with('/') {
+                let path = match capture {
+                    raw::Capture::Detailed(_) => join(&path, "pointer"),
+                    raw::Capture::Pointer(_) => path,
+                };
+                self.errors.push(self.ctx.inner_error(
+                    &path,
+                    pointer,
+                    format!("capture `{name}` needs a JSON pointer such as `/data/id`"),
+                ));
+            }
+            self.defined.insert(name.clone());
+            built.push(Captured {
+                name: name.clone(),
+                pointer: pointer.to_string(),
+                secret: capture.secret(),
+            });
+        }
+        built
+    }
+
+    /// A step that `creates` a record needs a cleanup that removes it; a step that creates
+    /// or cleans up must mark what it creates with the run's id.
+    fn check_creation(&mut self, at: &str, step: &raw::Step, operation: &Operation, creates: bool) {
+        if creates && step.cleanup.is_none() {
+            self.errors.push(
+                self.ctx
+                    .error(
+                        at,
+                        format!(
+                            "this step creates a record ({} {}), so it needs a `cleanup` that \
+                             removes it",
+                            operation.method, operation.path
+                        ),
+                    )
+                    .with_hint(
+                        "add e.g. cleanup: { operation: contacts.delete, request: { path: { id: \
+                         \"{{contact_id}}\" } } } with the id captured from its answer",
+                    ),
+            );
+        }
+        if (creates || step.cleanup.is_some()) && !marks_the_run(&step.request) {
+            self.errors.push(
+                self.ctx
+                    .error(
+                        &join(&join(at, "request"), "body"),
+                        "a step that creates something must mark it with the run's id",
+                    )
+                    .with_hint(
+                        "put {{run_id}} in its body, e.g. full_name: \"Conformance {{run_id}}\", \
+                         so that what a run leaves behind can be told apart",
+                    ),
+            );
+        }
+    }
+
+    /// The cleanup of the step at `at`, whose operation is `create`: the removal of the
+    /// record it created, addressed by one of its `captures`.
+    fn build_cleanup(
+        &mut self,
+        at: &str,
+        cleanup: &raw::Cleanup,
+        create: &Operation,
+        captures: &BTreeMap<String, raw::Capture>,
+    ) -> Option<Cleanup> {
+        let at = join(at, "cleanup");
+        let removal = self.operation(&join(&at, "operation"), &cleanup.operation)?;
+        let request = self.request(&at, &removal, &cleanup.request);
+        self.check_cleanup(&at, create, &removal, &request, captures);
+        Some(Cleanup {
+            operation: removal,
+            request,
+        })
+    }
+
+    /// Records what later data-changing requests may address after a step with `cleanup`
+    /// and `captures` (that `creates` a record or not).
+    fn note_created(
+        &mut self,
+        cleanup: Option<&Cleanup>,
+        captures: &BTreeMap<String, raw::Capture>,
+        creates: bool,
+    ) {
+        // What a data-changing request may address is the id the cleanup removes
+        // (another field of the created record may name someone else's). A create
+        // step without its cleanup is reported above, once: what it captures
+        // still counts as created, so later uses are not reported too.
+        // A cleanup that names no captured variable has its own message: then,
+        // too, the captures count as created.
+        match cleanup.map(removed_variable) {
+            Some(Some(removed)) => {
+                self.created.insert(removed);
+            }
+            Some(None) => self.created.extend(captures.keys().cloned()),
+            None if creates => self.created.extend(captures.keys().cloned()),
+            None => {}
         }
     }
 
@@ -683,6 +724,27 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
 
     fn request(&mut self, at: &str, operation: &Operation, raw: &raw::Request) -> Request {
         let at = join(at, "request");
+        let credential = self.credential(&at, raw);
+        self.check_path_params(&at, operation, raw);
+        for (field, values) in [("path", &raw.path), ("query", &raw.query)] {
+            for (name, value) in values {
+                self.check_template(&join(&join(&at, field), name), value);
+            }
+        }
+        if let Some(body) = &raw.body {
+            self.check_templates_in(&join(&at, "body"), body);
+        }
+        Request {
+            credential,
+            path: raw.path.clone(),
+            query: raw.query.clone(),
+            body: raw.body.clone(),
+        }
+    }
+
+    /// The credential of the request at `at`, or the suite's default; an unknown one is
+    /// reported.
+    fn credential(&mut self, at: &str, raw: &raw::Request) -> String {
         let credential = raw
             .credential
             .clone()
@@ -702,7 +764,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             self.errors.push(did_you_mean(
                 self.ctx
                     .value_error(
-                        &join(&at, "credential"),
+                        &join(at, "credential"),
                         format!("unknown credential `{credential}`"),
                     )
                     .with_hint(format!("known credentials: {}", names.join(", "))),
@@ -710,41 +772,21 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                 &names,
             ));
         }
+        credential
+    }
+
+    /// The path parameters of the request at `at` must be those of the operation's
+    /// template: a missing or unknown one is reported here, a renamed one once per file
+    /// (by [`report_renamed`]).
+    fn check_path_params(&mut self, at: &str, operation: &Operation, raw: &raw::Request) {
         let given: BTreeSet<&str> = raw.path.keys().map(String::as_str).collect();
         let wanted: BTreeSet<&str> = operation.params.iter().map(String::as_str).collect();
         let missing: Vec<&str> = wanted.difference(&given).copied().collect();
-        let mut renamed_to = BTreeSet::new();
         let extras: Vec<&str> = given.difference(&wanted).copied().collect();
-        for extra in &extras {
-            // A close name, or the one name given for the one missing: a rename.
-            let meant = match (
-                super::read::closest(extra, &missing),
-                &missing[..],
-                &extras[..],
-            ) {
-                (Some(meant), _, _) => meant,
-                (None, [only], [_]) => only,
-                _ => continue,
-            };
-            renamed_to.insert(meant);
-            let path = join(&join(&at, "path"), extra);
-            match self
-                .renamed
-                .iter_mut()
-                .find(|r| r.operation == operation.id && r.given == *extra && r.meant == meant)
-            {
-                Some(known) => known.paths.push(path),
-                None => self.renamed.push(Renamed {
-                    operation: operation.id.clone(),
-                    given: extra.to_string(),
-                    meant: meant.to_string(),
-                    paths: vec![path],
-                }),
-            }
-        }
+        let renamed_to = self.note_renamed(at, operation, &missing, &extras);
         for missing in missing.iter().filter(|m| !renamed_to.contains(*m)) {
             self.errors.push(self.ctx.error(
-                &at,
+                at,
                 format!(
                     "path parameter `{missing}` of {} is not given",
                     operation.path
@@ -762,24 +804,46 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             .filter(|e| !renamed_from.contains(*e))
         {
             self.errors.push(self.ctx.error(
-                &join(&join(&at, "path"), extra),
+                &join(&join(at, "path"), extra),
                 format!("`{extra}` is not a parameter of {}", operation.path),
             ));
         }
-        for (field, values) in [("path", &raw.path), ("query", &raw.query)] {
-            for (name, value) in values {
-                self.check_template(&join(&join(&at, field), name), value);
+    }
+
+    /// Collects each of the `extras` (parameters given but not in the template) that looks
+    /// like a renamed one of the `missing`; gives the missing names so accounted for.
+    fn note_renamed<'p>(
+        &mut self,
+        at: &str,
+        operation: &Operation,
+        missing: &[&'p str],
+        extras: &[&str],
+    ) -> BTreeSet<&'p str> {
+        let mut renamed_to = BTreeSet::new();
+        for extra in extras {
+            // A close name, or the one name given for the one missing: a rename.
+            let meant = match (super::read::closest(extra, missing), missing, extras) {
+                (Some(meant), _, _) => meant,
+                (None, [only], [_]) => only,
+                _ => continue,
+            };
+            renamed_to.insert(meant);
+            let path = join(&join(at, "path"), extra);
+            match self
+                .renamed
+                .iter_mut()
+                .find(|r| r.operation == operation.id && r.given == *extra && r.meant == meant)
+            {
+                Some(known) => known.paths.push(path),
+                None => self.renamed.push(Renamed {
+                    operation: operation.id.clone(),
+                    given: extra.to_string(),
+                    meant: meant.to_string(),
+                    paths: vec![path],
+                }),
             }
         }
-        if let Some(body) = &raw.body {
-            self.check_templates_in(&join(&at, "body"), body);
-        }
-        Request {
-            credential,
-            path: raw.path.clone(),
-            query: raw.query.clone(),
-            body: raw.body.clone(),
-        }
+        renamed_to
     }
 
     /// Checks the templates of every string in a JSON value, each located at its own

@@ -34,30 +34,7 @@ pub(super) fn build(
         Some(suite) => check_suite(suite, &mut errors),
         None => Vec::new(),
     };
-    let mut schemas = SchemaCache::new(specs_dir);
-    let mut operations: BTreeMap<String, Arc<Operation>> = BTreeMap::new();
-    for spec in &specs {
-        let Some(op) = build_operation(spec, &mut schemas, &mut errors) else {
-            continue;
-        };
-        if let Some(first) = operations.get(&op.id) {
-            errors.push(
-                SpecError::new(
-                    spec.source.display.clone(),
-                    None,
-                    format!(
-                        "operation `{}` is also defined by {}",
-                        op.id, first.span.file
-                    ),
-                )
-                .with_hint(
-                    "an operation's id is its file's path without the extension: keep one file",
-                ),
-            );
-        }
-        operations.insert(op.id.clone(), Arc::new(op));
-    }
-    errors.extend(schemas.problems());
+    let operations = build_operations(specs_dir, &specs, &mut errors);
     let no_shared = BTreeMap::new();
     let mut known = Known {
         operations: &operations,
@@ -80,15 +57,7 @@ pub(super) fn build(
         return Err(errors);
     };
     if scenarios.is_empty() && errors.is_empty() && nothing_else_wrong {
-        let dir = specs_dir;
-        errors.push(
-            SpecError::new(
-                display_path(dir),
-                None,
-                "no scenarios found in any spec file: there is nothing to run",
-            )
-            .with_hint("add a `scenarios:` list to a spec file; README.md shows the format"),
-        );
+        errors.push(nothing_to_run(specs_dir));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -105,6 +74,52 @@ pub(super) fn build(
     })
 }
 
+/// The operation of each spec file, by id, with the problems of broken schemas after
+/// them; an id defined by two files is reported.
+fn build_operations(
+    specs_dir: &Path,
+    specs: &[Parsed<raw::SpecFile>],
+    errors: &mut Vec<SpecError>,
+) -> BTreeMap<String, Arc<Operation>> {
+    let mut schemas = SchemaCache::new(specs_dir);
+    let mut operations: BTreeMap<String, Arc<Operation>> = BTreeMap::new();
+    for spec in specs {
+        let Some(op) = build_operation(spec, &mut schemas, errors) else {
+            continue;
+        };
+        if let Some(first) = operations.get(&op.id) {
+            errors.push(
+                SpecError::new(
+                    spec.source.display.clone(),
+                    None,
+                    format!(
+                        "operation `{}` is also defined by {}",
+                        op.id, first.span.file
+                    ),
+                )
+                .with_hint(
+                    "an operation's id is its file's path without the extension: keep one file",
+                ),
+            );
+        }
+        operations.insert(op.id.clone(), Arc::new(op));
+    }
+    errors.extend(schemas.problems());
+    operations
+}
+
+/// Spec files were read without a problem, but none holds a scenario.
+fn nothing_to_run(specs_dir: &Path) -> SpecError {
+    SpecError::new(
+        display_path(specs_dir),
+        None,
+        "no scenarios found in any spec file: there is nothing to run",
+    )
+    .with_hint("add a `scenarios:` list to a spec file; README.md shows the format")
+}
+
+/// Checks `suite.yaml` itself (credentials, the default one) and gives the header checks
+/// of every response.
 fn check_suite(suite: &Parsed<raw::SuiteFile>, errors: &mut Vec<SpecError>) -> Vec<HeaderCheck> {
     let ctx = FileCtx::new(suite);
     for name in suite.value.credentials.keys() {

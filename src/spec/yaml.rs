@@ -8,9 +8,10 @@
 //! second one), aliases that would expand beyond [`MAX_ALIAS_NODES`] (an "alias bomb"),
 //! nesting deeper than [`MAX_DEPTH`], and a file with no content at all.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 
 use crate::source::{join, Pos, PosIndex};
 
@@ -85,6 +86,7 @@ pub struct Parsed {
     pub problems: Vec<Problem>,
 }
 
+/// A mapping or list still open, with what it holds so far.
 enum Frame {
     Seq {
         pos: Pos,
@@ -101,262 +103,285 @@ enum Frame {
 
 /// Parses `text` into a tree of nodes.
 pub fn parse(text: &str) -> Parsed {
-    let mut problems = Vec::new();
+    let mut tree = Tree::default();
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Node> = None;
-    let mut documents = 0;
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
-    let mut alias_nodes = 0usize;
-    // Nodes in each open collection, for the size of anchored ones.
-    let mut counts: Vec<usize> = Vec::new();
-    loop {
-        let (event, span) = match parser.next_event() {
-            None => break,
-            Some(Ok(found)) => found,
-            Some(Err(err)) => {
-                let at = Pos {
-                    line: err.marker().line(),
-                    col: err.marker().col() + 1,
-                };
-                problems.push(syntax_problem(text, at, err.info()));
-                return Parsed {
-                    root: None,
-                    problems,
-                };
-            }
+    while let Some(next) = parser.next_event() {
+        let handled = match next {
+            Ok((event, span)) => tree.event(event, pos_of(&span.start)),
+            Err(err) => Err(syntax_problem(text, pos_of(err.marker()), err.info())),
         };
-        let here = Pos {
-            line: span.start.line(),
-            col: span.start.col() + 1,
-        };
+        if let Err(problem) = handled {
+            return tree.stop(problem);
+        }
+    }
+    tree.finish()
+}
+
+/// Where a parser mark is, with columns counted from 1.
+fn pos_of(marker: &Marker) -> Pos {
+    Pos {
+        line: marker.line(),
+        col: marker.col() + 1,
+    }
+}
+
+/// The tree built from the parser's events so far, and the problems found on the way.
+///
+/// Each event's handler gives `Err` for a problem that stops the parse (the tree is then
+/// dropped); a key given twice is only recorded, and the parse goes on.
+#[derive(Default)]
+struct Tree {
+    problems: Vec<Problem>,
+    /// The mappings and lists still open, innermost last.
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    documents: usize,
+    /// Anchored nodes by anchor id, each with the number of nodes it holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes that aliases have added so far, all aliases together.
+    alias_nodes: usize,
+    /// Nodes in each open collection, for the size of anchored ones.
+    counts: Vec<usize>,
+}
+
+impl Tree {
+    /// Handles one event at `here`; a node it completes goes into its parent.
+    fn event(&mut self, event: Event<'_>, here: Pos) -> Result<(), Problem> {
         let node = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    problems.push(
-                        Problem::new(here, "a second YAML document: a spec file holds one").hint(
-                            "remove the `---` and what follows, or move it to a file of its own",
-                        ),
-                    );
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                continue;
-            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => None,
+            Event::DocumentStart(_) => return self.document_start(here),
             Event::Scalar(value, style, anchor, tag) => {
-                if let Some(problem) = tag_problem(here, tag.as_deref()) {
-                    problems.push(problem);
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                // The scanner grows its strings as it reads: a tree of 10,000 scenarios
-                // keeps hundreds of thousands of them, so they give back their slack.
-                let mut text = value.into_owned();
-                text.shrink_to_fit();
-                let node = Node {
+                Some(self.scalar(here, value, style, anchor, tag.as_deref())?)
+            }
+            Event::Alias(id) => self.alias(here, id)?,
+            Event::SequenceStart(anchor, tag) => {
+                let items = Vec::new();
+                let frame = Frame::Seq {
                     pos: here,
-                    value: Yaml::Scalar {
-                        text,
-                        plain: matches!(style, ScalarStyle::Plain),
-                    },
+                    anchor,
+                    items,
                 };
-                if anchor > 0 {
-                    anchors.insert(anchor, (node.clone(), 1));
-                }
-                node
+                return self.open(here, tag.as_deref(), frame);
             }
-            Event::Alias(id) => {
-                let Some((node, size)) = anchors.get(&id) else {
-                    continue;
-                };
-                alias_nodes += size;
-                if alias_nodes > MAX_ALIAS_NODES {
-                    problems.push(
-                        Problem::new(
-                            here,
-                            format!(
-                                "aliases expand to more than {MAX_ALIAS_NODES} values: refused \
-                                 as an alias bomb"
-                            ),
-                        )
-                        .hint("write the values out, or use fewer aliases of large anchors"),
-                    );
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                if let Some(count) = counts.last_mut() {
-                    *count += size - 1;
-                }
-                Node {
+            Event::MappingStart(anchor, tag) => {
+                let (entries, key) = (Vec::new(), None);
+                let frame = Frame::Map {
                     pos: here,
-                    ..node.clone()
-                }
-            }
-            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if let Some(problem) = tag_problem(here, tag.as_deref()) {
-                    problems.push(problem);
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                if stack.len() >= MAX_DEPTH {
-                    problems.push(Problem::new(
-                        here,
-                        format!("nested more than {MAX_DEPTH} levels deep"),
-                    ));
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                let pending_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
-                if pending_key {
-                    problems.push(
-                        Problem::new(
-                            here,
-                            "a mapping key must be a plain name, not a list or mapping",
-                        )
-                        .hint(
-                            "keys are names such as `status` or JSON pointers such as `/data/id`",
-                        ),
-                    );
-                    return Parsed {
-                        root: None,
-                        problems,
-                    };
-                }
-                stack.push(match event {
-                    Event::SequenceStart(..) => Frame::Seq {
-                        pos: here,
-                        anchor,
-                        items: Vec::new(),
-                    },
-                    _ => Frame::Map {
-                        pos: here,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                    },
-                });
-                counts.push(1);
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let count = counts.pop().unwrap_or(1);
-                let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq {
-                        pos,
-                        anchor,
-                        mut items,
-                    }) => (
-                        Node {
-                            pos,
-                            value: Yaml::Seq({
-                                items.shrink_to_fit();
-                                items
-                            }),
-                        },
-                        anchor,
-                    ),
-                    Some(Frame::Map {
-                        pos,
-                        anchor,
-                        mut entries,
-                        ..
-                    }) => (
-                        Node {
-                            pos,
-                            value: Yaml::Map({
-                                entries.shrink_to_fit();
-                                entries
-                            }),
-                        },
-                        anchor,
-                    ),
-                    None => continue,
+                    anchor,
+                    entries,
+                    key,
                 };
-                if let Some(parent) = counts.last_mut() {
-                    *parent += count - 1;
-                }
-                if anchor > 0 {
-                    anchors.insert(anchor, (node.clone(), count));
-                }
-                node
+                return self.open(here, tag.as_deref(), frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
+        };
+        match node {
+            Some(node) => self.add(node),
+            None => Ok(()),
+        }
+    }
+
+    /// The start of a document: a spec file holds one.
+    fn document_start(&mut self, here: Pos) -> Result<(), Problem> {
+        self.documents += 1;
+        if self.documents > 1 {
+            return Err(
+                Problem::new(here, "a second YAML document: a spec file holds one")
+                    .hint("remove the `---` and what follows, or move it to a file of its own"),
+            );
+        }
+        Ok(())
+    }
+
+    /// A scalar node, remembered under its anchor if it has one.
+    fn scalar(
+        &mut self,
+        here: Pos,
+        value: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+    ) -> Result<Node, Problem> {
+        if let Some(problem) = tag_problem(here, tag) {
+            return Err(problem);
+        }
+        // The scanner grows its strings as it reads: a tree of 10,000 scenarios keeps
+        // hundreds of thousands of them, so they give back their slack.
+        let mut text = value.into_owned();
+        text.shrink_to_fit();
+        let node = Node {
+            pos: here,
+            value: Yaml::Scalar {
+                text,
+                plain: matches!(style, ScalarStyle::Plain),
+            },
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), 1));
+        }
+        Ok(node)
+    }
+
+    /// A copy of the anchored node an alias names, placed at the alias (`None` when the
+    /// anchor is unknown); refused once aliases add more than [`MAX_ALIAS_NODES`] nodes.
+    fn alias(&mut self, here: Pos, id: usize) -> Result<Option<Node>, Problem> {
+        let Some((node, size)) = self.anchors.get(&id) else {
+            return Ok(None);
+        };
+        self.alias_nodes += size;
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(Problem::new(
+                here,
+                format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} values: refused as an alias \
+                     bomb"
+                ),
+            )
+            .hint("write the values out, or use fewer aliases of large anchors"));
+        }
+        if let Some(count) = self.counts.last_mut() {
+            *count += size - 1;
+        }
+        Ok(Some(Node {
+            pos: here,
+            ..node.clone()
+        }))
+    }
+
+    /// Opens a mapping or list, unless it has a tag, is nested too deep, or stands where a
+    /// key is due.
+    fn open(&mut self, here: Pos, tag: Option<&Tag>, frame: Frame) -> Result<(), Problem> {
+        if let Some(problem) = tag_problem(here, tag) {
+            return Err(problem);
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(Problem::new(
+                here,
+                format!("nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
+            return Err(Problem::new(
+                here,
+                "a mapping key must be a plain name, not a list or mapping",
+            )
+            .hint("keys are names such as `status` or JSON pointers such as `/data/id`"));
+        }
+        self.stack.push(frame);
+        self.counts.push(1);
+        Ok(())
+    }
+
+    /// Closes the innermost mapping or list into its node, remembered under its anchor
+    /// with its size.
+    fn close(&mut self) -> Option<Node> {
+        let count = self.counts.pop().unwrap_or(1);
+        let (node, anchor) = match self.stack.pop()? {
+            Frame::Seq {
+                pos,
+                anchor,
+                mut items,
+            } => {
+                items.shrink_to_fit();
+                let value = Yaml::Seq(items);
+                (Node { pos, value }, anchor)
+            }
+            Frame::Map {
+                pos,
+                anchor,
+                mut entries,
+                ..
+            } => {
+                entries.shrink_to_fit();
+                let value = Yaml::Map(entries);
+                (Node { pos, value }, anchor)
             }
         };
-        if let Some(parent) = counts.last_mut() {
+        if let Some(parent) = self.counts.last_mut() {
+            *parent += count - 1;
+        }
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), count));
+        }
+        Some(node)
+    }
+
+    /// Puts a finished node where it belongs: the root, an item of the open list, or a key
+    /// of the open mapping or the value of its pending key.
+    fn add(&mut self, node: Node) -> Result<(), Problem> {
+        if let Some(parent) = self.counts.last_mut() {
             *parent += 1;
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
-                Some((key, key_pos)) => {
-                    if entries.iter().any(|e| e.key == key) {
-                        problems.push(
-                            Problem::new(
-                                key_pos,
-                                format!("`{key}` is given twice in this mapping"),
-                            )
-                            .label("second time")
-                            .hint("keep one of them: YAML would silently use only one"),
-                        );
-                    } else {
-                        entries.push(Entry {
-                            key,
-                            key_pos,
-                            value: node,
-                        });
-                    }
+                Some((key, key_pos)) if entries.iter().any(|e| e.key == key) => {
+                    self.problems.push(given_twice(&key, key_pos));
                 }
+                Some((key, key_pos)) => entries.push(Entry {
+                    key,
+                    key_pos,
+                    value: node,
+                }),
                 None => match node.value {
                     Yaml::Scalar { text, .. } => *key = Some((text, node.pos)),
                     _ => {
-                        problems.push(Problem::new(
+                        return Err(Problem::new(
                             node.pos,
                             "a mapping key must be a plain name, not a list or mapping",
-                        ));
-                        return Parsed {
-                            root: None,
-                            problems,
-                        };
+                        ))
                     }
                 },
             },
         }
+        Ok(())
     }
-    let empty = match &root {
-        None => true,
-        Some(Node {
-            value: Yaml::Scalar { text, plain: true },
-            ..
-        }) => text.is_empty(),
-        _ => false,
-    };
-    if empty {
-        problems.push(
-            Problem::new(Pos { line: 1, col: 1 }, "empty spec file")
-                .hint("a spec file holds an `operation:` and its `scenarios:`; README.md shows the format"),
-        );
-        return Parsed {
+
+    /// What parsing gives when `problem` stops it: no tree, and every problem so far.
+    fn stop(mut self, problem: Problem) -> Parsed {
+        self.problems.push(problem);
+        Parsed {
             root: None,
-            problems,
-        };
+            problems: self.problems,
+        }
     }
-    Parsed { root, problems }
+
+    /// What parsing gives once every event is handled; a file with no content is a
+    /// problem.
+    fn finish(self) -> Parsed {
+        let empty = match &self.root {
+            None => true,
+            Some(Node {
+                value: Yaml::Scalar { text, plain: true },
+                ..
+            }) => text.is_empty(),
+            _ => false,
+        };
+        if empty {
+            return self.stop(
+                Problem::new(Pos { line: 1, col: 1 }, "empty spec file").hint(
+                    "a spec file holds an `operation:` and its `scenarios:`; README.md shows \
+                         the format",
+                ),
+            );
+        }
+        Parsed {
+            root: self.root,
+            problems: self.problems,
+        }
+    }
+}
+
+/// A key given a second time in one mapping, reported at the second one.
+fn given_twice(key: &str, key_pos: Pos) -> Problem {
+    Problem::new(key_pos, format!("`{key}` is given twice in this mapping"))
+        .label("second time")
+        .hint("keep one of them: YAML would silently use only one")
 }
 
 /// Tags other than the core ones (`!!str`, …) are not part of the spec format.
-fn tag_problem(at: Pos, tag: Option<&saphyr_parser::Tag>) -> Option<Problem> {
+fn tag_problem(at: Pos, tag: Option<&Tag>) -> Option<Problem> {
     let tag = tag?;
     if tag.is_yaml_core_schema() {
         return None;
