@@ -16,6 +16,7 @@ mod golden;
 mod honest_stub;
 mod https;
 mod live;
+mod matchers;
 mod output;
 mod reports;
 mod resilience;

@@ -191,7 +191,8 @@ fn created_after(contact: &Value, params: &Params) -> bool {
 }
 
 /// Sorts by the asked field (a stored contact's `created_date` is the item's `created_at`
-/// and `updated_date`); stable, so ties keep the creation order.
+/// and `updated_date`), ties in creation order; descending is the exact reverse, ties
+/// included, so that every order is deterministic.
 fn sort(found: &mut [&Value], params: &Params, deviation: ListAnswer) {
     let (field, mut descending) = match deviation {
         ListAnswer::IgnoresSort => ("created_at", false),
@@ -204,14 +205,10 @@ fn sort(found: &mut [&Value], params: &Params, deviation: ListAnswer) {
         "full_name" => "full_name",
         _ => "created_date",
     };
-    found.sort_by(|a, b| {
-        let order = text(a, stored).cmp(text(b, stored));
-        if descending {
-            order.reverse()
-        } else {
-            order
-        }
-    });
+    found.sort_by(|a, b| text(a, stored).cmp(text(b, stored)));
+    if descending {
+        found.reverse();
+    }
 }
 
 /// A stored contact as a list item.
