@@ -443,3 +443,35 @@ fn failure_texts_say_what_each_matcher_expected_what_came_and_where_it_was_promi
         "{text}"
     );
 }
+
+/// The README's example of every kind of matcher, as the scenarios of the shipped List
+/// Contacts operation: it loads, passes as documented, and fails when search finds nothing.
+#[test]
+fn the_readme_example_lints_and_passes_against_the_documented_list() {
+    let readme = std::fs::read_to_string(crate::common::root().join("README.md")).unwrap();
+    let after = &readme[readme.find("### Body matchers").unwrap()..];
+    let from = after.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let example = &after[from..from + after[from..].find("```").unwrap()];
+    let specs = tempfile::tempdir().unwrap();
+    copy_specs(specs.path());
+    let list = specs.path().join("contacts/list.yaml");
+    let shipped = std::fs::read_to_string(&list).unwrap();
+    let operation = &shipped[..shipped.find("\nscenarios:").unwrap()];
+    std::fs::write(&list, format!("{operation}\n{example}")).unwrap();
+    let trial = "contacts/list.yaml::search_finds_the_newest_first";
+    for (list, fails) in [
+        (ListAnswer::Documented, false),
+        (ListAnswer::ExactSearchOnly, true),
+    ] {
+        let (gateway, config) = start(GatewayConfig {
+            list,
+            ..GatewayConfig::default()
+        });
+        let mut env = live_env(&gateway, &config);
+        env.insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
+        let outcomes = run_with(&env, trial);
+        let failed = failed_checks(&outcomes[trial]);
+        assert_eq!(!failed.is_empty(), fails, "{list:?}: {failed:?}");
+        assert!(gateway.contact_ids().is_empty());
+    }
+}
