@@ -97,6 +97,16 @@ impl Matcher {
             _ => None,
         }
     }
+
+    /// The JSON pointers inside the argument, each with its key (checked like `at`).
+    pub fn pointers(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Matcher::SortedBy(SortSpec {
+                field: Some(field), ..
+            }) if field.starts_with('/') => Some(("field", field)),
+            _ => None,
+        }
+    }
 }
 
 /// A compiled `matches` pattern, compared by its text.

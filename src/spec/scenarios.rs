@@ -12,7 +12,7 @@ use super::operations::code_on_success;
 use super::safety;
 use super::{
     raw, BodyAssertion, Captured, Cleanup, Expectation, HeaderCheck, Matcher, Operation, Request,
-    Scenario, SharedRecord, SortSpec, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
 use crate::source::join;
 use crate::spec::template;
@@ -614,13 +614,8 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             if let Some(value) = item.matcher.template() {
                 self.check_templates_in(&matcher_at, value);
             }
-            if let Matcher::SortedBy(SortSpec {
-                field: Some(field), ..
-            }) = &item.matcher
-            {
-                if field.starts_with('/') {
-                    self.check_pointer(&join(&matcher_at, "field"), field);
-                }
+            if let Some((key, pointer)) = item.matcher.pointers() {
+                self.check_pointer(&join(&matcher_at, key), pointer);
             }
             built.push(BodyAssertion {
                 pointer: item.at.clone(),
