@@ -7,7 +7,8 @@
 //! specs/**/*.yaml ─▶ spec::load (one YAML pass into positioned nodes, a reader into the
 //!                    spec's structs, cross-checks; every error at once, with file:line:col)
 //!                ─▶ plan (trial names; what cannot run here, and why)
-//!                ─▶ cli::harness (one libtest-mimic trial per scenario, run by a Session)
+//!                ─▶ cli::args (the command line) ─▶ cli::harness (one libtest-mimic
+//!                   trial per scenario, run by a Session)
 //! per trial:        engine::Engine ─▶ transport (limiter, retries, http) ─▶ stub | gateway
 //!                   engine::check (pure) ─▶ outcome ─▶ report::render (terminal message:
 //!                   redact, then sanitize, then cut to its limits, then colour)
@@ -50,7 +51,7 @@ mod transport;
 // The commands.
 pub use cli::cleanup::cleanup;
 pub use cli::command_line;
-pub use cli::harness::{main, run, run_quietly};
+pub use cli::harness::{main, run_quietly};
 pub use cli::lint::lint;
 // Settings.
 pub use config::{Config, Secret};

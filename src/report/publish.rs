@@ -3,7 +3,8 @@
 //! secrets. A report in which a secret is found is replaced by an error report naming none.
 //!
 //! It reads only the run's [`Outcome`]s and [`RunFacts`], and says what went wrong with a
-//! [`PublishError`]; the command turns that into an exit code.
+//! [`PublishError`]; the command turns that into an exit code. What it prints goes to the
+//! run's [`Console`]: stdout, or stderr when stdout carries a machine-readable format.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,31 @@ pub struct Publication<'a> {
     pub notes: String,
 }
 
+/// Where the harness's own text (summary, coverage matrix, where the reports went) is
+/// printed: stdout for people, stderr when stdout carries a machine-readable format
+/// (libtest's `--format json`, the outcomes as JSON Lines) that it must not break.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Console {
+    #[default]
+    Stdout,
+    Stderr,
+}
+
+impl Console {
+    /// Prints `text` as is.
+    pub fn print(self, text: &str) {
+        match self {
+            Console::Stdout => print!("{text}"),
+            Console::Stderr => eprint!("{text}"),
+        }
+    }
+
+    /// Prints `line` and a line break.
+    pub fn line(self, line: &str) {
+        self.print(&format!("{line}\n"));
+    }
+}
+
 /// Where the reports go, and how much of a body they quote.
 pub struct Destinations<'a> {
     pub junit: Option<&'a Path>,
@@ -55,6 +81,8 @@ pub struct Destinations<'a> {
     /// `LEADLEX_SELF_TEST_LEAK`: a key appended to the JUnit report, to prove the leak
     /// check finds it.
     pub planted_key: Option<&'a Secret>,
+    /// Where the summary and the report lines are printed.
+    pub console: Console,
 }
 
 /// Prints the summary and writes the reports; returns what was written, and the text
@@ -73,7 +101,7 @@ pub fn publish(
     );
     // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
     let text = clip_lines(&safe_text(&text, secrets), 4 * VALUE_LIMIT);
-    print!("{text}");
+    to.console.print(&text);
     let mut written = Vec::new();
     if let Some(path) = to.junit {
         let report = junit::report(
@@ -90,13 +118,15 @@ pub fn publish(
         if let Some(key) = to.planted_key {
             plant(key, path);
         }
-        println!("JUnit report: {}", display_path(path));
+        to.console
+            .line(&format!("JUnit report: {}", display_path(path)));
         written.push(Written::File(path.to_path_buf()));
     }
     if let Some(path) = to.coverage {
         let json = safe_json(&publication.coverage.to_json(publication.facts), secrets);
         files::write_atomically(path, &json)?;
-        println!("coverage matrix: {}", display_path(path));
+        to.console
+            .line(&format!("coverage matrix: {}", display_path(path)));
         written.push(Written::File(path.to_path_buf()));
     }
     Ok((written, text))

@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod coverage;
 mod deviations;
+mod front_door;
 mod gateway_selftest;
 mod golden;
 mod honest_stub;
