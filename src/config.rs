@@ -56,6 +56,9 @@ pub const SELF_TEST_LEAK: &str = "LEADLEX_SELF_TEST_LEAK";
 pub const NEXTEST: &str = "NEXTEST";
 /// `1` lets a run that selects no trial at all (a filter matching nothing) succeed.
 pub const ALLOW_NO_TESTS: &str = "LEADLEX_ALLOW_NO_TESTS";
+/// `true` in GitHub Actions (set by the runner): failures and broken specs are also printed
+/// as `::error` annotations.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 
 /// Which gateway the trials talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +122,8 @@ pub struct Config {
     pub self_test_leak: bool,
     /// A run that selects no trial succeeds instead of failing.
     pub allow_no_tests: bool,
+    /// Print failures as GitHub Actions annotations (`GITHUB_ACTIONS=true`).
+    pub github_annotations: bool,
 }
 
 /// A setting that could not be used.
@@ -229,7 +234,15 @@ impl Config {
             ca_bundle: non_empty(CA_BUNDLE).map(PathBuf::from),
             junit,
             coverage,
+            github_annotations: Config::github_annotations(lookup),
         })
+    }
+
+    /// Whether failures and broken specs are also printed as GitHub Actions annotations:
+    /// `GITHUB_ACTIONS=true`, as the runner sets it. Read on its own too, for runs stopped
+    /// before the other settings are read, and for `lint`.
+    pub fn github_annotations(lookup: &dyn Fn(&str) -> Option<String>) -> bool {
+        lookup(GITHUB_ACTIONS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     /// Where the JUnit report and the coverage file go: `None` when turned off, or under
@@ -576,6 +589,20 @@ mod tests {
             Config::reports_dir(&lookup, root),
             PathBuf::from("/here/reports")
         );
+    }
+
+    #[test]
+    fn annotations_only_in_github_actions() {
+        assert!(
+            config(&[(GITHUB_ACTIONS, "true")])
+                .unwrap()
+                .github_annotations
+        );
+        for value in ["", "false", "1", "yes"] {
+            let c = config(&[(GITHUB_ACTIONS, value)]).unwrap();
+            assert!(!c.github_annotations, "{value:?}");
+        }
+        assert!(!config(&[]).unwrap().github_annotations);
     }
 
     #[test]

@@ -312,6 +312,7 @@ impl Session {
             body_limit: self.config.report_body_limit,
             planted_key,
             console: self.console,
+            annotate: self.config.github_annotations,
         };
         let (mut written, summary) = publish(&publication, &to)?;
         self.printed(summary);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Trial};
 
 use super::args::{self, RunArgs};
-use super::prepare::prepare;
+use super::prepare::{annotate, prepare};
 use super::streams::Streams;
 use super::{outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED};
 use crate::config::{self, Config, TargetConfig};
@@ -17,6 +17,7 @@ use crate::outcome::Outcome;
 use crate::plan::selection::{self, Commands, Front};
 use crate::plan::Planned;
 use crate::report::files::{self, Problem};
+use crate::secrets::redact::Redactor;
 use crate::session::{Observer, Session};
 use crate::spec;
 
@@ -54,7 +55,8 @@ pub(super) fn run(
         Ok(prepared) => prepared,
         Err(broken) => {
             eprintln!("{}", broken.message(lookup));
-            return stopped(lookup, root, None, &broken.problems());
+            let no_keys_read = Redactor::default();
+            return stopped(lookup, root, None, &broken.problems(), &no_keys_read);
         }
     };
     session.terminal.color = streams.color;
@@ -98,7 +100,8 @@ pub(super) fn run(
         let selection = selection::Selection::of(&args);
         let problem = selection::nothing_selected(&selection, trials.len(), &commands);
         eprintln!("error: {}", problem.detail);
-        return stopped(lookup, root, Some(session.run_id()), &[problem]);
+        let secrets = Redactor::from_config(&session.config);
+        return stopped(lookup, root, Some(session.run_id()), &[problem], &secrets);
     }
     session.record_skipped_by_spec(&args, &trials);
     if let Err(error) = session.start_reports() {
@@ -155,13 +158,16 @@ fn announce(session: &Session, args: &Arguments, trials: &[Trial], estimates: &[
     session.plan_requests(expected);
 }
 
-/// Ends a run that sent nothing: its reports say why, one error per problem; exit code 2.
+/// Ends a run that sent nothing: its reports say why, one error per problem (and, in
+/// GitHub Actions, one annotation each); exit code 2.
 fn stopped(
     lookup: &dyn Fn(&str) -> Option<String>,
     root: &Path,
     run_id: Option<&str>,
     problems: &[Problem],
+    secrets: &Redactor,
 ) -> ExitCode {
+    annotate(lookup, problems, secrets);
     let (junit, coverage) = Config::report_paths(lookup, root);
     let written = files::write_problems(
         junit.as_deref(),

@@ -127,6 +127,7 @@ pub fn nothing_selected(selection: &Selection, trials: usize, commands: &Command
         name: what,
         message,
         detail,
+        place: None,
     }
 }
 

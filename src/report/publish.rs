@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Secret;
 use crate::outcome::{Outcome, RunFacts};
+use crate::report::annotations;
 use crate::report::coverage::Coverage;
 use crate::report::files::{self, Problem};
 use crate::report::junit;
@@ -83,6 +84,8 @@ pub struct Destinations<'a> {
     pub planted_key: Option<&'a Secret>,
     /// Where the summary and the report lines are printed.
     pub console: Console,
+    /// `GITHUB_ACTIONS=true`: each failure also printed as an `::error` annotation.
+    pub annotate: bool,
 }
 
 /// Prints the summary and writes the reports; returns what was written, and the text
@@ -102,6 +105,10 @@ pub fn publish(
     // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
     let text = clip_lines(&safe_text(&text, secrets), 4 * VALUE_LIMIT);
     to.console.print(&text);
+    let text = match to.annotate {
+        true => text + &annotate(publication.outcomes, secrets, to.console),
+        false => text,
+    };
     let mut written = Vec::new();
     if let Some(path) = to.junit {
         let report = junit::report(
@@ -130,6 +137,17 @@ pub fn publish(
         written.push(Written::File(path.to_path_buf()));
     }
     Ok((written, text))
+}
+
+/// Prints each failed or errored outcome as a GitHub Actions annotation at its scenario's
+/// line (the runner reads workflow commands on stdout and stderr alike); returns what it
+/// printed, for the leak check.
+fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console) -> String {
+    let found = annotations::of_outcomes(outcomes, secrets);
+    let paths = crate::report::location::CiPaths::here();
+    let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
+    console.print(&text);
+    text
 }
 
 /// Reads back what the run wrote: `keys` (every secret) in the reports and the terminal

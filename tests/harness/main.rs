@@ -7,6 +7,7 @@
 mod support;
 
 mod architecture;
+mod ci;
 mod cli;
 mod common;
 mod coverage;
