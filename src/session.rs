@@ -58,6 +58,8 @@ pub(crate) struct Session {
     pub(crate) front: Front,
     /// Told of each outcome as it is recorded (`--outcomes json`).
     pub(crate) observer: Option<Observer>,
+    /// In GitHub Actions: the token that pauses workflow commands while trials run.
+    workflow_token: Option<String>,
 }
 
 /// Why the engine could not start; every trial of the run fails with it.
@@ -82,7 +84,11 @@ struct Started {
 
 impl Session {
     pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Session {
+        let workflow_token = config
+            .github_annotations
+            .then(|| uuid::Uuid::new_v4().simple().to_string());
         Session {
+            workflow_token,
             redactor: Redactor::from_config(&config),
             run_id: new_run_id(),
             suite,
@@ -153,6 +159,17 @@ impl Session {
         match self.engine.get() {
             Some(Ok(started)) => started.engine.clean_up_shared(&started.runtime),
             _ => Vec::new(),
+        }
+    }
+
+    /// In GitHub Actions, stops the runner from reading workflow commands: what trials print
+    /// (gateway bodies among it) can then never pose as an annotation or a command.
+    /// [`Session::finish`] turns them back on for the run's own annotations.
+    pub(crate) fn pause_workflow_commands(&self) {
+        if let Some(token) = &self.workflow_token {
+            let stop = crate::report::annotations::stop_commands(token);
+            println!("{stop}");
+            eprintln!("{stop}");
         }
     }
 
@@ -312,7 +329,7 @@ impl Session {
             body_limit: self.config.report_body_limit,
             planted_key,
             console: self.console,
-            annotate: self.config.github_annotations,
+            annotate: self.workflow_token.as_deref(),
         };
         let (mut written, summary) = publish(&publication, &to)?;
         self.printed(summary);

@@ -108,6 +108,7 @@ pub(super) fn run(
         return publish_failure(&error);
     }
     stop_on_interrupt(session.interrupted.clone());
+    session.pause_workflow_commands();
     let conclusion = libtest_mimic::run(&args, trials);
     match session.finish() {
         Err(error) => publish_failure(&error),

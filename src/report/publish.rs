@@ -84,8 +84,11 @@ pub struct Destinations<'a> {
     pub planted_key: Option<&'a Secret>,
     /// Where the summary and the report lines are printed.
     pub console: Console,
-    /// `GITHUB_ACTIONS=true`: each failure also printed as an `::error` annotation.
-    pub annotate: bool,
+    /// `GITHUB_ACTIONS=true`: each failure also printed as an `::error` annotation. The
+    /// token turns workflow commands back on: the run printed `::stop-commands::<token>`
+    /// before any gateway text, so that a body holding `::error …` lines is shown as
+    /// text and never read as a command.
+    pub annotate: Option<&'a str>,
 }
 
 /// Prints the summary and writes the reports; returns what was written, and the text
@@ -106,8 +109,8 @@ pub fn publish(
     let text = clip_lines(&safe_text(&text, secrets), 4 * VALUE_LIMIT);
     to.console.print(&text);
     let text = match to.annotate {
-        true => text + &annotate(publication.outcomes, secrets, to.console),
-        false => text,
+        Some(token) => text + &annotate(publication.outcomes, secrets, to.console, token),
+        None => text,
     };
     let mut written = Vec::new();
     if let Some(path) = to.junit {
@@ -142,10 +145,14 @@ pub fn publish(
 /// Prints each failed or errored outcome as a GitHub Actions annotation at its scenario's
 /// line (the runner reads workflow commands on stdout and stderr alike); returns what it
 /// printed, for the leak check.
-fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console) -> String {
+fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &str) -> String {
     let found = annotations::of_outcomes(outcomes, secrets);
     let paths = crate::report::location::CiPaths::here();
     let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
+    // Workflow commands resume on both streams, as they were stopped on both.
+    let resume = annotations::resume_commands(token);
+    println!("{resume}");
+    eprintln!("{resume}");
     console.print(&text);
     text
 }

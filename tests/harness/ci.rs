@@ -26,9 +26,24 @@ fn scenario_line(specs: &Path, file: &str, scenario: &str) -> usize {
     text.lines().position(|l| l.trim() == wanted).unwrap() + 1
 }
 
-/// The lines of `output` that GitHub Actions reads as workflow commands.
+/// The lines of `output` that GitHub Actions reads as workflow commands, as its runner
+/// does: nothing between `::stop-commands::<token>` and `::<token>::`; the pause and
+/// resume lines themselves are left out.
 fn workflow_commands(output: &str) -> Vec<&str> {
-    output.lines().filter(|l| l.starts_with("::")).collect()
+    let mut paused: Option<String> = None;
+    let mut commands = Vec::new();
+    for line in output.lines() {
+        match &paused {
+            Some(token) if line == format!("::{token}::") => paused = None,
+            Some(_) => {}
+            None => match line.strip_prefix("::stop-commands::") {
+                Some(token) => paused = Some(token.to_string()),
+                None if line.starts_with("::") => commands.push(line),
+                None => {}
+            },
+        }
+    }
+    commands
 }
 
 fn parsed(junit: &str) -> junit_parser::TestSuites {
@@ -110,6 +125,60 @@ fn a_failing_scenario_is_annotated_at_its_spec_line_in_github_actions() {
         "{}",
         written.stderr
     );
+}
+
+#[test]
+fn workflow_commands_in_a_gateway_body_are_never_read_as_commands() {
+    // A gateway answers text whose lines look like workflow commands; the failure text
+    // shows them, but only after the run paused workflow commands with a random token.
+    let config = GatewayConfig {
+        behaviour: Behaviour::Hostile {
+            body: "oops\n::error file=evil.yaml,line=1::injected\n::add-mask::x\n",
+            note: "note",
+        },
+        ..GatewayConfig::default()
+    };
+    let written = run_against(config, &[GITHUB], &["--exact", FORBIDDEN]);
+    assert_eq!(
+        written.output.status.code(),
+        Some(101),
+        "{}",
+        written.stderr
+    );
+    assert!(
+        written.stdout.contains("::error file=evil.yaml"),
+        "the body is shown: {}",
+        written.stdout
+    );
+    for stream in [&written.stdout, &written.stderr] {
+        let commands = workflow_commands(stream);
+        assert!(
+            commands
+                .iter()
+                .all(|c| !c.contains("evil.yaml") && !c.contains("add-mask")),
+            "{commands:?}"
+        );
+    }
+    // The run's own annotation is still read.
+    let own = workflow_commands(&written.stdout);
+    assert_eq!(own.len(), 1, "{}", written.stdout);
+    assert!(
+        own[0].starts_with("::error file=specs/contacts/delete.yaml"),
+        "{own:?}"
+    );
+    // The pause is random per run.
+    let again = run_against(
+        behaving(Behaviour::WrongErrorCode),
+        &[GITHUB],
+        &["--exact", FORBIDDEN],
+    );
+    let token = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("::stop-commands::"))
+            .map(str::to_string)
+    };
+    let (first, second) = (token(&written.stdout), token(&again.stdout));
+    assert!(first.is_some() && first != second, "{first:?} {second:?}");
 }
 
 #[test]
