@@ -8,9 +8,11 @@
 //! run was interrupted (after cleaning up).
 
 pub mod cleanup;
+pub mod export;
 pub mod harness;
 pub mod lint;
 mod prepare;
+pub mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -31,6 +33,16 @@ pub fn command_line(root: &Path) -> ExitCode {
             quiet_on_closed_pipe();
             lint::lint(&|name| std::env::var(name).ok(), root)
         }
+        Some("export") => export::export(
+            &|name| std::env::var(name).ok(),
+            root,
+            &std::env::args().skip(2).collect::<Vec<_>>(),
+        ),
+        Some("serve") => serve::serve(
+            &|name| std::env::var(name).ok(),
+            root,
+            &std::env::args().skip(2).collect::<Vec<_>>(),
+        ),
         Some("cleanup") => {
             let run_id = std::env::args().nth(2).unwrap_or_default();
             cleanup::cleanup(&|name| std::env::var(name).ok(), root, &run_id)
