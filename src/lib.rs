@@ -14,6 +14,8 @@
 //! at the start:     report::files ─▶ placeholders that read as a failure until the run ends
 //! after the run:    session ─▶ report (summary, coverage, junit), live::ledger
 //!                           ─▶ secrets::leak (read back what was written)
+//! other commands:   spec::load ─▶ export::openapi (an OpenAPI 3.1 document, `export openapi`)
+//!                   spec::load ─▶ stub::serve (the stub as a server, `serve`)
 //! ```
 //!
 //! Modules import only from the layers below them, listed here from the bottom up:
@@ -72,7 +74,7 @@ pub use spec::{
     MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES,
 };
 // The stub, and the stub served on its own.
-pub use stub::serve::{ServeOptions, Served};
+pub use stub::serve::{start as serve, ServeError, ServeOptions, Served};
 pub use stub::{Answered, RequestLog, Stub, StubOptions, NO_ROUTE_CODE, NO_ROUTE_STATUS};
 // Other formats.
 pub use export::openapi::openapi;

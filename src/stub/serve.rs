@@ -120,7 +120,7 @@ impl Served {
     /// limit, what is not served, and the format of the log lines.
     pub fn banner(&self, specs: &str, operations: usize) -> String {
         let mut text = format!(
-            "LeadLex stub serving {operations} operation(s) of {specs}\n\
+            "LeadLex stub serving {operations} operation(s) from {specs}\n\
              base URL: {}\n\
              API keys (stub keys, not secrets; send `Authorization: Bearer <key>`):\n",
             self.stub.base_url()
