@@ -15,6 +15,8 @@
 //! at the start:     report::files ─▶ placeholders that read as a failure until the run ends
 //! after the run:    session ─▶ report (summary, coverage, junit), live::ledger
 //!                           ─▶ secrets::leak (read back what was written)
+//! other commands:   spec::load ─▶ export::openapi (an OpenAPI 3.1 document, `export openapi`)
+//!                   spec::load ─▶ stub::serve (the stub as a server, `serve`)
 //! ```
 //!
 //! Modules import only from the layers below them, listed here from the bottom up:
@@ -23,8 +25,8 @@
 //! |---|---|---|
 //! | 0 | `source`, `sanitize`, `config` | positions, hostile text, the one reader of settings |
 //! | 1 | `secrets`, `spec` | redaction and the leak check; the typed specification |
-//! | 2 | `outcome`, `transport` | the contract between running and reporting; HTTP |
-//! | 3 | `stub`, `live` | the stub gateway; what keeps live runs safe |
+//! | 2 | `outcome`, `transport`, `export` | the contract between running and reporting; HTTP; the suite as OpenAPI |
+//! | 3 | `stub`, `live` | the stub gateway (also served on its own: `stub::serve`); what keeps live runs safe |
 //! | 4 | `engine` | one scenario: requests, checks, ownership, cleanup |
 //! | 5 | `report`, `plan` | publishing outcomes; which trials run |
 //! | 6 | `session`, `cli` | one run from start to published reports; the commands and exit codes |
@@ -36,6 +38,7 @@
 mod cli;
 mod config;
 mod engine;
+mod export;
 mod live;
 mod outcome;
 mod plan;
@@ -71,5 +74,9 @@ pub use spec::{
     load, Captured, Cleanup, Operation, Request, Scenario, SpecError, Step, Suite,
     MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES,
 };
-// The stub.
-pub use stub::{Stub, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+// The stub, and the stub served on its own.
+pub use stub::serve::{start as serve, ServeError, ServeOptions, Served};
+pub use stub::{Answered, RequestLog, Stub, StubOptions, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+// Other formats.
+pub use export::openapi::openapi;
+pub use export::ExportError;

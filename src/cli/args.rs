@@ -129,6 +129,55 @@ pub enum Command {
     /// Remove what an earlier live run created and could not remove
     #[command(long_about = CLEANUP_LONG_ABOUT, after_help = CLEANUP_EXAMPLES)]
     Cleanup(CleanupArgs),
+    /// Serve the stub built from the specs on 127.0.0.1 until Ctrl-C
+    #[command(long_about = SERVE_LONG_ABOUT, after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Write the specs in another format (OpenAPI 3.1)
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
+}
+
+const SERVE_LONG_ABOUT: &str = "Serve the stub built from the specs on 127.0.0.1 until \
+Ctrl-C (or SIGTERM): the same stub `cargo test` runs against, for developing a client. It \
+prints its base URL and a key per credential, then one line per request (time, method, \
+path, status, operation). State lives in memory for the server's lifetime.";
+
+const SERVE_EXAMPLES: &str = "Examples:
+  leadlex-conformance serve
+  leadlex-conformance serve --port 0 --rate-limit 1000
+  LEADLEX_BASE_URL=http://127.0.0.1:4010 LEADLEX_API_KEY=wbk_stub_0_full leadlex-conformance";
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  leadlex-conformance export openapi > openapi.json
+  leadlex-conformance export openapi --output openapi.json";
+
+/// `serve [--port N] [--rate-limit N]`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, value_name = "N", default_value_t = crate::stub::serve::DEFAULT_PORT)]
+    pub port: u16,
+    /// Requests per key before 429 [default: suite.yaml's stub.rate_limit]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+}
+
+/// `export <FORMAT> [--output FILE]`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format to write
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE", value_parser = NonEmptyStringValueParser::new())]
+    pub output: Option<String>,
+}
+
+/// The formats of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// An OpenAPI 3.1 document (JSON)
+    Openapi,
 }
 
 /// The options of a run: libtest's, and the outcomes as JSON Lines.
@@ -301,6 +350,55 @@ mod tests {
     }
 
     #[test]
+    fn serve_and_export_take_their_options() {
+        let serve = |words: &str| {
+            let args = ["x", "serve"].into_iter().chain(words.split_whitespace());
+            match parse(args).map(|cli| cli.command) {
+                Ok(Some(Command::Serve(serve))) => Ok((serve.port, serve.rate_limit)),
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => Err(error.kind()),
+            }
+        };
+        assert_eq!(serve(""), Ok((crate::stub::serve::DEFAULT_PORT, None)));
+        assert_eq!(serve("--port 0 --rate-limit=500"), Ok((0, Some(500))));
+        assert_eq!(serve("--port=8080"), Ok((8080, None)));
+        for bad in [
+            "--port",
+            "--port 70000",
+            "--port -1",
+            "--rate-limit 0",
+            "--rate-limit x",
+        ] {
+            assert!(serve(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serve("--verbose"),
+            Err(clap::error::ErrorKind::UnknownArgument)
+        );
+        assert_eq!(serve("4010"), Err(clap::error::ErrorKind::UnknownArgument));
+        let export = |words: &str| {
+            let args = ["x", "export"].into_iter().chain(words.split_whitespace());
+            match parse(args).map(|cli| cli.command) {
+                Ok(Some(Command::Export(export))) => Ok((export.format, export.output)),
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => Err(error.kind()),
+            }
+        };
+        assert_eq!(export("openapi"), Ok((ExportFormat::Openapi, None)));
+        let to_file = Ok((ExportFormat::Openapi, Some("a.json".to_string())));
+        assert_eq!(export("openapi --output a.json"), to_file);
+        assert_eq!(export("openapi -o a.json"), to_file);
+        assert!(export("").is_err());
+        assert_eq!(export("swagger"), Err(clap::error::ErrorKind::InvalidValue));
+        assert!(export("openapi --output").is_err());
+        assert!(export("openapi --output=").is_err());
+        assert_eq!(
+            export("openapi --yaml"),
+            Err(clap::error::ErrorKind::UnknownArgument)
+        );
+    }
+
+    #[test]
     fn a_first_word_is_a_command_or_a_filter() {
         let cli = parse(["x", "lint"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Lint)));
@@ -330,6 +428,6 @@ mod tests {
 
     #[test]
     fn command_names_leave_out_the_run_itself() {
-        assert_eq!(command_names(), ["lint", "cleanup"]);
+        assert_eq!(command_names(), ["lint", "cleanup", "serve", "export"]);
     }
 }

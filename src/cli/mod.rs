@@ -1,5 +1,6 @@
 //! The commands: the command line ([`args`]), running the trials ([`harness`]), `lint`
-//! ([`lint`]) and `cleanup` ([`cleanup`]). Only this layer turns results into exit codes.
+//! ([`lint`]), `cleanup` ([`cleanup`]), `serve` ([`serve`]) and `export` ([`export`]).
+//! Only this layer turns results into exit codes.
 //!
 //! Flags that stand for settings (`--specs`, `--reports`) reach [`crate::config`] as a
 //! lookup layered over the environment ([`crate::config::Flags::over`]): config stays the
@@ -14,10 +15,12 @@
 
 pub mod args;
 pub mod cleanup;
+pub mod export;
 pub mod harness;
 pub mod lint;
 mod outcomes;
 mod prepare;
+pub mod serve;
 mod streams;
 
 use std::path::PathBuf;
@@ -54,6 +57,8 @@ pub fn command_line() -> ExitCode {
             lint::lint(&lookup, &root)
         }
         Command::Cleanup(cleanup) => cleanup::cleanup(&lookup, &root, &cleanup.run_id),
+        Command::Serve(serve) => serve::serve(&lookup, &root, &serve),
+        Command::Export(export) => export::export(&lookup, &root, &export),
     }
 }
 
