@@ -224,6 +224,18 @@ pub fn lines(commands: &[String]) -> String {
     commands.iter().map(|l| format!("{l}\n")).collect()
 }
 
+/// The line that stops GitHub Actions from reading workflow commands until
+/// [`resume_commands`] with the same token: printed before anything a gateway sent can
+/// reach the log. The token is random, so gateway text cannot end the pause.
+pub fn stop_commands(token: &str) -> String {
+    format!("::stop-commands::{token}")
+}
+
+/// The line that makes GitHub Actions read workflow commands again.
+pub fn resume_commands(token: &str) -> String {
+    format!("::{token}::")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,16 +500,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The line that stops GitHub Actions from reading workflow commands until
-/// [`resume_commands`] with the same token: printed before anything a gateway sent can
-/// reach the log. The token is random, so gateway text cannot end the pause.
-pub fn stop_commands(token: &str) -> String {
-    format!("::stop-commands::{token}")
-}
-
-/// The line that makes GitHub Actions read workflow commands again.
-pub fn resume_commands(token: &str) -> String {
-    format!("::{token}::")
 }
