@@ -1,8 +1,10 @@
-//! Every setting read from the environment, in one place.
+//! Every setting, read in one place: command-line flags over the environment.
 //!
-//! Nothing else in the crate reads environment variables. Values are parsed strictly: a
-//! bad value is an error naming the variable and what it accepts. Tests pass a map as the
-//! lookup instead of changing the process environment.
+//! Nothing else in the crate reads environment variables. Every reader here takes a
+//! `lookup` from a variable's name to its value: [`environment`] for the process's, a map
+//! in tests, and [`Flags::over`] to put the command line's flags first (`--specs DIR`
+//! stands for `LEADLEX_SPECS=DIR`, and wins over it). Values are parsed strictly: a bad
+//! value is an error naming the variable and what it accepts.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,6 +27,9 @@ pub const JUNIT: &str = "LEADLEX_JUNIT";
 pub const COVERAGE: &str = "LEADLEX_COVERAGE";
 /// The specs directory.
 pub const SPECS: &str = "LEADLEX_SPECS";
+/// The directory of the reports and ledgers, unless [`JUNIT`], [`COVERAGE`] or
+/// [`LEDGER_DIR`] name a place of their own.
+pub const REPORTS: &str = "LEADLEX_REPORTS";
 /// A PEM file of extra CA certificates to trust, beside the system's.
 pub const CA_BUNDLE: &str = "LEADLEX_CA_BUNDLE";
 /// Characters of each body shown in failure messages and reports.
@@ -51,6 +56,9 @@ pub const SELF_TEST_LEAK: &str = "LEADLEX_SELF_TEST_LEAK";
 pub const NEXTEST: &str = "NEXTEST";
 /// `1` lets a run that selects no trial at all (a filter matching nothing) succeed.
 pub const ALLOW_NO_TESTS: &str = "LEADLEX_ALLOW_NO_TESTS";
+/// `true` in GitHub Actions (set by the runner): failures and broken specs are also printed
+/// as `::error` annotations.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 
 /// Which gateway the trials talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +122,8 @@ pub struct Config {
     pub self_test_leak: bool,
     /// A run that selects no trial succeeds instead of failing.
     pub allow_no_tests: bool,
+    /// Print failures as GitHub Actions annotations (`GITHUB_ACTIONS=true`).
+    pub github_annotations: bool,
 }
 
 /// A setting that could not be used.
@@ -164,8 +174,9 @@ fn pacing(
 }
 
 impl Config {
-    /// Reads the settings. `root` is the crate directory (defaults are relative to it);
-    /// `key_variables` are the credential variables named in `specs/suite.yaml`.
+    /// Reads the settings. `root` is the directory the default `specs/` and `reports/` are
+    /// in (the current directory for the command); `key_variables` are the credential
+    /// variables named in `specs/suite.yaml`.
     pub fn from_lookup(
         lookup: &dyn Fn(&str) -> Option<String>,
         root: &std::path::Path,
@@ -206,7 +217,7 @@ impl Config {
             allow_no_tests: parse_flag(ALLOW_NO_TESTS, non_empty(ALLOW_NO_TESTS))?,
             ledger_dir: non_empty(LEDGER_DIR)
                 .map(PathBuf::from)
-                .unwrap_or_else(|| root.join("reports").join("created")),
+                .unwrap_or_else(|| Config::reports_dir(lookup, root).join("created")),
             rate_limit,
             max_requests,
             max_wait: parse_seconds(MAX_WAIT, non_empty(MAX_WAIT), 60.0)?,
@@ -223,7 +234,15 @@ impl Config {
             ca_bundle: non_empty(CA_BUNDLE).map(PathBuf::from),
             junit,
             coverage,
+            github_annotations: Config::github_annotations(lookup),
         })
+    }
+
+    /// Whether failures and broken specs are also printed as GitHub Actions annotations:
+    /// `GITHUB_ACTIONS=true`, as the runner sets it. Read on its own too, for runs stopped
+    /// before the other settings are read, and for `lint`.
+    pub fn github_annotations(lookup: &dyn Fn(&str) -> Option<String>) -> bool {
+        lookup(GITHUB_ACTIONS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     /// Where the JUnit report and the coverage file go: `None` when turned off, or under
@@ -238,7 +257,7 @@ impl Config {
             _ if non_empty(NEXTEST).is_some() => None,
             Some(v) if v == "off" => None,
             Some(v) => Some(PathBuf::from(v)),
-            None => Some(root.join("reports").join(default)),
+            None => Some(Config::reports_dir(lookup, root).join(default)),
         };
         (
             report(JUNIT, "junit.xml"),
@@ -284,6 +303,43 @@ impl Config {
             .filter(|v| !v.trim().is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("specs"))
+    }
+
+    /// Where the reports and ledgers go unless a variable of their own says otherwise.
+    pub fn reports_dir(lookup: &dyn Fn(&str) -> Option<String>, root: &std::path::Path) -> PathBuf {
+        lookup(REPORTS)
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("reports"))
+    }
+}
+
+/// The process environment, as the lookup every reader of settings takes: the one place
+/// the crate reads it. A variable that is not valid UTF-8 reads as unset.
+pub fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Settings given as command-line flags, each by the variable it stands for. They win
+/// over the environment: [`Flags::over`] asks them first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flags(BTreeMap<&'static str, String>);
+
+impl Flags {
+    /// `--specs DIR` as `set(SPECS, Some(DIR))`; `None` (the flag was not given) sets nothing.
+    pub fn set(mut self, variable: &'static str, value: Option<String>) -> Flags {
+        if let Some(value) = value {
+            self.0.insert(variable, value);
+        }
+        self
+    }
+
+    /// The lookup of these flags, then of `fallback` for the variables they do not set.
+    pub fn over<'a>(
+        &'a self,
+        fallback: &'a dyn Fn(&str) -> Option<String>,
+    ) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| self.0.get(name).cloned().or_else(|| fallback(name))
     }
 }
 
@@ -497,6 +553,56 @@ mod tests {
                 assert!(!message.contains(secret), "{url}: {message}");
             }
         }
+    }
+
+    #[test]
+    fn reports_and_ledgers_follow_the_reports_directory_unless_named_on_their_own() {
+        let c = config(&[(REPORTS, "/out")]).unwrap();
+        assert_eq!(c.junit, Some(PathBuf::from("/out/junit.xml")));
+        assert_eq!(c.coverage, Some(PathBuf::from("/out/coverage.json")));
+        assert_eq!(c.ledger_dir, PathBuf::from("/out/created"));
+        let c = config(&[(REPORTS, "/out"), (JUNIT, "/j.xml"), (LEDGER_DIR, "/l")]).unwrap();
+        assert_eq!(c.junit, Some(PathBuf::from("/j.xml")));
+        assert_eq!(c.coverage, Some(PathBuf::from("/out/coverage.json")));
+        assert_eq!(c.ledger_dir, PathBuf::from("/l"));
+        let c = config(&[]).unwrap();
+        assert_eq!(c.ledger_dir, PathBuf::from("/crate/reports/created"));
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_and_leave_the_rest_to_it() {
+        let environment = |name: &str| match name {
+            SPECS => Some("from-env".to_string()),
+            TIMEOUT => Some("7".to_string()),
+            _ => None,
+        };
+        let flags = Flags::default()
+            .set(SPECS, Some("from-flag".into()))
+            .set(REPORTS, None);
+        let lookup = flags.over(&environment);
+        assert_eq!(lookup(SPECS).as_deref(), Some("from-flag"));
+        assert_eq!(lookup(TIMEOUT).as_deref(), Some("7"));
+        assert_eq!(lookup(REPORTS), None);
+        let root = Path::new("/here");
+        assert_eq!(Config::specs_dir(&lookup, root), PathBuf::from("from-flag"));
+        assert_eq!(
+            Config::reports_dir(&lookup, root),
+            PathBuf::from("/here/reports")
+        );
+    }
+
+    #[test]
+    fn annotations_only_in_github_actions() {
+        assert!(
+            config(&[(GITHUB_ACTIONS, "true")])
+                .unwrap()
+                .github_annotations
+        );
+        for value in ["", "false", "1", "yes"] {
+            let c = config(&[(GITHUB_ACTIONS, value)]).unwrap();
+            assert!(!c.github_annotations, "{value:?}");
+        }
+        assert!(!config(&[]).unwrap().github_annotations);
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //! specs/**/*.yaml ─▶ spec::load (one YAML pass into positioned nodes, a reader into the
 //!                    spec's structs, cross-checks; every error at once, with file:line:col)
 //!                ─▶ plan (trial names; what cannot run here, and why)
-//!                ─▶ cli::harness (one libtest-mimic trial per scenario, run by a Session)
+//!                ─▶ cli::args (the command line) ─▶ cli::harness (one libtest-mimic
+//!                   trial per scenario, run by a Session)
 //! per trial:        engine::Engine ─▶ transport (limiter, retries, http) ─▶ stub | gateway
 //!                   engine::check (pure) ─▶ outcome ─▶ report::render (terminal message:
 //!                   redact, then sanitize, then cut to its limits, then colour)
 //! at the start:     report::files ─▶ placeholders that read as a failure until the run ends
 //! after the run:    session ─▶ report (summary, coverage, junit), live::ledger
 //!                           ─▶ secrets::leak (read back what was written)
+//! other commands:   spec::load ─▶ export::openapi (an OpenAPI 3.1 document, `export openapi`)
+//!                   spec::load ─▶ stub::serve (the stub as a server, `serve`)
 //! ```
 //!
 //! Modules import only from the layers below them, listed here from the bottom up:
@@ -22,8 +25,8 @@
 //! |---|---|---|
 //! | 0 | `source`, `sanitize`, `config` | positions, hostile text, the one reader of settings |
 //! | 1 | `secrets`, `spec` | redaction and the leak check; the typed specification |
-//! | 2 | `outcome`, `transport` | the contract between running and reporting; HTTP |
-//! | 3 | `stub`, `live` | the stub gateway; what keeps live runs safe |
+//! | 2 | `outcome`, `transport`, `export` | the contract between running and reporting; HTTP; the suite as OpenAPI |
+//! | 3 | `stub`, `live` | the stub gateway (also served on its own: `stub::serve`); what keeps live runs safe |
 //! | 4 | `engine` | one scenario: requests, checks, ownership, cleanup |
 //! | 5 | `report`, `plan` | publishing outcomes; which trials run |
 //! | 6 | `session`, `cli` | one run from start to published reports; the commands and exit codes |
@@ -35,6 +38,7 @@
 mod cli;
 mod config;
 mod engine;
+mod export;
 mod live;
 mod outcome;
 mod plan;
@@ -50,7 +54,7 @@ mod transport;
 // The commands.
 pub use cli::cleanup::cleanup;
 pub use cli::command_line;
-pub use cli::harness::{main, run, run_quietly};
+pub use cli::harness::{main, run_quietly};
 pub use cli::lint::lint;
 // Settings.
 pub use config::{Config, Secret};
@@ -70,5 +74,9 @@ pub use spec::{
     load, Captured, Cleanup, Operation, Request, Scenario, SpecError, Step, Suite,
     MAX_SCHEMA_FILE_BYTES, MAX_SPEC_FILE_BYTES,
 };
-// The stub.
-pub use stub::{Stub, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+// The stub, and the stub served on its own.
+pub use stub::serve::{start as serve, ServeError, ServeOptions, Served};
+pub use stub::{Answered, RequestLog, Stub, StubOptions, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+// Other formats.
+pub use export::openapi::openapi;
+pub use export::ExportError;

@@ -1,18 +1,21 @@
-//! `leadlex-conformance`: the conformance suite as a command.
+//! `leadlex-conformance`: the conformance suite as a command (`--help` lists the commands).
 //!
-//! - `leadlex-conformance [libtest options]` runs the same trials as
+//! - `leadlex-conformance [test] [FILTER] [options]` runs the same trials as
 //!   `cargo test --test conformance` (filters, `--list`, `--exact`, `--ignored`, …);
 //! - `leadlex-conformance lint` checks the specs without sending anything and prints the
 //!   coverage matrix (exit code 0 when clean, 2 when not);
-//! - `leadlex-conformance cleanup <run id>` removes what an earlier live run created and
-//!   could not remove (listed in its ledger under `reports/created/`).
+//! - `leadlex-conformance cleanup <RUN_ID>` removes what an earlier live run created and
+//!   could not remove (listed in its ledger under `reports/created/`);
+//! - `leadlex-conformance export openapi [--output FILE]` writes the specs as an OpenAPI 3.1
+//!   document;
+//! - `leadlex-conformance serve [--port N] [--rate-limit N]` serves the stub on 127.0.0.1
+//!   until Ctrl-C.
 //!
-//! Specs and reports are looked for in the crate directory unless `LEADLEX_SPECS`,
-//! `LEADLEX_JUNIT` and `LEADLEX_COVERAGE` say otherwise.
+//! Specs are read from `./specs` and reports written to `./reports`, in the directory it
+//! is run from, unless `--specs`, `--reports` or their variables say otherwise.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    leadlex_conformance::command_line(Path::new(env!("CARGO_MANIFEST_DIR")))
+    leadlex_conformance::command_line()
 }

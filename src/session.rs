@@ -1,5 +1,6 @@
 //! One run's shared state: the suite and settings, the lazily started engine, and every
-//! outcome, handed to [`crate::report::publish`] at the end.
+//! outcome, shown to an [`Observer`] as it is recorded and handed to
+//! [`crate::report::publish`] at the end.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,11 +11,12 @@ use crate::config::{Config, TargetConfig};
 use crate::engine::{Engine, Keys};
 use crate::live::ledger::{self, Ledger, LedgerError};
 use crate::outcome::{Outcome, RunFacts, Verdict};
+use crate::plan::selection::Front;
 use crate::plan::Planned;
 use crate::report::coverage::Coverage;
 use crate::report::files;
 use crate::report::publish::{
-    check_for_leaks, left_behind, publish, Destinations, Publication, PublishError,
+    check_for_leaks, left_behind, publish, Console, Destinations, Publication, PublishError,
 };
 use crate::report::render::{failure_text, reason_text, safe_text, RenderOptions};
 use crate::secrets::leak::Written;
@@ -24,6 +26,10 @@ use crate::stub::Stub;
 use crate::transport::deliver::Delivery;
 use crate::transport::http::{ClientError, HttpClient};
 use crate::transport::limit::Limiter;
+
+/// Told of each outcome as it is recorded, with the secrets to hide in it (the run's and
+/// the trial's); returns the text it printed, for the leak check.
+pub(crate) type Observer = Box<dyn Fn(&Outcome, &Redactor) -> String + Send + Sync>;
 
 /// What every trial of one run shares. The runtime, client and stub start with the first
 /// trial that needs them, so `--list` does no I/O.
@@ -46,6 +52,14 @@ pub(crate) struct Session {
     pub(crate) keep_exchanges: bool,
     /// Live runs: the requests the run planned to send, announced at its start.
     planned_requests: std::sync::atomic::AtomicUsize,
+    /// Where the summary goes: stderr when stdout carries a machine-readable format.
+    pub(crate) console: Console,
+    /// Where the run was started from, for the commands the summary suggests.
+    pub(crate) front: Front,
+    /// Told of each outcome as it is recorded (`--outcomes json`).
+    pub(crate) observer: Option<Observer>,
+    /// In GitHub Actions: the token that pauses workflow commands while trials run.
+    workflow_token: Option<String>,
 }
 
 /// Why the engine could not start; every trial of the run fails with it.
@@ -70,7 +84,11 @@ struct Started {
 
 impl Session {
     pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Session {
+        let workflow_token = config
+            .github_annotations
+            .then(|| uuid::Uuid::new_v4().simple().to_string());
         Session {
+            workflow_token,
             redactor: Redactor::from_config(&config),
             run_id: new_run_id(),
             suite,
@@ -85,6 +103,9 @@ impl Session {
             interrupted: Arc::default(),
             keep_exchanges: false,
             planned_requests: Default::default(),
+            console: Console::Stdout,
+            front: Front::TestBinary,
+            observer: None,
         }
     }
 
@@ -141,6 +162,17 @@ impl Session {
         }
     }
 
+    /// In GitHub Actions, stops the runner from reading workflow commands: what trials print
+    /// (gateway bodies among it) can then never pose as an annotation or a command.
+    /// [`Session::finish`] turns them back on for the run's own annotations.
+    pub(crate) fn pause_workflow_commands(&self) {
+        if let Some(token) = &self.workflow_token {
+            let stop = crate::report::annotations::stop_commands(token);
+            println!("{stop}");
+            eprintln!("{stop}");
+        }
+    }
+
     /// Remembers the requests announced at the start of a live run.
     pub(crate) fn plan_requests(&self, expected: usize) {
         self.planned_requests.store(expected, Ordering::SeqCst);
@@ -166,6 +198,10 @@ impl Session {
     }
 
     fn record(&self, outcome: Outcome) {
+        if let Some(observe) = &self.observer {
+            let shown = observe(&outcome, &self.redactor.merged(&outcome.secrets));
+            self.printed(shown);
+        }
         self.outcomes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -292,6 +328,8 @@ impl Session {
             coverage: self.config.coverage.as_deref(),
             body_limit: self.config.report_body_limit,
             planted_key,
+            console: self.console,
+            annotate: self.workflow_token.as_deref(),
         };
         let (mut written, summary) = publish(&publication, &to)?;
         self.printed(summary);
@@ -316,8 +354,9 @@ impl Session {
             if left > 0 {
                 notes.push_str(&format!(
                     "\n{left} record(s) this run created could not be removed; they are listed in {}.\n\
-                     Remove them with: cargo run -- cleanup {}\n",
+                     Remove them with: {} cleanup {}\n",
                     spec::display_path(ledger.path()),
+                    self.front.program(),
                     self.run_id
                 ));
             }

@@ -1,50 +1,77 @@
 //! Running the trials: specs and settings → plan → libtest trials → a [`Session`] that
 //! publishes the reports → exit code.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, ColorSetting, Trial};
+use libtest_mimic::{Arguments, Trial};
 
-use super::prepare::prepare;
-use super::{publish_failure, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED};
-use crate::config::{Config, TargetConfig};
+use super::args::{self, RunArgs};
+use super::prepare::{annotate, prepare};
+use super::streams::Streams;
+use super::{outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED};
+use crate::config::{self, Config, TargetConfig};
 use crate::outcome::Outcome;
-use crate::plan::selection;
+use crate::plan::selection::{self, Commands, Front};
 use crate::plan::Planned;
 use crate::report::files::{self, Problem};
-use crate::session::Session;
+use crate::secrets::redact::Redactor;
+use crate::session::{Observer, Session};
 use crate::spec;
 
-/// Runs the suite with the process's arguments and environment. `root` is the crate
+/// The test binary (`tests/conformance.rs`): runs the suite with the process's arguments
+/// (a run's options, as `cargo test` passes them) and settings. `root` is the crate
 /// directory, for the default locations of `specs/` and `reports/`.
 pub fn main(root: &Path) -> ExitCode {
-    few_malloc_arenas();
-    run(
-        Arguments::from_args(),
-        &|name| std::env::var(name).ok(),
-        root,
-    )
+    let binary = match args::parse_test_binary(std::env::args_os()) {
+        Ok(binary) => binary,
+        Err(error) => return usage_error(&error),
+    };
+    let flags = binary.paths.flags();
+    let lookup = flags.over(&config::environment);
+    run(&binary.run, &lookup, root, Front::TestBinary)
 }
 
-/// Runs the trials `args` select, with settings from `lookup` and `root`.
-pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
+/// Runs the trials `args` select, with settings from `lookup` and defaults under `root`;
+/// `front` says where the run was started from, for the commands its messages suggest.
+pub(super) fn run(
+    args: &RunArgs,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+    front: Front,
+) -> ExitCode {
+    few_malloc_arenas();
+    // Before anything is printed: `--outcomes json` moves stdout.
+    let streams = match Streams::for_run(args, Config::color_allowed(lookup)) {
+        Ok(streams) => streams,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_BROKEN_INPUT);
+        }
+    };
     let (mut session, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(broken) => {
             eprintln!("{}", broken.message(lookup));
-            return stopped(lookup, root, None, &broken.problems());
+            let no_keys_read = Redactor::default();
+            return stopped(lookup, root, None, &broken.problems(), &no_keys_read);
         }
     };
-    session.terminal.color = match args.color {
-        Some(ColorSetting::Always) => true,
-        Some(ColorSetting::Never) => false,
-        _ => std::io::stdout().is_terminal() && session.config.color_allowed,
-    };
-    let mut args = args;
+    session.terminal.color = streams.color;
+    session.console = streams.console;
+    session.front = front;
+    session.observer = streams.outcomes.map(|out| {
+        let run_id = session.run_id().to_string();
+        let observer: Observer = Box::new(move |outcome, secrets| {
+            let line = outcomes::line(outcome, &run_id, secrets);
+            out.write_line(&line);
+            line
+        });
+        observer
+    });
+    let mut args = args.libtest.clone();
     if args.test_threads.is_none() {
         args.test_threads = Some(match session.config.target {
             // A live gateway gets bounded parallelism.
@@ -66,15 +93,22 @@ pub fn run(args: Arguments, lookup: &dyn Fn(&str) -> Option<String>, root: &Path
     }
     let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();
     if selected == 0 && !session.config.allow_no_tests {
-        let problem = selection::nothing_selected(&selection::Selection::of(&args), trials.len());
+        let commands = Commands {
+            front,
+            names: args::command_names(),
+        };
+        let selection = selection::Selection::of(&args);
+        let problem = selection::nothing_selected(&selection, trials.len(), &commands);
         eprintln!("error: {}", problem.detail);
-        return stopped(lookup, root, Some(session.run_id()), &[problem]);
+        let secrets = Redactor::from_config(&session.config);
+        return stopped(lookup, root, Some(session.run_id()), &[problem], &secrets);
     }
     session.record_skipped_by_spec(&args, &trials);
     if let Err(error) = session.start_reports() {
         return publish_failure(&error);
     }
     stop_on_interrupt(session.interrupted.clone());
+    session.pause_workflow_commands();
     let conclusion = libtest_mimic::run(&args, trials);
     match session.finish() {
         Err(error) => publish_failure(&error),
@@ -125,13 +159,16 @@ fn announce(session: &Session, args: &Arguments, trials: &[Trial], estimates: &[
     session.plan_requests(expected);
 }
 
-/// Ends a run that sent nothing: its reports say why, one error per problem; exit code 2.
+/// Ends a run that sent nothing: its reports say why, one error per problem (and, in
+/// GitHub Actions, one annotation each); exit code 2.
 fn stopped(
     lookup: &dyn Fn(&str) -> Option<String>,
     root: &Path,
     run_id: Option<&str>,
     problems: &[Problem],
+    secrets: &Redactor,
 ) -> ExitCode {
+    annotate(lookup, problems, secrets);
     let (junit, coverage) = Config::report_paths(lookup, root);
     let written = files::write_problems(
         junit.as_deref(),

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::prepare::load_specs;
+use super::prepare::{annotate, load_specs};
 use super::EXIT_BROKEN_INPUT;
 use crate::config::Config;
 use crate::report::coverage::Coverage;
@@ -37,6 +37,8 @@ pub fn lint(lookup: &dyn Fn(&str) -> Option<String>, root: &Path) -> ExitCode {
         }
         Err(broken) => {
             eprintln!("{}", broken.message(lookup));
+            // Lint reads no key: spec problems hold none.
+            annotate(lookup, &broken.problems(), &Default::default());
             ExitCode::from(EXIT_BROKEN_INPUT)
         }
     }

@@ -1,21 +1,35 @@
-//! The commands: running the trials ([`harness`]), `lint` ([`lint`]) and `cleanup`
-//! ([`cleanup`]). Only this layer turns results into exit codes.
+//! The commands: the command line ([`args`]), running the trials ([`harness`]), `lint`
+//! ([`lint`]), `cleanup` ([`cleanup`]), `serve` ([`serve`]) and `export` ([`export`]).
+//! Only this layer turns results into exit codes.
+//!
+//! Flags that stand for settings (`--specs`, `--reports`) reach [`crate::config`] as a
+//! lookup layered over the environment ([`crate::config::Flags::over`]): config stays the
+//! one reader of settings, and a flag wins over its variable.
 //!
 //! Exit codes: 0 when every trial passed or was ignored, 101 when a trial failed (libtest's
 //! own code), 2 when the specs or the settings are broken or nothing was selected (nothing
 //! was sent; the JUnit report has one error per problem), 3 when a secret was found in the
 //! run's own reports or output (the report is replaced by an error report), 130 when the
-//! run was interrupted (after cleaning up).
+//! run was interrupted (after cleaning up). A command line clap cannot read is exit code 2
+//! too, with clap's message (and its "did you mean"); `--help` and `--version` are 0.
 
+pub mod args;
 pub mod cleanup;
+pub mod export;
 pub mod harness;
 pub mod lint;
+mod outcomes;
 mod prepare;
+pub mod serve;
+mod streams;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::config;
+use crate::plan::selection::Front;
 use crate::report::publish::PublishError;
+use args::Command;
 
 /// The exit code of a run that could not start: broken specs or settings.
 pub const EXIT_BROKEN_INPUT: u8 = 2;
@@ -24,18 +38,37 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The exit code of a run that found a secret in its own reports or output.
 pub const EXIT_SECRET_LEAK: u8 = 3;
 
-/// The command named by the first argument, with specs and reports under `root`.
-pub fn command_line(root: &Path) -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        Some("lint") => {
+/// The command the process's arguments name (running the scenarios when they name none),
+/// with its flags over the environment, and `specs/` and `reports/` in the current
+/// directory unless those say otherwise.
+pub fn command_line() -> ExitCode {
+    let cli = match args::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    // A current directory that is gone leaves relative paths, which then fail to read.
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::new());
+    let flags = cli.paths.flags();
+    let lookup = flags.over(&config::environment);
+    match cli.command.unwrap_or(Command::Test(cli.run)) {
+        Command::Test(run) => harness::run(&run, &lookup, &root, Front::Command),
+        Command::Lint => {
             quiet_on_closed_pipe();
-            lint::lint(&|name| std::env::var(name).ok(), root)
+            lint::lint(&lookup, &root)
         }
-        Some("cleanup") => {
-            let run_id = std::env::args().nth(2).unwrap_or_default();
-            cleanup::cleanup(&|name| std::env::var(name).ok(), root, &run_id)
-        }
-        _ => harness::main(root),
+        Command::Cleanup(cleanup) => cleanup::cleanup(&lookup, &root, &cleanup.run_id),
+        Command::Serve(serve) => serve::serve(&lookup, &root, &serve),
+        Command::Export(export) => export::export(&lookup, &root, &export),
+    }
+}
+
+/// Prints clap's message (help and version on stdout, errors on stderr) and returns its
+/// exit code: 0 for `--help` and `--version`, 2 for a command line it cannot read.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    match error.exit_code() {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_BROKEN_INPUT),
     }
 }
 

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
 use crate::plan::{plan, Planned};
+use crate::report::annotations;
 use crate::report::files::Problem;
+use crate::report::location::{CiPaths, Place};
+use crate::secrets::redact::Redactor;
 use crate::session::Session;
 use crate::spec::{self, SpecError, Suite};
 
@@ -44,6 +47,10 @@ impl Broken {
                     },
                     message: error.message.clone(),
                     detail: error.render(false),
+                    place: Some(Place {
+                        file: error.file.clone(),
+                        pos: error.pos,
+                    }),
                 })
                 .collect(),
             Broken::Settings(error) => vec![Problem {
@@ -51,8 +58,26 @@ impl Broken {
                 name: error.variable.clone(),
                 message: error.message.clone(),
                 detail: format!("{error}\nno request was sent."),
+                place: None,
             }],
         }
+    }
+}
+
+/// In GitHub Actions (`GITHUB_ACTIONS=true`), prints each problem as an `::error`
+/// annotation, at its spec file and line when it has one, on stderr beside the problems
+/// themselves (the runner reads workflow commands there too; stdout may carry JSON). Spec
+/// and settings problems hold no key (settings errors never echo one); `secrets` hides
+/// those a run has configured.
+pub(super) fn annotate(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    problems: &[Problem],
+    secrets: &Redactor,
+) {
+    if Config::github_annotations(lookup) {
+        let found = annotations::of_problems(problems);
+        let commands = annotations::commands(&found, &CiPaths::here(), secrets);
+        eprint!("{}", annotations::lines(&commands));
     }
 }
 

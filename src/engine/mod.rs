@@ -73,11 +73,12 @@ impl Engine {
 
     /// A trial's state for `trial_name`, with a number (and so stub keys) of its own.
     fn scenario_run<'e>(&'e self, trial_name: &'e str) -> ScenarioRun<'e> {
+        let number = self.trials.fetch_add(1, Ordering::Relaxed);
         ScenarioRun {
             engine: self,
             trial_name,
-            number: self.trials.fetch_add(1, Ordering::Relaxed),
-            vars: Vars::new(&self.run_id),
+            number,
+            vars: Vars::new(&self.run_id, number),
             exchanges: Vec::new(),
             cleanups: Vec::new(),
             done: HashSet::new(),

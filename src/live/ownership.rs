@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn vars(id: &str) -> Vars {
-        let mut vars = Vars::new("RUN1");
+        let mut vars = Vars::new("RUN1", 0);
         vars.set("contact_id", json!(id));
         vars
     }

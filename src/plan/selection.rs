@@ -2,15 +2,40 @@
 //!
 //! A run of zero trials proves nothing, so it fails (exit code 2) unless
 //! `LEADLEX_ALLOW_NO_TESTS=1` asks for it. The message names the selection and, when the
-//! filter looks like a mistyped command (`lnit`), the command that was probably meant.
+//! filter looks like a mistyped command (`lnit`), the command that was probably meant:
+//! the one place that guesses it, from the names the command line defines ([`Commands`]).
 
 use libtest_mimic::Arguments;
 
 use crate::config::ALLOW_NO_TESTS;
 use crate::report::files::Problem;
 
-/// The commands the binary knows besides running the suite.
-pub const COMMANDS: [&str; 2] = ["lint", "cleanup"];
+/// Where a run was started from, for the commands its messages suggest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Front {
+    /// The `leadlex-conformance` command.
+    Command,
+    /// The test binary that `cargo test --test conformance` builds and runs.
+    TestBinary,
+}
+
+impl Front {
+    /// How the commands are typed from here.
+    pub fn program(self) -> &'static str {
+        match self {
+            Front::Command => "leadlex-conformance",
+            Front::TestBinary => "cargo run --",
+        }
+    }
+}
+
+/// The commands besides running the suite, as the command line defines them, and where
+/// the run was started from.
+#[derive(Clone, Debug)]
+pub struct Commands {
+    pub front: Front,
+    pub names: Vec<String>,
+}
 
 /// The parts of the command line that choose trials.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,14 +80,14 @@ impl Selection {
     }
 }
 
-/// The command a filter probably meant, if it looks like a mistyped one.
-pub fn meant_command(filter: &str) -> Option<&'static str> {
+/// The command among `names` a filter probably meant, if it looks like a mistyped one.
+pub fn meant_command<'n>(filter: &str, names: &'n [String]) -> Option<&'n str> {
     if filter.contains(['/', ':', '.']) {
         return None;
     }
-    COMMANDS
+    names
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|command| {
             strsim::damerau_levenshtein(filter, command) <= 2
                 && strsim::jaro_winkler(filter, command) >= 0.8
@@ -71,26 +96,38 @@ pub fn meant_command(filter: &str) -> Option<&'static str> {
 }
 
 /// The problem of a run whose selection matched none of its `trials` scenarios.
-pub fn nothing_selected(selection: &Selection, trials: usize) -> Problem {
+pub fn nothing_selected(selection: &Selection, trials: usize, commands: &Commands) -> Problem {
     let what = selection.describe();
     let message = format!("no scenario matches {what}, so nothing was run");
     let mut detail = format!("{message}.");
-    if let Some(command) = selection.filter.as_deref().and_then(meant_command) {
+    let program = commands.front.program();
+    let meant = selection
+        .filter
+        .as_deref()
+        .and_then(|filter| meant_command(filter, &commands.names));
+    if let Some(command) = meant {
         detail.push_str(&format!(
-            "\nDid you mean the command `{command}`? It goes first: `cargo run -- {command}`."
+            "\nDid you mean the command `{command}`? It goes first: `{program} {command}`."
         ));
     }
     detail.push_str(&format!(
-        "\n`cargo run -- --list` names the {trials} scenario(s). `cargo test <filter>` passes \
-         the filter to every test binary: to filter the harness's own tests, use \
-         `cargo test --test harness <filter>`.\nSet {ALLOW_NO_TESTS}=1 to allow a run of no \
-         scenario."
+        "\n`{program} --list` names the {trials} scenario(s)."
+    ));
+    if commands.front == Front::TestBinary {
+        detail.push_str(
+            " `cargo test <filter>` passes the filter to every test binary: to filter the \
+             harness's own tests, use `cargo test --test harness <filter>`.",
+        );
+    }
+    detail.push_str(&format!(
+        "\nSet {ALLOW_NO_TESTS}=1 to allow a run of no scenario."
     ));
     Problem {
         group: "selection".into(),
         name: what,
         message,
         detail,
+        place: None,
     }
 }
 
@@ -105,8 +142,17 @@ mod tests {
         }
     }
 
+    fn commands(front: Front) -> Commands {
+        Commands {
+            front,
+            names: vec!["lint".into(), "cleanup".into()],
+        }
+    }
+
     #[test]
     fn mistyped_commands_are_recognised_and_filters_are_not() {
+        let names = commands(Front::Command).names;
+        let meant_command = |filter| meant_command(filter, &names);
         assert_eq!(meant_command("lnit"), Some("lint"));
         assert_eq!(meant_command("lin"), Some("lint"));
         assert_eq!(meant_command("cleanp"), Some("cleanup"));
@@ -116,7 +162,21 @@ mod tests {
     }
 
     #[test]
+    fn the_command_suggested_is_typed_as_from_where_the_run_started() {
+        let command = nothing_selected(&filter("lnit"), 7, &commands(Front::Command)).detail;
+        assert!(
+            command.contains("It goes first: `leadlex-conformance lint`.")
+                && command.contains("`leadlex-conformance --list` names the 7 scenario(s).")
+                && !command.contains("cargo"),
+            "{command}"
+        );
+    }
+
+    #[test]
     fn the_message_names_the_selection() {
+        let commands = commands(Front::TestBinary);
+        let nothing_selected =
+            |selection: &Selection, trials| nothing_selected(selection, trials, &commands);
         let problem = nothing_selected(&filter("lnit"), 7);
         assert_eq!(
             problem.message,

@@ -14,6 +14,8 @@ use std::path::Path;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
+use crate::report::location::{CiPaths, Place};
+
 /// The JUnit report's name, as in the final report.
 const REPORT_NAME: &str = "leadlex-conformance";
 
@@ -29,6 +31,9 @@ pub struct Problem {
     pub message: String,
     /// The full text, as the terminal showed it.
     pub detail: String,
+    /// The spec file (and line) the problem is in, when it is in one: the testcase's
+    /// `file` and `line`, and where a CI annotation points.
+    pub place: Option<Place>,
 }
 
 /// A report file that could not be written.
@@ -72,8 +77,10 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), WriteError> {
     written
 }
 
-/// A JUnit report with one `<error>` testcase per problem, in one testsuite.
+/// A JUnit report with one `<error>` testcase per problem, in one testsuite; a problem in
+/// a spec file carries its `file` (relative to the repository) and `line`.
 pub fn problems_junit(suite: &str, problems: &[Problem]) -> String {
+    let paths = CiPaths::here();
     let mut testsuite = TestSuite::new(suite);
     testsuite.add_test_cases(problems.iter().map(|problem| {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -82,6 +89,9 @@ pub fn problems_junit(suite: &str, problems: &[Problem]) -> String {
             .set_description(problem.detail.as_str());
         let mut case = TestCase::new(problem.name.as_str(), status);
         case.set_classname(problem.group.as_str());
+        if let Some(place) = &problem.place {
+            set_place(&mut case, place, &paths);
+        }
         case
     }));
     let mut report = Report::new(REPORT_NAME);
@@ -89,6 +99,18 @@ pub fn problems_junit(suite: &str, problems: &[Problem]) -> String {
     report
         .to_string()
         .unwrap_or_else(|_| fallback_junit(problems.len()))
+}
+
+/// The `file` and `line` attributes that GitLab and the common JUnit actions read: the
+/// file relative to the repository, the line when known. Spec file names come from the
+/// file system: they are made safe for XML like every other text.
+pub fn set_place(case: &mut TestCase, place: &Place, paths: &CiPaths) {
+    let file = crate::sanitize::neutralise(&paths.path(&place.file));
+    case.extra.insert("file".into(), file.into());
+    if let Some(pos) = place.pos {
+        case.extra
+            .insert("line".into(), pos.line.to_string().into());
+    }
 }
 
 /// A coverage file that says why there is no matrix.
@@ -116,6 +138,7 @@ pub fn in_progress(run_id: &str, started: chrono::DateTime<chrono::Utc>) -> Prob
              results are unknown."
         ),
         message,
+        place: None,
     }
 }
 
@@ -132,6 +155,7 @@ pub fn secret_found(report: &str) -> Problem {
              the run failed with exit code 3."
         ),
         message,
+        place: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! The JUnit XML report: one testcase per scenario, grouped by operation.
 //!
 //! `classname` is the operation (`contacts.delete`) and `name` the scenario, so CI
-//! dashboards group and label them well. Failures carry a one-line message and the full
+//! dashboards group and label them well; `file` and `line` are where the scenario starts
+//! (the file relative to the repository), the attributes GitLab and the common JUnit
+//! actions read to link a testcase to its source. Failures carry a one-line message and the full
 //! rendered text; ignored scenarios are skipped with their reason. Written with
 //! `quick-junit`, the nextest project's JUnit crate.
 //!
@@ -18,6 +20,8 @@ use quick_junit::{
 
 use crate::outcome::{Outcome, RunFacts, Verdict};
 use crate::report::coverage::Coverage;
+use crate::report::files::set_place;
+use crate::report::location::{CiPaths, Place};
 use crate::report::render::{
     clip, failure_text, headline, reason_text, safe_text, RenderOptions, VALUE_LIMIT,
 };
@@ -45,6 +49,7 @@ pub fn report(
             .or_default()
             .push(outcome);
     }
+    let paths = CiPaths::here();
     let mut report = Report::new("leadlex-conformance");
     for (operation, mut outcomes) in by_operation {
         outcomes.sort_by(|a, b| a.scenario.cmp(&b.scenario));
@@ -67,14 +72,19 @@ pub fn report(
         suite.add_test_cases(
             outcomes
                 .into_iter()
-                .map(|o| test_case(o, redactor, options)),
+                .map(|o| test_case(o, redactor, options, &paths)),
         );
         report.add_test_suite(suite);
     }
     report
 }
 
-fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> TestCase {
+fn test_case(
+    outcome: &Outcome,
+    redactor: &Redactor,
+    options: RenderOptions,
+    paths: &CiPaths,
+) -> TestCase {
     let redactor = &redactor.merged(&outcome.secrets);
     let status = match &outcome.verdict {
         Verdict::Passed => TestCaseStatus::success(),
@@ -101,6 +111,9 @@ fn test_case(outcome: &Outcome, redactor: &Redactor, options: RenderOptions) -> 
     case.set_classname(safe_text(&outcome.operation_id, redactor))
         .set_timestamp(chrono::DateTime::<chrono::Utc>::from(outcome.started))
         .set_time(outcome.duration);
+    if let Some(place) = Place::of_span(&outcome.span) {
+        set_place(&mut case, &place, paths);
+    }
     case
 }
 

@@ -3,12 +3,14 @@
 //! secrets. A report in which a secret is found is replaced by an error report naming none.
 //!
 //! It reads only the run's [`Outcome`]s and [`RunFacts`], and says what went wrong with a
-//! [`PublishError`]; the command turns that into an exit code.
+//! [`PublishError`]; the command turns that into an exit code. What it prints goes to the
+//! run's [`Console`]: stdout, or stderr when stdout carries a machine-readable format.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Secret;
 use crate::outcome::{Outcome, RunFacts};
+use crate::report::annotations;
 use crate::report::coverage::Coverage;
 use crate::report::files::{self, Problem};
 use crate::report::junit;
@@ -47,6 +49,31 @@ pub struct Publication<'a> {
     pub notes: String,
 }
 
+/// Where the harness's own text (summary, coverage matrix, where the reports went) is
+/// printed: stdout for people, stderr when stdout carries a machine-readable format
+/// (libtest's `--format json`, the outcomes as JSON Lines) that it must not break.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Console {
+    #[default]
+    Stdout,
+    Stderr,
+}
+
+impl Console {
+    /// Prints `text` as is.
+    pub fn print(self, text: &str) {
+        match self {
+            Console::Stdout => print!("{text}"),
+            Console::Stderr => eprint!("{text}"),
+        }
+    }
+
+    /// Prints `line` and a line break.
+    pub fn line(self, line: &str) {
+        self.print(&format!("{line}\n"));
+    }
+}
+
 /// Where the reports go, and how much of a body they quote.
 pub struct Destinations<'a> {
     pub junit: Option<&'a Path>,
@@ -55,6 +82,13 @@ pub struct Destinations<'a> {
     /// `LEADLEX_SELF_TEST_LEAK`: a key appended to the JUnit report, to prove the leak
     /// check finds it.
     pub planted_key: Option<&'a Secret>,
+    /// Where the summary and the report lines are printed.
+    pub console: Console,
+    /// `GITHUB_ACTIONS=true`: each failure also printed as an `::error` annotation. The
+    /// token turns workflow commands back on: the run printed `::stop-commands::<token>`
+    /// before any gateway text, so that a body holding `::error …` lines is shown as
+    /// text and never read as a command.
+    pub annotate: Option<&'a str>,
 }
 
 /// Prints the summary and writes the reports; returns what was written, and the text
@@ -73,7 +107,11 @@ pub fn publish(
     );
     // Gateway text (observed codes, the host, ids) is made safe to print, like all output.
     let text = clip_lines(&safe_text(&text, secrets), 4 * VALUE_LIMIT);
-    print!("{text}");
+    to.console.print(&text);
+    let text = match to.annotate {
+        Some(token) => text + &annotate(publication.outcomes, secrets, to.console, token),
+        None => text,
+    };
     let mut written = Vec::new();
     if let Some(path) = to.junit {
         let report = junit::report(
@@ -90,16 +128,33 @@ pub fn publish(
         if let Some(key) = to.planted_key {
             plant(key, path);
         }
-        println!("JUnit report: {}", display_path(path));
+        to.console
+            .line(&format!("JUnit report: {}", display_path(path)));
         written.push(Written::File(path.to_path_buf()));
     }
     if let Some(path) = to.coverage {
         let json = safe_json(&publication.coverage.to_json(publication.facts), secrets);
         files::write_atomically(path, &json)?;
-        println!("coverage matrix: {}", display_path(path));
+        to.console
+            .line(&format!("coverage matrix: {}", display_path(path)));
         written.push(Written::File(path.to_path_buf()));
     }
     Ok((written, text))
+}
+
+/// Prints each failed or errored outcome as a GitHub Actions annotation at its scenario's
+/// line (the runner reads workflow commands on stdout and stderr alike); returns what it
+/// printed, for the leak check.
+fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &str) -> String {
+    let found = annotations::of_outcomes(outcomes, secrets);
+    let paths = crate::report::location::CiPaths::here();
+    let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
+    // Workflow commands resume on both streams, as they were stopped on both.
+    let resume = annotations::resume_commands(token);
+    println!("{resume}");
+    eprintln!("{resume}");
+    console.print(&text);
+    text
 }
 
 /// Reads back what the run wrote: `keys` (every secret) in the reports and the terminal

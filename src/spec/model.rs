@@ -233,4 +233,4 @@ pub struct BodyAssertion {
 pub const BUILTIN_CREDENTIALS: [&str; 2] = ["invalid", "none"];
 
 /// Variables every template may use without capturing them.
-pub const BUILTIN_VARIABLES: [&str; 2] = ["run_id", "uuid"];
+pub const BUILTIN_VARIABLES: [&str; 3] = ["run_id", "scenario_id", "uuid"];

@@ -26,12 +26,13 @@ pub(super) fn build_all_scenarios(
     super::parallel::in_parallel(specs, |spec, errors| build_scenarios(spec, known, errors))
 }
 
-/// Whether a request's body carries `{{run_id}}`, the mark of what a run creates.
+/// Whether a request's body carries `{{run_id}}` (or `{{scenario_id}}`, which holds it),
+/// the mark of what a run creates.
 fn marks_the_run(request: &raw::Request) -> bool {
     let strings = request.body.iter().flat_map(template::strings_in);
     strings
         .filter_map(|text| template::variables(text).ok())
-        .any(|names| names.contains(&"run_id"))
+        .any(|names| names.contains(&"run_id") || names.contains(&"scenario_id"))
 }
 
 /// Names a scenario may refer to.

@@ -1,7 +1,10 @@
 //! `{{name}}` templates in request fields and expected values.
 //!
 //! A template is filled from the scenario's variables: values captured from earlier
-//! responses, `run_id` (the run's id) and `uuid` (a fresh random UUID at each use).
+//! responses, `run_id` (the run's id, the mark of everything it creates), `scenario_id`
+//! (the run's id and the scenario's number in the run: a value no other scenario, in this
+//! run or another, sees, so parallel scenarios can tell their records apart; it carries
+//! the run's mark) and `uuid` (a fresh random UUID at each use).
 //! A string that is exactly one `{{name}}` takes the variable's JSON value as is, so a
 //! captured number stays a number.
 
@@ -16,9 +19,14 @@ pub struct Vars {
 }
 
 impl Vars {
-    pub fn new(run_id: &str) -> Vars {
+    /// The variables of scenario number `scenario` of run `run_id`.
+    pub fn new(run_id: &str, scenario: u64) -> Vars {
         let mut vars = Vars::default();
         vars.set("run_id", Value::String(run_id.to_string()));
+        vars.set(
+            "scenario_id",
+            Value::String(format!("{run_id}-s{scenario}")),
+        );
         vars
     }
 
@@ -152,7 +160,7 @@ mod tests {
 
     #[test]
     fn fills_strings_and_keeps_whole_values_typed() {
-        let mut vars = Vars::new("run-1");
+        let mut vars = Vars::new("run-1", 0);
         vars.set("n", json!(42));
         assert_eq!(
             vars.render_str("a {{run_id}} b {{ n }}").unwrap(),
@@ -166,7 +174,7 @@ mod tests {
 
     #[test]
     fn reports_undefined_and_malformed_templates() {
-        let vars = Vars::new("r");
+        let vars = Vars::new("r", 0);
         assert_eq!(
             vars.render_str("{{nope}}").unwrap_err(),
             "variable `nope` is not defined"
@@ -179,8 +187,18 @@ mod tests {
     }
 
     #[test]
+    fn scenario_id_is_one_per_scenario_and_carries_the_run_mark() {
+        let first = Vars::new("20261201T060000Z-abc123", 0);
+        let second = Vars::new("20261201T060000Z-abc123", 1);
+        let a = first.render_str("{{scenario_id}}").unwrap();
+        assert_eq!(a, first.render_str("{{scenario_id}}").unwrap());
+        assert_ne!(a, second.render_str("{{scenario_id}}").unwrap());
+        assert!(a.starts_with("20261201T060000Z-abc123-"), "{a}");
+    }
+
+    #[test]
     fn uuid_is_fresh_at_each_use() {
-        let vars = Vars::new("r");
+        let vars = Vars::new("r", 0);
         let a = vars.render_str("{{uuid}}").unwrap();
         assert_ne!(a, vars.render_str("{{uuid}}").unwrap());
         assert!(uuid::Uuid::parse_str(&a).is_ok());

@@ -11,6 +11,9 @@
 //! Keys are `wbk_stub_<trial>_<credential>`: each trial has keys of its own, so a scenario
 //! that exhausts its rate limit cannot disturb another running in parallel.
 //!
+//! [`serve`] runs the same stub as a standalone server (`leadlex-conformance serve`): a
+//! port of its own, a rate limit of its own, one log line per request.
+//!
 //! The stub never pretends to serve what it cannot: an operation without a `stub:` section
 //! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), and
 //! any request no mock matches is answered 501 `stub_no_route` with the [`NO_ROUTE_HEADER`]
@@ -26,6 +29,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::spec::{Operation, Scenario, StubAction, Suite};
 use crate::transport::http::HttpResponse;
 
+pub mod serve;
+
 /// The status of the stub's answer to a request it has no behaviour for. No page of the
 /// LeadLex documentation uses it, so no scenario can expect it.
 pub const NO_ROUTE_STATUS: u16 = 501;
@@ -40,20 +45,53 @@ pub struct Stub {
     server: MockServer,
 }
 
+/// How a stub is started beyond the suite's own settings.
+#[derive(Default)]
+pub struct StubOptions {
+    /// Where to listen; `None`: a free port of 127.0.0.1.
+    pub listener: Option<std::net::TcpListener>,
+    /// Requests one key may make before the stub answers 429; `None`: the suite's
+    /// `stub.rate_limit`.
+    pub rate_limit: Option<u32>,
+    /// Called once for every request, after its answer is decided.
+    pub log: Option<RequestLog>,
+}
+
+/// Told of every request the stub answers.
+pub type RequestLog = Arc<dyn Fn(&Answered) + Send + Sync>;
+
+/// One request the stub answered, for a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answered {
+    pub method: String,
+    /// The path as received (percent-encoded), without the query.
+    pub path: String,
+    pub status: u16,
+    /// The operation whose mock answered; `None` for the no-route answer.
+    pub operation: Option<String>,
+}
+
 impl Stub {
     pub async fn start(suite: &Suite) -> Stub {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
+        Stub::start_with(suite, StubOptions::default()).await
+    }
+
+    /// A stub with a listener, a rate limit or a request log of the caller's.
+    pub async fn start_with(suite: &Suite, options: StubOptions) -> Stub {
+        let mut builder = MockServer::builder().disable_request_recording();
+        if let Some(listener) = options.listener {
+            builder = builder.listener(listener);
+        }
+        let server = builder.start().await;
         let shared = Arc::new(Shared {
             lacks: suite
                 .credentials
                 .iter()
                 .map(|(name, c)| (name.clone(), (c.lacks.clone(), c.exhausted)))
                 .collect(),
-            rate_limit: suite.stub_rate_limit,
+            rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
             state: Mutex::default(),
+            log: options.log.clone(),
         });
         for op in suite.operations.iter().filter(|op| op.stub.is_some()) {
             Mock::given(method(op.method.as_str()))
@@ -67,7 +105,7 @@ impl Stub {
                 .await;
         }
         Mock::given(any())
-            .respond_with(NoRoute)
+            .respond_with(NoRoute { log: options.log })
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -147,7 +185,9 @@ pub fn is_no_route(response: &HttpResponse) -> bool {
 }
 
 /// The answer to every request that no operation's mock matches.
-struct NoRoute;
+struct NoRoute {
+    log: Option<RequestLog>,
+}
 
 impl Respond for NoRoute {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -156,9 +196,22 @@ impl Respond for NoRoute {
             request.method,
             request.url.path()
         );
+        tell(&self.log, request, NO_ROUTE_STATUS, None);
         ResponseTemplate::new(NO_ROUTE_STATUS)
             .set_body_json(json!({"error": {"code": NO_ROUTE_CODE, "message": message}}))
             .insert_header(NO_ROUTE_HEADER, NO_ROUTE_MARK)
+    }
+}
+
+/// Tells the log, if there is one, of a request and its answer.
+fn tell(log: &Option<RequestLog>, request: &Request, status: u16, operation: Option<&str>) {
+    if let Some(log) = log {
+        log(&Answered {
+            method: request.method.to_string(),
+            path: request.url.path().to_string(),
+            status,
+            operation: operation.map(str::to_string),
+        });
     }
 }
 
@@ -198,6 +251,7 @@ struct Shared {
     lacks: HashMap<String, (Vec<String>, bool)>,
     rate_limit: u32,
     state: Mutex<State>,
+    log: Option<RequestLog>,
 }
 
 /// The records of one collection, by id.
@@ -224,6 +278,8 @@ impl Respond for OperationResponder {
         let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
         let (status, body, remaining) =
             answer(&self.operation, &self.shared, &mut state, key, request);
+        drop(state);
+        tell(&self.shared.log, request, status, Some(&self.operation.id));
         ResponseTemplate::new(status)
             .set_body_json(body)
             .insert_header("X-RateLimit-Limit", self.shared.rate_limit.to_string())

@@ -11,7 +11,7 @@ use crate::common::root;
 const LAYERS: &[&[&str]] = &[
     &["source", "sanitize"],
     &["config", "spec"],
-    &["secrets", "transport"],
+    &["secrets", "transport", "export"],
     &["outcome", "stub", "live"],
     &["engine"],
     &["report"],

@@ -26,27 +26,55 @@ pub fn behaving(behaviour: Behaviour) -> GatewayConfig {
     }
 }
 
-/// The environment of a live run against `gateway`, with both keys set.
-pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> BTreeMap<String, String> {
-    [
+/// The environment of a live run, with the temporary directory that holds its ledger:
+/// a live run writes down what it creates, and a test's ledger belongs in a temporary
+/// directory, never in the repository's `reports/created/`. Used as the map of variables.
+pub struct LiveEnv {
+    vars: BTreeMap<String, String>,
+    _ledger: tempfile::TempDir,
+}
+
+impl std::ops::Deref for LiveEnv {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.vars
+    }
+}
+
+impl std::ops::DerefMut for LiveEnv {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.vars
+    }
+}
+
+/// The environment of a live run against `gateway`, with both keys set and the ledger in
+/// a temporary directory of its own.
+pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
+    let ledger = tempfile::tempdir().unwrap();
+    let vars = [
         ("LEADLEX_BASE_URL", gateway.base_url.as_str()),
         ("LEADLEX_API_KEY", config.full_key.as_str()),
         ("LEADLEX_API_KEY_NO_DELETE", config.no_delete_key.as_str()),
         ("LEADLEX_TIMEOUT_SECS", "5"),
         // Pacing is tested on its own; elsewhere it would only make the tests slow.
         ("LEADLEX_RATE_LIMIT_RPM", "600000"),
+        ("LEADLEX_LEDGER_DIR", &ledger.path().display().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    .collect();
+    LiveEnv {
+        vars,
+        _ledger: ledger,
+    }
 }
 
-/// The live environment, with the run's ledger in `ledger` rather than in `reports/`.
+/// The live environment, with the run's ledger in `ledger`, for a test that reads it.
 pub fn live_env_with_ledger(
     gateway: &Gateway,
     config: &GatewayConfig,
     ledger: &tempfile::TempDir,
-) -> BTreeMap<String, String> {
+) -> LiveEnv {
     let mut env = live_env(gateway, config);
     env.insert(
         "LEADLEX_LEDGER_DIR".into(),
@@ -55,8 +83,19 @@ pub fn live_env_with_ledger(
     env
 }
 
+/// Fails a test that would run live without saying where the ledger goes: by default it
+/// is the repository's `reports/created/`, where the harness's own tests write nothing.
+fn assert_ledger_elsewhere(env: &BTreeMap<String, String>) {
+    assert!(
+        !env.contains_key("LEADLEX_BASE_URL") || env.contains_key("LEADLEX_LEDGER_DIR"),
+        "a live run in a test needs LEADLEX_LEDGER_DIR (use common::live_env), so that its \
+         ledger does not land in the repository's reports/created/"
+    );
+}
+
 /// Runs the scenarios matching `filter` in-process and returns their outcomes by trial name.
 pub fn run_with(env: &BTreeMap<String, String>, filter: &str) -> BTreeMap<String, Outcome> {
+    assert_ledger_elsewhere(env);
     run_quietly(&|k| env.get(k).cloned(), root(), filter)
         .expect("the shipped specs load")
         .into_iter()
@@ -81,6 +120,14 @@ pub fn failed_checks(outcome: &Outcome) -> Vec<(String, Check)> {
 /// The suite as a command, with only the given environment variables of ours.
 pub fn command(env: &BTreeMap<String, String>, args: &[&str]) -> Output {
     prepared(env, args)
+        .output()
+        .expect("the harness binary runs")
+}
+
+/// The suite as a command run in the working directory `dir`.
+pub fn command_in(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Output {
+    prepared(env, args)
+        .current_dir(dir)
         .output()
         .expect("the harness binary runs")
 }
@@ -120,8 +167,12 @@ pub fn wait(child: &mut std::process::Child, limit: std::time::Duration) -> Outp
 }
 
 fn prepared(env: &BTreeMap<String, String>, args: &[&str]) -> Command {
+    assert_ledger_elsewhere(env);
     let mut command = Command::new(env!("CARGO_BIN_EXE_leadlex-conformance"));
-    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADLEX_") || k == "NEXTEST") {
+    // The run sees only the settings the test gives it, even when the tests themselves
+    // run in GitHub Actions (which would turn annotations on).
+    let ours = |k: &str| k.starts_with("LEADLEX_") || k == "NEXTEST" || k == "GITHUB_ACTIONS";
+    for (name, _) in std::env::vars().filter(|(k, _)| ours(k)) {
         command.env_remove(name);
     }
     // Reports go where the test says, and never into the repository's reports/.

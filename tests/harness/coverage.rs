@@ -26,6 +26,7 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         .collect();
     let expected: Vec<(&str, &str, Vec<&str>)> = vec![
         ("contacts.create", "201", vec![]),
+        ("contacts.create", "400 validation_error", vec![]),
         ("contacts.create", "401 invalid_key", vec![]),
         ("contacts.create", "429 rate_limited", vec![]),
         (
@@ -190,6 +191,11 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         .collect();
     let expected = [
         ("contacts.create", "201", PairState::Untested),
+        (
+            "contacts.create",
+            "400 validation_error",
+            PairState::Untested,
+        ),
         ("contacts.create", "401 invalid_key", PairState::Untested),
         ("contacts.create", "429 rate_limited", PairState::Untested),
         ("contacts.delete", "200", PairState::Covered),

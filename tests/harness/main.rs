@@ -7,14 +7,18 @@
 mod support;
 
 mod architecture;
+mod ci;
 mod cli;
 mod common;
 mod coverage;
 mod deviations;
+mod export;
+mod front_door;
 mod gateway_selftest;
 mod golden;
 mod honest_stub;
 mod https;
+mod interop;
 mod live;
 mod matchers;
 mod output;
@@ -22,6 +26,7 @@ mod reports;
 mod resilience;
 mod safety;
 mod secrets;
+mod serve;
 mod spec_corpus;
 mod specs;
 mod stale_reports;

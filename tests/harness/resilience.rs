@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use leadlex_conformance::{Check, Outcome, Verdict};
 
-use crate::common::{behaving, command, live_env, run_with, start, text};
+use crate::common::{behaving, command, live_env, run_with, start, text, LiveEnv};
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 
 const GET_404: &str = "contacts/get.yaml::unknown_id_is_not_found";
 const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
 
-fn gateway(behaviour: Behaviour) -> (Gateway, BTreeMap<String, String>) {
+fn gateway(behaviour: Behaviour) -> (Gateway, LiveEnv) {
     let (gateway, config) = start(behaving(behaviour));
     let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_TIMEOUT_SECS".into(), "2".into());

@@ -473,8 +473,13 @@ fn a_disposable_suite_may_name_any_record_but_only_on_this_machine() {
     assert!(text(&lint.stderr).contains("`{{uuid}}` is random"));
     std::fs::write(&suite, declared).unwrap();
     // A live run against a gateway elsewhere is refused before anything is sent.
+    let ledger = tempfile::tempdir().unwrap();
     let env = BTreeMap::from([
         ("LEADLEX_SPECS".to_string(), dir),
+        (
+            "LEADLEX_LEDGER_DIR".to_string(),
+            ledger.path().display().to_string(),
+        ),
         (
             "LEADLEX_BASE_URL".to_string(),
             "https://gw.example.com/api".to_string(),

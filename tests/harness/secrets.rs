@@ -1,6 +1,5 @@
 //! API keys never leak: not through a gateway that echoes them, not into any report.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -44,7 +43,7 @@ pub fn run_against(config: GatewayConfig, extra: &[(&str, &str)], args: &[&str])
     let reports = tempfile::tempdir().unwrap();
     let junit: PathBuf = junit_in(&reports);
     let coverage = reports.path().join("reports/coverage.json");
-    let mut env: BTreeMap<String, String> = live_env(&gateway, &config);
+    let mut env = live_env(&gateway, &config);
     env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
     env.insert("LEADLEX_COVERAGE".into(), coverage.display().to_string());
     env.insert(

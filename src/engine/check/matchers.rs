@@ -247,7 +247,7 @@ mod tests {
     use super::*;
 
     fn vars() -> Vars {
-        let mut vars = Vars::new("run-1");
+        let mut vars = Vars::new("run-1", 0);
         vars.set("email", json!("a@b.c"));
         vars.set("n", json!(3));
         vars

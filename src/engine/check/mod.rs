@@ -239,7 +239,7 @@ mod tests {
             headers: Vec::new(),
             body: body.as_bytes().to_vec(),
         };
-        let found = check_response(step, &[], &response, &Vars::new("run"));
+        let found = check_response(step, &[], &response, &Vars::new("run", 0));
         found.into_iter().map(|m| m.check).collect()
     }
 

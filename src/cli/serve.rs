@@ -1,0 +1,69 @@
+//! `serve [--port N] [--rate-limit N]`: the stub as a standalone HTTP server on 127.0.0.1
+//! until Ctrl-C (or SIGTERM). It prints its base URL and a key per credential, then one
+//! line per request.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::args::ServeArgs;
+use super::prepare::load_specs;
+use super::EXIT_BROKEN_INPUT;
+use crate::config::Config;
+use crate::spec;
+use crate::stub::serve::{log_line, start, ServeOptions};
+use crate::stub::RequestLog;
+
+/// Serves the stub until Ctrl-C. Exit code 0 when stopped, 2 when the specs are broken, 1
+/// when it could not start.
+pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeArgs) -> ExitCode {
+    let options = ServeOptions {
+        port: args.port,
+        rate_limit: args.rate_limit,
+    };
+    let specs_dir = Config::specs_dir(lookup, root);
+    let suite = match load_specs(&specs_dir) {
+        Ok(suite) => suite,
+        Err(broken) => {
+            eprintln!("{}", broken.message(lookup));
+            return ExitCode::from(EXIT_BROKEN_INPUT);
+        }
+    };
+    let (stop, stopped) = std::sync::mpsc::channel();
+    if let Err(error) = ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    }) {
+        eprintln!("error: cannot handle Ctrl-C: {error}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A closed standard output loses the log, never the server.
+    let log: RequestLog = Arc::new(|answered| {
+        let line = log_line(answered, chrono::Utc::now());
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    });
+    let served = match runtime.block_on(start(&suite, &options, log)) {
+        Ok(served) => served,
+        Err(error) => {
+            eprintln!("error: {error}; choose another port with --port N (0 picks a free one)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let banner = served.banner(&spec::display_path(&specs_dir), suite.operations.len());
+    let _ = std::io::stdout().lock().write_all(banner.as_bytes());
+    let _ = std::io::stdout().flush();
+    let _ = stopped.recv();
+    drop(served);
+    let _ = writeln!(std::io::stdout().lock(), "stopped");
+    ExitCode::SUCCESS
+}
