@@ -141,6 +141,9 @@ fn operation(
     if let Some(permission) = &op.permission {
         item["x-leadlex-permission"] = json!(permission);
     }
+    // Whether `serve` (and `cargo test`) can play this operation: tools pointed at the
+    // stub leave out those it cannot.
+    item["x-leadlex-stub"] = json!(crate::stub::serves(op));
     if let Some(body) = usage.bodies.get(&op.id) {
         item["requestBody"] = request_body(body);
     }
