@@ -81,7 +81,10 @@ pub use spec::{
 };
 // The stub, and the stub served on its own.
 pub use stub::serve::{start as serve, ServeError, ServeOptions, Served};
-pub use stub::{Answered, RequestLog, Stub, StubOptions, NO_ROUTE_CODE, NO_ROUTE_STATUS};
+pub use stub::{
+    Answered, RequestLog, Stub, StubOptions, NO_ROUTE_CODE, NO_ROUTE_STATUS, UNDOCUMENTED_CODE,
+    UNDOCUMENTED_STATUS,
+};
 // Other formats.
 pub use export::openapi::openapi;
 pub use export::ExportError;

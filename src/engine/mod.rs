@@ -371,8 +371,15 @@ impl ScenarioRun<'_> {
         let every = &self.engine.suite.every_response;
         let mut found = check_response(step, every, &response, &self.vars);
         // Capture whenever the status says the step did its job, even if another check
-        // failed: the captured id is what lets cleanup remove what was created.
-        if step.expect.accepts(response.status) {
+        // failed: the captured id is what lets cleanup remove what was created. A step
+        // with a cleanup captures from any 2xx answer (what it made, even when it expected
+        // a refusal) and from nothing else.
+        let made = (200..300).contains(&response.status);
+        let wanted = match &step.cleanup {
+            Some(_) => made,
+            None => step.expect.accepts(response.status),
+        };
+        if wanted {
             found.extend(self.capture(step, &response));
         }
         if let Some(cleanup) = &step.cleanup {
@@ -409,7 +416,9 @@ impl ScenarioRun<'_> {
     fn created(&mut self, step: &Step, response: &HttpResponse) -> Option<Value> {
         let run_id = &self.engine.run_id;
         let request_line = request_line(step);
-        let made = (200..300).contains(&response.status) || step.expect.accepts(response.status);
+        // An error the step expected made nothing.
+        let made = (200..300).contains(&response.status)
+            || (step.expect.accepts(response.status) && response.status < 400);
         if !made {
             if response.status >= 500 {
                 self.left_behind.push(format!(
@@ -701,8 +710,10 @@ impl ScenarioRun<'_> {
                     &error.to_string(),
                 )
             })?;
-        if matches!(self.engine.keys, Keys::Stub) && crate::stub::is_no_route(&response) {
-            let reason = crate::stub::no_route_reason(&http.method, http.url.path());
+        let own = matches!(self.engine.keys, Keys::Stub)
+            .then(|| crate::stub::own_answer_reason(&response, &http.method, http.url.path()))
+            .flatten();
+        if let Some(reason) = own {
             let expected = "an answer from a behaviour of the stub";
             return Err(step_mismatch(step, Check::StubNoRoute, expected, &reason));
         }

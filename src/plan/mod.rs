@@ -72,6 +72,13 @@ pub fn requests(scenario: &Scenario) -> (usize, usize) {
         .iter()
         .filter_map(|s| s.cleanup.as_ref())
         .collect();
+    // The request under test's own cleanup runs when it made something: when it expects
+    // a success, and at most always.
+    let own = scenario.main.cleanup.is_some() as usize;
+    let own_expected = match &scenario.main.expect.status {
+        Some(status) if status.contains_only_2xx() => own,
+        _ => 0,
+    };
     let done_by_main = |c: &&crate::spec::Cleanup| {
         let succeeds = scenario
             .main
@@ -84,7 +91,10 @@ pub fn requests(scenario: &Scenario) -> (usize, usize) {
             && c.request.path == scenario.main.request.path
     };
     let expected_cleanups = cleanups.iter().filter(|c| !done_by_main(c)).count();
-    (steps + 1 + expected_cleanups, steps + main + cleanups.len())
+    (
+        steps + 1 + expected_cleanups + own_expected,
+        steps + main + cleanups.len() + own,
+    )
 }
 
 /// The line that opens a live run: how many requests it plans and how long that takes at

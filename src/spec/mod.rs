@@ -3,6 +3,7 @@
 //! Built by [`load`] from `specs/` ([`files`] reads and parses, [`validate`] cross-checks), after every cross-check has passed. Every item keeps
 //! the [`Span`] it came from, so each failure can point at the YAML line that promised it.
 
+pub mod behaviour;
 mod diagnostics;
 mod error;
 mod files;
@@ -14,6 +15,7 @@ pub mod raw;
 mod read;
 mod safety;
 mod scenarios;
+mod stub_checks;
 pub mod template;
 mod validate;
 mod yaml;
@@ -32,7 +34,8 @@ pub fn safety_changes(op: &Operation) -> bool {
     safety::changes(op)
 }
 
-pub use raw::{HeaderRule, Repeat, StatusSet, StubAction};
+pub use behaviour::StubAction;
+pub use raw::{HeaderRule, Repeat, StatusSet};
 
 /// Loads and validates every spec under `specs_dir`.
 pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::behaviour::{Collection, StubBehaviour};
 use super::matcher::Matcher;
 use super::raw;
-use super::raw::{HeaderRule, Repeat, StatusSet, StubBehaviour};
+use super::raw::{HeaderRule, Repeat, StatusSet};
 use crate::source::Span;
 
 /// Everything under `specs/`, validated.
@@ -17,6 +18,10 @@ pub struct Suite {
     pub credentials: BTreeMap<String, raw::Credential>,
     pub every_response: Vec<HeaderCheck>,
     pub stub_rate_limit: u32,
+    /// Credits each key's workspace has in the stub (a credential may say otherwise).
+    pub stub_credits: u64,
+    /// The stub's collections, by name.
+    pub collections: BTreeMap<String, Collection>,
     /// Declared in `suite.yaml`: the targets hold nothing worth keeping, so data-changing
     /// requests may name any record, and live runs must stay on this machine.
     pub disposable_target: bool,

@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::behaviour::Collection;
 use super::diagnostics::{did_you_mean, operation_id, FileCtx};
 use super::error::SpecError;
 use super::files::{display_path, read_limited, Parsed, ReadError};
+use super::stub_checks::{check_behaviour, Facts};
 use super::yaml::Node;
-use super::{raw, DocumentedResponse, Operation, Schema, StubAction, DEFAULT_MEDIA_TYPE};
+use super::{raw, DocumentedResponse, Operation, Schema, DEFAULT_MEDIA_TYPE};
 use crate::source::{join, Pos};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -48,10 +50,12 @@ fn path_params(template: &str) -> Result<Vec<String>, PathTemplateError> {
     Ok(params)
 }
 
-/// The typed operation of a spec file, its method, path, stub behaviour and documented
-/// responses checked; `None` when the file has no operation that could be read.
+/// The typed operation of a spec file, its method, path, stub behaviour (against the
+/// suite's `collections`, when suite.yaml could be read) and documented responses checked;
+/// `None` when the file has no operation that could be read.
 pub(super) fn build_operation(
     spec: &Parsed<raw::SpecFile>,
+    collections: Option<&std::collections::BTreeMap<String, Collection>>,
     schemas: &mut SchemaCache,
     errors: &mut Vec<SpecError>,
 ) -> Option<Operation> {
@@ -60,7 +64,12 @@ pub(super) fn build_operation(
     let method = check_method(&ctx, &raw.method, errors);
     let params = check_path(&ctx, &raw.path, errors);
     if let Some(stub) = &raw.stub {
-        check_stub(&ctx, stub, &params, errors);
+        let facts = Facts {
+            params: &params,
+            responses: &raw.responses,
+            collections,
+        };
+        check_behaviour(&ctx, stub, &facts, errors);
     }
     let mut documented = Responses {
         ctx: &ctx,
@@ -130,25 +139,6 @@ fn check_path(
             .map(|s| s.trim_matches(['{', '}']).to_string())
             .collect()
     })
-}
-
-/// How the stub plays the operation: reading or deleting needs a path parameter naming
-/// the record, and the record is found at a JSON pointer.
-fn check_stub(
-    ctx: &FileCtx<'_, raw::SpecFile>,
-    stub: &raw::StubBehaviour,
-    params: &[String],
-    errors: &mut Vec<SpecError>,
-) {
-    if stub.action != StubAction::Create && params.is_empty() {
-        errors.push(ctx.error(
-            "operation.stub.action",
-            "read and delete need a path parameter naming the record",
-        ));
-    }
-    if !stub.record.is_empty() && !stub.record.starts_with('/') {
-        errors.push(ctx.error("operation.stub.record", "must be a JSON pointer (`/data`)"));
-    }
 }
 
 /// Builds the documented responses of one operation, each checked on its own and against

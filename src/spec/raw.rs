@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::behaviour::Collection;
+pub use super::behaviour::StubBehaviour;
 use super::matcher::Matcher;
 
 /// `specs/suite.yaml`: settings shared by every spec file.
@@ -25,6 +27,9 @@ pub struct SuiteFile {
     /// Records the run creates once and removes at its end, by name, for the scenarios
     /// that only read them or must leave them unchanged (`uses:`).
     pub shared: BTreeMap<String, Step>,
+    /// The collections the stub keeps records in, by name: what a record holds and what
+    /// the server fills in.
+    pub collections: BTreeMap<String, Collection>,
 }
 
 pub(super) fn default_credential() -> String {
@@ -42,6 +47,8 @@ pub struct Credential {
     pub lacks: Vec<String>,
     /// A key whose quota is spent: the stub answers 429 `rate_limited` to it.
     pub exhausted: bool,
+    /// The credits of this key's workspace in the stub (`stub.credits` when not given).
+    pub credits: Option<u64>,
 }
 
 /// Checks applied to every response of every scenario, setup and verify steps included.
@@ -63,18 +70,25 @@ pub enum HeaderRule {
 pub struct StubSettings {
     /// Requests one key may make before the stub answers 429.
     pub rate_limit: u32,
+    /// Credits each key's workspace starts with, for operations that spend them.
+    pub credits: u64,
 }
 
 impl Default for StubSettings {
     fn default() -> Self {
         StubSettings {
             rate_limit: default_rate_limit(),
+            credits: default_credits(),
         }
     }
 }
 
 pub(super) fn default_rate_limit() -> u32 {
     10
+}
+
+pub(super) fn default_credits() -> u64 {
+    5000
 }
 
 /// One `specs/<group>/<name>.yaml` file: an operation and its scenarios.
@@ -116,29 +130,6 @@ pub struct Response {
     pub media_type: Option<String>,
 }
 
-#[derive(Clone, Debug)]
-pub struct StubBehaviour {
-    pub action: StubAction,
-    /// Records of one collection are shared by every operation naming it.
-    pub collection: String,
-    /// JSON pointer to the record inside the success body.
-    pub record: String,
-}
-
-pub(super) fn default_record() -> String {
-    "/data".to_string()
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StubAction {
-    /// Store the request body as a new record with a fresh UUID.
-    Create,
-    /// Return the record named by the last path parameter, or 404.
-    Read,
-    /// Remove the record named by the last path parameter, or 404.
-    Delete,
-}
-
 #[derive(Debug)]
 pub struct Scenario {
     pub name: String,
@@ -154,6 +145,10 @@ pub struct Scenario {
     /// Send the request again until the expected status comes back.
     pub repeat_until_status: Option<Repeat>,
     pub expect: Expect,
+    /// Values taken from the answer to the request under test (a create's id).
+    pub capture: BTreeMap<String, Capture>,
+    /// Removes what the request under test created, whatever happened.
+    pub cleanup: Option<Cleanup>,
     pub verify: Vec<Step>,
 }
 

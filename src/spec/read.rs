@@ -16,6 +16,8 @@ use crate::source::Pos;
 
 /// `expect.body`: the items and the argument of each matcher.
 mod body;
+/// `collections:` of `suite.yaml` and `stub:` of an operation.
+mod stub;
 
 /// The statuses HTTP defines.
 pub const STATUSES: RangeInclusive<u64> = 100..=599;
@@ -26,6 +28,8 @@ pub const MAX_REQUESTS: RangeInclusive<u64> = 1..=1000;
 pub const MAX_SECONDS: RangeInclusive<u64> = 1..=600;
 /// `stub.rate_limit` of `suite.yaml`.
 pub const RATE_LIMIT: RangeInclusive<u64> = 1..=10_000;
+/// `stub.credits` of `suite.yaml` and `credits` of a credential.
+pub const CREDITS: RangeInclusive<u64> = 0..=1_000_000_000;
 
 const SUITE: &[&str] = &[
     "credentials",
@@ -34,10 +38,11 @@ const SUITE: &[&str] = &[
     "stub",
     "disposable_target",
     "shared",
+    "collections",
 ];
-const CREDENTIAL: &[&str] = &["env", "about", "lacks", "exhausted"];
+const CREDENTIAL: &[&str] = &["env", "about", "lacks", "exhausted", "credits"];
 const EVERY_RESPONSE: &[&str] = &["headers"];
-const STUB_SETTINGS: &[&str] = &["rate_limit"];
+const STUB_SETTINGS: &[&str] = &["rate_limit", "credits"];
 const SPEC_FILE: &[&str] = &["operation", "scenarios"];
 const OPERATION: &[&str] = &[
     "title",
@@ -56,7 +61,6 @@ const RESPONSE: &[&str] = &[
     "example",
     "media_type",
 ];
-const STUB_BEHAVIOUR: &[&str] = &["action", "collection", "record"];
 const SCENARIO: &[&str] = &[
     "name",
     "about",
@@ -67,6 +71,8 @@ const SCENARIO: &[&str] = &[
     "request",
     "repeat_until_status",
     "expect",
+    "capture",
+    "cleanup",
     "verify",
 ];
 const REQUEST: &[&str] = &["credential", "path", "query", "body"];
@@ -378,7 +384,11 @@ impl Reader {
                 |r, s| r.step(&s.value),
             )
         });
+        let collections = self.optional(&f, "collections", |r, e| {
+            r.named(e, "collections (`name: { fields: … }`)", Self::collection)
+        });
         Some(raw::SuiteFile {
+            collections: collections.ok()?.unwrap_or_default(),
             shared: shared.ok()?.unwrap_or_default(),
             disposable_target: disposable_target.ok()?.unwrap_or(false),
             credentials: credentials?,
@@ -403,11 +413,15 @@ impl Reader {
         let about = self.required(&f, "about", Self::text);
         let lacks = self.optional(&f, "lacks", Self::texts);
         let exhausted = self.optional(&f, "exhausted", Self::boolean);
+        let credits = self.optional(&f, "credits", |r, e| {
+            r.number(&e.value, "`credits`", "a number of credits", &CREDITS)
+        });
         Some(raw::Credential {
             env: env?,
             about: about?,
             lacks: lacks.ok()?.unwrap_or_default(),
             exhausted: exhausted.ok()?.unwrap_or(false),
+            credits: credits.ok()?,
         })
     }
 
@@ -441,10 +455,14 @@ impl Reader {
                 &RATE_LIMIT,
             )
         });
+        let credits = self.optional(&f, "credits", |r, e| {
+            r.number(&e.value, "`credits`", "a number of credits", &CREDITS)
+        });
         Some(raw::StubSettings {
             rate_limit: rate_limit
                 .ok()?
                 .map_or_else(raw::default_rate_limit, |n| n as u32),
+            credits: credits.ok()?.unwrap_or_else(raw::default_credits),
         })
     }
 
@@ -495,25 +513,6 @@ impl Reader {
         })
     }
 
-    /// `stub` of an operation: how the stub plays it.
-    fn stub_behaviour(&mut self, e: &Entry) -> Option<raw::StubBehaviour> {
-        let f = self.fields(&e.value, e.key_pos, "`stub`", "`stub`", STUB_BEHAVIOUR)?;
-        let action = self.required(&f, "action", |r, e| {
-            r.choice(&e.value, "`action`", &["create", "read", "delete"])
-        });
-        let collection = self.required(&f, "collection", Self::text);
-        let record = self.optional(&f, "record", Self::text);
-        Some(raw::StubBehaviour {
-            action: match action? {
-                "create" => raw::StubAction::Create,
-                "read" => raw::StubAction::Read,
-                _ => raw::StubAction::Delete,
-            },
-            collection: collection?,
-            record: record.ok()?.unwrap_or_else(raw::default_record),
-        })
-    }
-
     fn response(&mut self, node: &Node) -> Option<raw::Response> {
         let f = self.fields(
             node,
@@ -549,8 +548,14 @@ impl Reader {
         let request = self.optional(&f, "request", Self::request);
         let repeat = self.optional(&f, "repeat_until_status", Self::repeat);
         let expect = self.required(&f, "expect", Self::expect);
+        let capture = self.optional(&f, "capture", |r, e| {
+            r.named(e, "JSON pointers", |r, c| r.capture(c))
+        });
+        let cleanup = self.optional(&f, "cleanup", Self::cleanup);
         let verify = self.optional(&f, "verify", Self::steps);
         Some(raw::Scenario {
+            capture: capture.ok()?.unwrap_or_default(),
+            cleanup: cleanup.ok()?,
             name: name?,
             about: about.ok()?,
             ignore: ignore.ok()?,
@@ -612,21 +617,23 @@ impl Reader {
         let capture = self.optional(&f, "capture", |r, e| {
             r.named(e, "JSON pointers", |r, c| r.capture(c))
         });
-        let cleanup = self.optional(&f, "cleanup", |r, e| {
-            let f = r.fields(&e.value, e.key_pos, "`cleanup`", "this cleanup", CLEANUP)?;
-            let operation = r.required(&f, "operation", Self::text);
-            let request = r.optional(&f, "request", Self::request);
-            Some(raw::Cleanup {
-                operation: operation?,
-                request: request.ok()?.unwrap_or_default(),
-            })
-        });
+        let cleanup = self.optional(&f, "cleanup", Self::cleanup);
         Some(raw::Step {
             operation: operation?,
             request: request.ok()?.unwrap_or_default(),
             expect: expect.ok()?,
             capture: capture.ok()?.unwrap_or_default(),
             cleanup: cleanup.ok()?,
+        })
+    }
+
+    fn cleanup(&mut self, e: &Entry) -> Option<raw::Cleanup> {
+        let f = self.fields(&e.value, e.key_pos, "`cleanup`", "this cleanup", CLEANUP)?;
+        let operation = self.required(&f, "operation", Self::text);
+        let request = self.optional(&f, "request", Self::request);
+        Some(raw::Cleanup {
+            operation: operation?,
+            request: request.ok()?.unwrap_or_default(),
         })
     }
 

@@ -21,7 +21,7 @@ pub(super) fn creates(op: &Operation) -> bool {
     let stub_creates = op
         .stub
         .as_ref()
-        .is_some_and(|s| matches!(s.action, StubAction::Create));
+        .is_some_and(|s| matches!(s.action, StubAction::Create | StubAction::BulkCreate));
     stub_creates || (op.method == "POST" && !op.path.contains('{'))
 }
 

@@ -327,7 +327,13 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         let mut built = self.step(at, label, operation, &step.request, &expect);
         built.capture = self.captures(at, &step.capture);
         let creates = safety::creates(&built.operation);
-        self.check_creation(at, step, &built.operation, creates);
+        self.check_creation(
+            at,
+            &step.request,
+            step.cleanup.is_some(),
+            &built.operation,
+            creates,
+        );
         built.cleanup = step
             .cleanup
             .as_ref()
@@ -373,8 +379,15 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
 
     /// A step that `creates` a record needs a cleanup that removes it; a step that creates
     /// or cleans up must mark what it creates with the run's id.
-    fn check_creation(&mut self, at: &str, step: &raw::Step, operation: &Operation, creates: bool) {
-        if creates && step.cleanup.is_none() {
+    fn check_creation(
+        &mut self,
+        at: &str,
+        request: &raw::Request,
+        cleans_up: bool,
+        operation: &Operation,
+        creates: bool,
+    ) {
+        if creates && !cleans_up {
             self.errors.push(
                 self.ctx
                     .error(
@@ -391,7 +404,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                     ),
             );
         }
-        if (creates || step.cleanup.is_some()) && !marks_the_run(&step.request) {
+        if (creates || cleans_up) && !marks_the_run(request) {
             self.errors.push(
                 self.ctx
                     .error(
@@ -458,6 +471,17 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             &raw.expect,
         );
         self.check_targets(at, &step);
+        let mut step = step;
+        // The request under test may create a record (Create Contact's own scenarios): it
+        // is held to the rules of a create step, its captures defined for `verify`.
+        step.capture = self.captures(at, &raw.capture);
+        let creates = safety::creates(own);
+        self.check_creation(at, &raw.request, raw.cleanup.is_some(), own, creates);
+        step.cleanup = raw
+            .cleanup
+            .as_ref()
+            .and_then(|cleanup| self.build_cleanup(at, cleanup, own, &raw.capture));
+        self.note_created(step.cleanup.as_ref(), &raw.capture, creates);
         match &raw.expect.status {
             None => self.errors.push(self.ctx.error(
                 &join(at, "expect"),

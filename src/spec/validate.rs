@@ -9,12 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::behaviour::Collection;
 use super::diagnostics::did_you_mean;
 use super::diagnostics::FileCtx;
 use super::error::SpecError;
 use super::files::{display_path, Parsed};
 use super::operations::{build_operation, SchemaCache};
 use super::scenarios::{build_all_scenarios, build_shared, Known};
+use super::stub_checks::{check_collections, check_filled};
 use super::{raw, HeaderCheck, Operation, Suite, BUILTIN_CREDENTIALS};
 use crate::source::join;
 
@@ -34,7 +36,11 @@ pub(super) fn build(
         Some(suite) => check_suite(suite, &mut errors),
         None => Vec::new(),
     };
-    let operations = build_operations(specs_dir, &specs, &mut errors);
+    let collections = suite.as_ref().map(|s| &s.value.collections);
+    let operations = build_operations(specs_dir, &specs, collections, &mut errors);
+    if let Some(collections) = collections {
+        check_filled(&specs, collections, &mut errors);
+    }
     let no_shared = BTreeMap::new();
     let mut known = Known {
         operations: &operations,
@@ -67,6 +73,8 @@ pub(super) fn build(
         credentials: suite.value.credentials,
         every_response,
         stub_rate_limit: suite.value.stub.rate_limit,
+        stub_credits: suite.value.stub.credits,
+        collections: suite.value.collections,
         disposable_target: suite.value.disposable_target,
         shared: shared.into_values().collect(),
         operations: operations.into_values().collect(),
@@ -79,12 +87,13 @@ pub(super) fn build(
 fn build_operations(
     specs_dir: &Path,
     specs: &[Parsed<raw::SpecFile>],
+    collections: Option<&BTreeMap<String, Collection>>,
     errors: &mut Vec<SpecError>,
 ) -> BTreeMap<String, Arc<Operation>> {
     let mut schemas = SchemaCache::new(specs_dir);
     let mut operations: BTreeMap<String, Arc<Operation>> = BTreeMap::new();
     for spec in specs {
-        let Some(op) = build_operation(spec, &mut schemas, errors) else {
+        let Some(op) = build_operation(spec, collections, &mut schemas, errors) else {
             continue;
         };
         if let Some(first) = operations.get(&op.id) {
@@ -122,6 +131,7 @@ fn nothing_to_run(specs_dir: &Path) -> SpecError {
 /// of every response.
 fn check_suite(suite: &Parsed<raw::SuiteFile>, errors: &mut Vec<SpecError>) -> Vec<HeaderCheck> {
     let ctx = FileCtx::new(suite);
+    check_collections(&ctx, &suite.value.collections, errors);
     for name in suite.value.credentials.keys() {
         if BUILTIN_CREDENTIALS.contains(&name.as_str()) {
             errors.push(ctx.error(

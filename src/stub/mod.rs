@@ -1,12 +1,17 @@
-//! The stub gateway: a wiremock server built from the specs alone.
+//! The stub gateway: a wiremock server built from the specs alone, playing each operation
+//! by the behaviour its `stub:` section declares, over collections of records that
+//! `suite.yaml` describes. No endpoint has code of its own.
 //!
-//! Each operation with a `stub:` section becomes one mock that answers by method and path,
-//! checks the bearer key (401), spends a per-key rate-limit budget (429), enforces the
-//! operation's documented permission (403), and then creates, reads or deletes records of
-//! a collection shared by every operation naming it, so that a contact created by one
-//! scenario step can be read and deleted by the next. Bodies are the documented examples,
-//! filled from the request: the id in the path, the fields of the body (documented fields
-//! the request leaves out are null).
+//! Each operation with a `stub:` section becomes one mock that answers by method and path.
+//! The gate ([`gate`]) checks the bearer key (401), spends a per-key rate-limit budget
+//! (429) and enforces the operation's documented permission (403); then the action plays
+//! ([`play`]): create, read, list, update, delete ([`crud`]), link and unlink
+//! ([`links`]), bulk create and delete ([`bulk`]), or the documented example for an effect
+//! outside the API. Records are complete ([`record`]: every documented field, ids,
+//! timestamps, names derived by [`names`]), input is checked ([`validate`]), lists are
+//! paged, filtered and sorted ([`list`]), related records embedded ([`include`]), all on
+//! the shared records ([`state`]). Answers are the documented examples with what the
+//! action did put in, or the documented refusals ([`answer`]).
 //!
 //! Keys are `wbk_stub_<trial>_<credential>`: each trial has keys of its own, so a scenario
 //! that exhausts its rate limit cannot disturb another running in parallel.
@@ -15,21 +20,44 @@
 //! port of its own, a rate limit of its own, one log line per request.
 //!
 //! The stub never pretends to serve what it cannot: an operation without a `stub:` section
-//! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), and
-//! any request no mock matches is answered 501 `stub_no_route` with the [`NO_ROUTE_HEADER`]
-//! marker, a pair no LeadLex page documents, which the engine reports as a harness error.
+//! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), any
+//! request no mock matches is answered 501 `stub_no_route` with the [`NO_ROUTE_HEADER`]
+//! marker, and a request whose answer the documentation does not give (an invalid
+//! parameter of an operation that documents no 400) is answered 501 `stub_undocumented`
+//! with the same header: pairs no LeadLex page documents, which the engine reports as
+//! harness errors.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::spec::{Operation, Scenario, StubAction, Suite};
+use crate::spec::behaviour::{Collection as CollectionSpec, StubAction};
+use crate::spec::{Operation, Scenario, Suite};
 use crate::transport::http::HttpResponse;
 
+mod answer;
+mod bulk;
+mod call;
+mod crud;
+mod gate;
+mod include;
+mod links;
+mod list;
+mod names;
+mod play;
+mod record;
+mod scope;
 pub mod serve;
+mod state;
+mod validate;
+
+use answer::UNDOCUMENTED_MARK;
+pub use answer::{UNDOCUMENTED_CODE, UNDOCUMENTED_STATUS};
+use gate::{path_pattern, Gate};
+use state::State;
 
 /// The status of the stub's answer to a request it has no behaviour for. No page of the
 /// LeadLex documentation uses it, so no scenario can expect it.
@@ -89,17 +117,32 @@ impl Stub {
                 .iter()
                 .map(|(name, c)| (name.clone(), (c.lacks.clone(), c.exhausted)))
                 .collect(),
+            credits: suite
+                .credentials
+                .iter()
+                .map(|(name, c)| (name.clone(), c.credits.unwrap_or(suite.stub_credits)))
+                .collect(),
+            collections: suite.collections.clone(),
             rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
             state: Mutex::default(),
             log: options.log.clone(),
         });
-        for op in suite.operations.iter().filter(|op| op.stub.is_some()) {
+        // A literal segment wins over a parameter (`/v1/contacts/bulk` over
+        // `/v1/contacts/{id}`): operations with fewer parameters are tried first.
+        let mut served: Vec<&Arc<Operation>> = suite
+            .operations
+            .iter()
+            .filter(|op| op.stub.is_some())
+            .collect();
+        served.sort_by_key(|op| op.params.len());
+        for op in served {
             Mock::given(method(op.method.as_str()))
                 .and(path_regex(path_pattern(&op.path)))
-                .respond_with(OperationResponder {
+                .respond_with(Gate {
                     operation: op.clone(),
                     shared: shared.clone(),
                 })
+                .with_priority(priority(op))
                 .named(op.id.clone())
                 .mount(&server)
                 .await;
@@ -163,9 +206,13 @@ pub fn warnings(suite: &Suite) -> Vec<String> {
             format!(
                 "warning: the stub cannot serve {} ({} {}): its spec has no `stub:` behaviour\n  \
                  --> {}\n  = note: {consequence}; runs against a gateway (LEADLEX_BASE_URL) \
-                 include them\n  = help: add `stub: {{ action: create | read | delete, \
-                 collection: <name> }}` if the stub can play this operation\n",
-                op.id, op.method, op.path, op.span
+                 include them\n  = help: add `stub: {{ action: <{}>, collection: <name> }}` \
+                 if the stub can play this operation (README, \"The stub\")\n",
+                op.id,
+                op.method,
+                op.path,
+                op.span,
+                StubAction::NAMES.join(" | ")
             )
         })
         .collect()
@@ -182,6 +229,29 @@ pub fn is_no_route(response: &HttpResponse) -> bool {
         && response
             .header(NO_ROUTE_HEADER)
             .is_some_and(|v| v.eq_ignore_ascii_case(NO_ROUTE_MARK))
+}
+
+/// When a response is one of the stub's own answers (no behaviour for the request, or no
+/// documented answer to it), why the scenario could not be judged.
+pub fn own_answer_reason(response: &HttpResponse, method: &str, path: &str) -> Option<String> {
+    if is_no_route(response) {
+        return Some(no_route_reason(method, path));
+    }
+    let undocumented = response.status == UNDOCUMENTED_STATUS
+        && response
+            .header(NO_ROUTE_HEADER)
+            .is_some_and(|v| v.eq_ignore_ascii_case(UNDOCUMENTED_MARK));
+    if !undocumented {
+        return None;
+    }
+    let said = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|b| b.pointer("/error/message")?.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Some(format!(
+        "the stub cannot answer {method} {path} as documented, so the scenario could not be \
+         judged: {said}"
+    ))
 }
 
 /// The answer to every request that no operation's mock matches.
@@ -215,288 +285,20 @@ fn tell(log: &Option<RequestLog>, request: &Request, status: u16, operation: Opt
     }
 }
 
-/// Credential named by a stub key, if the key is one.
-fn credential_of(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix("wbk_stub_")?;
-    let (trial, credential) = rest.split_once('_')?;
-    trial.parse::<u64>().ok()?;
-    Some(credential)
+/// The mock priority of an operation: wiremock tries lower numbers first; literal paths
+/// (fewer parameters) before parameterised ones, the no-route answer last of all.
+fn priority(op: &Operation) -> u8 {
+    1 + u8::try_from(op.params.len().min(200)).unwrap_or(200)
 }
 
-/// `^/v1/contacts/([^/]+)$` for `/v1/contacts/{id}`.
-fn path_pattern(template: &str) -> String {
-    let segments: Vec<String> = template
-        .split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                "([^/]+)".to_string()
-            } else {
-                segment
-                    .chars()
-                    .map(
-                        |c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                            true => c.to_string(),
-                            false => format!("\\{c}"),
-                        },
-                    )
-                    .collect()
-            }
-        })
-        .collect();
-    format!("^{}$", segments.join("/"))
-}
-
-struct Shared {
+pub(crate) struct Shared {
     /// By credential: the permissions it lacks, and whether its quota is spent.
     lacks: HashMap<String, (Vec<String>, bool)>,
+    /// By credential: the credits its workspace starts with.
+    credits: HashMap<String, u64>,
+    /// The suite's collections: what records hold.
+    collections: BTreeMap<String, CollectionSpec>,
     rate_limit: u32,
     state: Mutex<State>,
     log: Option<RequestLog>,
-}
-
-/// The records of one collection, by id.
-type Collection = BTreeMap<String, Value>;
-
-#[derive(Default)]
-struct State {
-    collections: HashMap<String, Collection>,
-    used: HashMap<String, u32>,
-}
-
-struct OperationResponder {
-    operation: Arc<Operation>,
-    shared: Arc<Shared>,
-}
-
-impl Respond for OperationResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let key = request
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (status, body, remaining) =
-            answer(&self.operation, &self.shared, &mut state, key, request);
-        drop(state);
-        tell(&self.shared.log, request, status, Some(&self.operation.id));
-        ResponseTemplate::new(status)
-            .set_body_json(body)
-            .insert_header("X-RateLimit-Limit", self.shared.rate_limit.to_string())
-            .insert_header("X-RateLimit-Remaining", remaining.to_string())
-            .insert_header("X-RateLimit-Reset", next_utc_midnight().to_string())
-            .insert_header(
-                "X-Request-ID",
-                format!("req_{}", uuid::Uuid::new_v4().simple()),
-            )
-    }
-}
-
-/// The stub's answer: status, body and the key's remaining budget.
-fn answer(
-    op: &Operation,
-    shared: &Shared,
-    state: &mut State,
-    key: Option<&str>,
-    request: &Request,
-) -> (u16, Value, u32) {
-    let limit = shared.rate_limit;
-    let Some((key, credential)) = key.and_then(|k| Some((k, credential_of(k)?))) else {
-        return (
-            401,
-            error_body(op, 401, "invalid_key", "Invalid or expired API key"),
-            limit,
-        );
-    };
-    let Some((lacks, exhausted)) = shared.lacks.get(credential) else {
-        return (
-            401,
-            error_body(op, 401, "invalid_key", "Invalid or expired API key"),
-            limit,
-        );
-    };
-    let used = state.used.entry(key.to_string()).or_default();
-    if *used >= limit || *exhausted {
-        return (
-            429,
-            error_body(op, 429, "rate_limited", "Rate limit exceeded"),
-            0,
-        );
-    }
-    *used += 1;
-    let remaining = limit - *used;
-    if let Some(permission) = op.permission.as_ref().filter(|p| lacks.contains(p)) {
-        let message = format!("Missing {permission} permission");
-        return (
-            403,
-            error_body(op, 403, "insufficient_permissions", &message),
-            remaining,
-        );
-    }
-    let (status, body) = act(op, state, request);
-    (status, body, remaining)
-}
-
-/// Performs the operation's action on the shared collections.
-fn act(op: &Operation, state: &mut State, request: &Request) -> (u16, Value) {
-    let behaviour = op
-        .stub
-        .as_ref()
-        .expect("only operations with a stub section are mounted");
-    let success = op.success();
-    let status = success.map_or(200, |s| s.status);
-    let body = success
-        .and_then(|s| s.example.clone())
-        .unwrap_or_else(|| json!({}));
-    let collection = state
-        .collections
-        .entry(behaviour.collection.clone())
-        .or_default();
-    let id = last_path_value(&op.path, request.url.path());
-    let record = behaviour.record.as_str();
-    let answered = match behaviour.action {
-        StubAction::Create => {
-            let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&request.body) else {
-                return (
-                    400,
-                    error_body(
-                        op,
-                        400,
-                        "validation_error",
-                        "The body must be a JSON object",
-                    ),
-                );
-            };
-            Some(create_record(collection, body, record, fields))
-        }
-        StubAction::Read => read_record(collection, body, record, id),
-        StubAction::Delete => delete_record(collection, body, record, id),
-    };
-    match answered {
-        Some(body) => (status, body),
-        None => not_found(op),
-    }
-}
-
-/// Stores a new record under a new id: the request's `fields`, and null for every other
-/// documented field (those of the example record at pointer `record` in `body`). Returns
-/// `body` with the stored record in its place.
-fn create_record(
-    collection: &mut Collection,
-    mut body: Value,
-    record: &str,
-    fields: serde_json::Map<String, Value>,
-) -> Value {
-    let mut created = match body.pointer_mut(record).map(std::mem::take) {
-        Some(Value::Object(example)) => {
-            example.into_iter().map(|(k, _)| (k, Value::Null)).collect()
-        }
-        _ => serde_json::Map::new(),
-    };
-    created.extend(fields);
-    let id = uuid::Uuid::new_v4().to_string();
-    created.insert("id".into(), Value::String(id.clone()));
-    collection.insert(id, Value::Object(created.clone()));
-    put(&mut body, record, Value::Object(created));
-    body
-}
-
-/// `body` with the stored record `id` at pointer `record`; `None` when there is no such
-/// record.
-fn read_record(
-    collection: &Collection,
-    mut body: Value,
-    record: &str,
-    id: Option<String>,
-) -> Option<Value> {
-    let stored = id.and_then(|id| collection.get(&id))?;
-    put(&mut body, record, stored.clone());
-    Some(body)
-}
-
-/// Removes the stored record `id`: `body` with its id at pointer `record`, or `None` when
-/// there was no such record.
-fn delete_record(
-    collection: &mut Collection,
-    mut body: Value,
-    record: &str,
-    id: Option<String>,
-) -> Option<Value> {
-    let id = id.and_then(|id| collection.remove(&id).map(|_| id))?;
-    put(&mut body, &format!("{record}/id"), Value::String(id));
-    Some(body)
-}
-
-fn not_found(op: &Operation) -> (u16, Value) {
-    (404, error_body(op, 404, "not_found", "Not found"))
-}
-
-/// Sets the value at a JSON pointer, creating objects on the way; the root is `""`.
-fn put(body: &mut Value, pointer: &str, value: Value) {
-    let mut target = body;
-    for token in pointer.split('/').skip(1) {
-        if !target.is_object() {
-            *target = json!({});
-        }
-        target = target
-            .as_object_mut()
-            .expect("just made an object")
-            .entry(token.replace("~1", "/").replace("~0", "~"))
-            .or_insert(Value::Null);
-    }
-    *target = value;
-}
-
-/// The value of the template's last parameter in a concrete path.
-fn last_path_value(template: &str, path: &str) -> Option<String> {
-    let segments: Vec<&str> = template.split('/').collect();
-    let position = segments.iter().rposition(|s| s.starts_with('{'))?;
-    path.split('/').nth(position).map(str::to_string)
-}
-
-/// The documented error body for a status, or the standard envelope.
-fn error_body(op: &Operation, status: u16, code: &str, message: &str) -> Value {
-    op.responses
-        .iter()
-        .find(|r| r.status == status)
-        .and_then(|r| r.example.clone())
-        .unwrap_or_else(|| json!({"error": {"code": code, "message": message}}))
-}
-
-fn next_utc_midnight() -> i64 {
-    let now = chrono::Utc::now();
-    let tomorrow = now.date_naive() + chrono::Days::new(1);
-    tomorrow
-        .and_hms_opt(0, 0, 0)
-        .map_or(now.timestamp() + 86_400, |t| t.and_utc().timestamp())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_and_keys() {
-        assert_eq!(path_pattern("/v1/contacts/{id}"), "^/v1/contacts/([^/]+)$");
-        assert_eq!(path_pattern("/v1/a.b"), "^/v1/a\\.b$");
-        assert_eq!(
-            credential_of(&Stub::key(7, "no_contacts_delete")),
-            Some("no_contacts_delete")
-        );
-        assert_eq!(credential_of("wbk_live_x"), None);
-        assert_eq!(
-            last_path_value("/v1/contacts/{id}", "/v1/contacts/abc"),
-            Some("abc".into())
-        );
-    }
-
-    #[test]
-    fn put_creates_the_path() {
-        let mut body = json!({"data": {"deleted": true, "id": "x"}});
-        put(&mut body, "/data/id", json!("y"));
-        assert_eq!(body, json!({"data": {"deleted": true, "id": "y"}}));
-        let mut empty = json!(null);
-        put(&mut empty, "/data", json!(1));
-        assert_eq!(empty, json!({"data": 1}));
-    }
 }
