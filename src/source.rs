@@ -107,6 +107,11 @@ impl PosIndex {
         self.values.insert(key(&path), pos);
     }
 
+    /// Whether the node at `path` itself was recorded (not only an ancestor).
+    pub fn contains(&self, path: &str) -> bool {
+        self.positions.contains_key(&key(path))
+    }
+
     /// Where the value at `path` starts; its key's position when it was not recorded.
     pub fn value_pos(&self, path: &str) -> Pos {
         self.values

@@ -79,18 +79,26 @@ pub fn requests(scenario: &Scenario) -> (usize, usize) {
         Some(status) if status.contains_only_2xx() => own,
         _ => 0,
     };
-    let done_by_main = |c: &&crate::spec::Cleanup| {
-        let succeeds = scenario
-            .main
-            .expect
-            .status
-            .as_ref()
-            .is_some_and(|s| s.contains_only_2xx());
-        succeeds
-            && c.operation.id == scenario.main.operation.id
-            && c.request.path == scenario.main.request.path
+    // A step that removes the record itself (the request under test, or a setup or verify
+    // step sending the same DELETE and expecting it to succeed) leaves nothing to remove.
+    let done_by_a_step = |c: &&crate::spec::Cleanup| {
+        scenario
+            .setup
+            .iter()
+            .chain([&scenario.main])
+            .chain(&scenario.verify)
+            .any(|step| {
+                let succeeds = step
+                    .expect
+                    .status
+                    .as_ref()
+                    .is_none_or(|s| s.contains_only_2xx());
+                succeeds
+                    && c.operation.id == step.operation.id
+                    && c.request.path == step.request.path
+            })
     };
-    let expected_cleanups = cleanups.iter().filter(|c| !done_by_main(c)).count();
+    let expected_cleanups = cleanups.iter().filter(|c| !done_by_a_step(c)).count();
     (
         steps + 1 + expected_cleanups + own_expected,
         steps + main + cleanups.len() + own,

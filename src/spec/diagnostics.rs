@@ -44,6 +44,11 @@ impl<'a, T> FileCtx<'a, T> {
         }
     }
 
+    /// Whether the file has a node at `path` (a key spelt as the format spells it).
+    pub(super) fn has(&self, path: &str) -> bool {
+        self.parsed.index.contains(path)
+    }
+
     /// Where the value at `path` starts.
     pub(super) fn value_span(&self, path: &str) -> Span {
         Span {

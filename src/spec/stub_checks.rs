@@ -281,22 +281,23 @@ impl<'c> Checks<'_, 'c> {
         if !stub.cascade.is_empty() && action != StubAction::Delete {
             self.error(&at("cascade"), "`cascade` is for `action: delete`");
         }
-        let mut pointers = vec![(at("record"), stub.record.clone())];
+        let mut pointers = vec![(at("record"), stub.record.clone(), true)];
         if let Some(list) = &stub.list {
-            pointers.push((join(&at("list"), "items"), list.items.clone()));
+            pointers.push((join(&at("list"), "items"), list.items.clone(), true));
             if let Some(meta) = &list.meta {
-                pointers.push((join(&at("list"), "meta"), meta.clone()));
+                pointers.push((join(&at("list"), "meta"), meta.clone(), true));
             }
         }
         for pointer in stub.fill.keys() {
-            pointers.push((join(&at("fill"), pointer), pointer.clone()));
+            pointers.push((join(&at("fill"), pointer), pointer.clone(), false));
         }
-        for (path, pointer) in pointers {
+        for (path, pointer, is_value) in pointers {
             if !pointer.is_empty() && !pointer.starts_with('/') {
-                self.value_error(
-                    &path,
-                    format!("`{pointer}` must be a JSON pointer (`/data`)"),
-                );
+                let message = format!("`{pointer}` must be a JSON pointer (`/data`)");
+                match is_value {
+                    true => self.value_error(&path, message),
+                    false => self.error(&path, message),
+                }
             }
         }
         for (pointer, fill) in &stub.fill {
@@ -406,7 +407,9 @@ impl<'c> Checks<'_, 'c> {
         }
         let known = fields_of(collection);
         for (path, field) in named {
-            if !has_field(collection, field) {
+            // Under a misspelt key (reported as unknown, with a did-you-mean) nothing more
+            // is said.
+            if !has_field(collection, field) && self.ctx.has(&path) {
                 let error = self
                     .ctx
                     .value_error(
@@ -601,6 +604,21 @@ impl<'c> Checks<'_, 'c> {
                 "spending credits answers 402 insufficient_credits when too few are left, which this operation does not document",
             );
         }
+        if let Some(collections) = self.facts.collections {
+            for (i, effect) in stub.effects.iter().enumerate() {
+                if let super::behaviour::Effect::Outbox(outbox) = effect {
+                    if !collections.contains_key(outbox) {
+                        let path = join(&format!("{}[{i}]", at("effects")), "outbox");
+                        let known: Vec<&str> = collections.keys().map(String::as_str).collect();
+                        let error = self
+                            .ctx
+                            .value_error(&path, format!("unknown collection `{outbox}`"))
+                            .with_hint("an outbox is a collection of suite.yaml, e.g. `emails: { external: true }`");
+                        self.errors.push(did_you_mean(error, outbox, &known));
+                    }
+                }
+            }
+        }
         for (rule, code) in &stub.validate.codes {
             if !self.facts.documents(400, code) {
                 let path = join(&join(&join(AT, "validate"), "codes"), rule_name(*rule));
@@ -625,6 +643,16 @@ pub(super) fn check_filled(
     collections: &BTreeMap<String, Collection>,
     errors: &mut Vec<SpecError>,
 ) {
+    // An operation that could not be read, or that names an unknown collection, may be
+    // the one meant to fill a collection: its own message is the one to read.
+    let unread = specs.iter().any(|s| s.value.operation.is_none());
+    let unknown = specs
+        .iter()
+        .filter_map(|s| s.value.operation.as_ref()?.stub.as_ref())
+        .any(|s| !collections.contains_key(&s.collection));
+    if unread || unknown {
+        return;
+    }
     fn stubs(spec: &Parsed<raw::SpecFile>) -> Option<&StubBehaviour> {
         spec.value.operation.as_ref()?.stub.as_ref()
     }

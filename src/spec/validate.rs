@@ -38,7 +38,7 @@ pub(super) fn build(
     };
     let collections = suite.as_ref().map(|s| &s.value.collections);
     let operations = build_operations(specs_dir, &specs, collections, &mut errors);
-    if let Some(collections) = collections {
+    if let (Some(collections), true) = (collections, unreadable.is_empty()) {
         check_filled(&specs, collections, &mut errors);
     }
     let no_shared = BTreeMap::new();

@@ -55,6 +55,7 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
         ("LEADLEX_BASE_URL", gateway.base_url.as_str()),
         ("LEADLEX_API_KEY", config.full_key.as_str()),
         ("LEADLEX_API_KEY_NO_DELETE", config.no_delete_key.as_str()),
+        ("LEADLEX_API_KEY_READ_ONLY", config.read_only_key.as_str()),
         ("LEADLEX_TIMEOUT_SECS", "5"),
         // Pacing is tested on its own; elsewhere it would only make the tests slow.
         ("LEADLEX_RATE_LIMIT_RPM", "600000"),

@@ -10,13 +10,16 @@ const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
 const FORBIDDEN: &str = "contacts/delete.yaml::key_without_delete_permission_is_forbidden";
 const DELETE_401: &str = "contacts/delete.yaml::invalid_key_is_rejected";
 const GET_401: &str = "contacts/get.yaml::invalid_key_is_rejected";
-const RATE_LIMIT: &str = "contacts/delete.yaml::rate_limit_exceeded";
+const RATE_LIMITS: [&str; 2] = [
+    "contacts/delete.yaml::rate_limit_exceeded",
+    "contacts/update.yaml::rate_limit_exceeded",
+];
 
 /// Runs every scenario against a gateway with one behaviour; returns trial → failed checks.
 fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
     let (gateway, config) = start(behaving(behaviour));
     let outcomes = run_with(&live_env(&gateway, &config), "");
-    assert_eq!(outcomes.len(), 11, "every shipped scenario ran");
+    assert_eq!(outcomes.len(), 27, "every shipped scenario ran");
     assert!(
         gateway.contact_ids().is_empty() || behaviour == Behaviour::Stall,
         "{behaviour:?}: cleanup removed every created contact, left {:?}",
@@ -29,8 +32,17 @@ fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
         .collect()
 }
 
+/// The scenario that deletes a contact of its own in setup (to update a deleted one): a
+/// deviating successful DELETE leaves it unjudged, its setup failed, not its request.
+const DELETES_IN_SETUP: &str = "contacts/update.yaml::a_deleted_contact_is_not_found";
+
 fn only_failure(behaviour: Behaviour) -> (String, Vec<(String, Check)>) {
     let mut failures = failures_with(behaviour);
+    failures.retain(|(trial, checks)| {
+        let in_setup =
+            trial == DELETES_IN_SETUP && checks.iter().all(|(step, _)| step.starts_with("setup["));
+        !in_setup
+    });
     assert_eq!(
         failures.len(),
         1,
@@ -48,7 +60,7 @@ fn a_documented_gateway_passes_every_trial() {
     let (gateway, config) = start(GatewayConfig::default());
     let outcomes = run_with(&live_env(&gateway, &config), "");
     for outcome in outcomes.values() {
-        if outcome.trial_name == RATE_LIMIT {
+        if RATE_LIMITS.contains(&outcome.trial_name.as_str()) {
             assert!(
                 matches!(&outcome.verdict, Verdict::Ignored(r) if r.contains("LEADLEX_SPEND_QUOTA=1"))
             );
@@ -107,7 +119,7 @@ fn a_missing_data_envelope_fails_the_schema() {
 #[test]
 fn a_missing_rate_limit_header_fails_every_trial() {
     let failures = failures_with(Behaviour::MissingRateLimitHeader);
-    assert_eq!(failures.len(), 10, "every trial that ran: {failures:#?}");
+    assert_eq!(failures.len(), 25, "every trial that ran: {failures:#?}");
     for (trial, checks) in failures {
         assert!(
             checks
@@ -122,7 +134,16 @@ fn a_missing_rate_limit_header_fails_every_trial() {
 fn an_html_error_page_fails_the_401_trials_on_the_body() {
     let failures = failures_with(Behaviour::HtmlErrorPage);
     let trials: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(trials, vec![DELETE_401, GET_401]);
+    assert_eq!(
+        trials,
+        vec![
+            "contacts/create.yaml::invalid_key_is_rejected",
+            DELETE_401,
+            GET_401,
+            "contacts/list.yaml::invalid_key_is_rejected",
+            "contacts/update.yaml::invalid_key_is_rejected",
+        ]
+    );
     for (_, checks) in &failures {
         assert_eq!(
             checks,

@@ -21,13 +21,22 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
-        stdout.contains("10 passed; 0 failed; 1 ignored"),
+        stdout.contains("25 passed; 0 failed; 2 ignored"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("rate_limit_exceeded                        ... ignored (spends the workspace's rate-limit quota; set LEADLEX_SPEND_QUOTA=1"),
-        "{stdout}"
-    );
+    for trial in [
+        "contacts/delete.yaml::rate_limit_exceeded",
+        "contacts/update.yaml::rate_limit_exceeded",
+    ] {
+        assert!(
+            stdout.lines().any(|l| {
+                l.starts_with(&format!("test {trial} ")) && l.contains(
+                "... ignored (spends the workspace's rate-limit quota; set LEADLEX_SPEND_QUOTA=1"
+            )
+            }),
+            "{trial}: {stdout}"
+        );
+    }
 
     // Safety: the seeded contact is untouched, every contact the run created is gone, and
     // every DELETE named a contact that this run's own POSTs created.
@@ -35,22 +44,31 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let requests = gateway.requests();
     let created = requests.iter().filter(|r| r.method == "POST").count();
     assert_eq!(
-        created, 11,
-        "the delete scenario created its own contact, the run one shared contact for the \
-         three scenarios that must leave it unchanged, and the list scenarios nine of their own"
+        created, 22,
+        "the create scenarios sent seven (three of them refused), the delete scenario created \
+         its own contact, the run one shared contact for the six scenarios that must leave it \
+         unchanged or only read it, the list scenarios nine of their own and the update \
+         scenarios four"
     );
     assert!(requests.iter().all(|r| !r.path.contains(someone_elses)));
     assert!(requests.iter().any(|r| r.method == "DELETE"));
+    assert!(requests.iter().any(|r| r.method == "PATCH"));
+    // The run's id, as the summary names it: `run 20261201T071019Z-90fe9f`.
+    let run_id = stdout
+        .split("run ")
+        .filter_map(|rest| rest.get(..23))
+        .find(|id| id.as_bytes().get(8) == Some(&b'T') && id.as_bytes().get(15) == Some(&b'Z'))
+        .expect("the summary names the run");
     for request in requests.iter().filter(|r| r.method == "POST") {
         assert!(
-            request.body.contains("Conformance 2"),
-            "created records carry the run id: {}",
+            request.body.contains(run_id),
+            "created records carry the run id {run_id}: {}",
             request.body
         );
     }
 
     let junit = std::fs::read_to_string(junit_in(&reports)).unwrap();
-    assert_eq!(junit.matches("<testcase ").count(), 11, "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), 27, "{junit}");
     assert!(
         junit.contains(r#"<property name="target" value="live"/>"#),
         "{junit}"
@@ -116,7 +134,10 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
     let output = command(&env, &[]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(101), "{stdout}");
-    assert!(stdout.contains("9 passed; 1 failed; 1 ignored"), "{stdout}");
+    assert!(
+        stdout.contains("24 passed; 1 failed; 2 ignored"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("error.code: expected insufficient_permissions, got forbidden"),
         "{stdout}"
@@ -148,11 +169,14 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
     );
     assert!(output.status.success(), "{stdout}{stderr}");
     let sent = gateway.requests().len();
+    // At most five more: the cleanups that a DELETE under test or in setup makes needless
+    // (Delete Contact's, and Update Contact's deleted contact), and those of the three
+    // creates that expect a refusal.
     assert!(
         stderr.contains(&format!(
-            "live run: 10 scenario(s), about {sent} request(s) (at most {}); at \
+            "live run: 25 scenario(s), about {sent} request(s) (at most {}); at \
              LEADLEX_RATE_LIMIT_RPM=600000 that takes about 1 s",
-            sent + 1
+            sent + 5
         )),
         "{sent}: {stderr}"
     );

@@ -6,11 +6,14 @@
 //! documented contact routes under the `/functions/v1/api-gateway` prefix, like the real
 //! `https://data.leadlex.com/functions/v1/api-gateway`:
 //!
-//! - `POST /v1/contacts`, `GET /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`, and
-//!   `GET /v1/contacts` (List Contacts: search, filters, pages, sort; see `support::list`);
+//! - `POST /v1/contacts` (the data-integrity page's name rules, `created_date` bounds and
+//!   400 `validation_error`), `GET /v1/contacts/{id}` (with `include`), `PATCH
+//!   /v1/contacts/{id}` (a partial update, `notes` appended, names derived again),
+//!   `DELETE /v1/contacts/{id}`, and `GET /v1/contacts` (List Contacts: search, filters,
+//!   pages, sort; see `support::list`);
 //! - `Authorization: Bearer <key>` auth (401 `invalid_key`), a per-key request
-//!   budget (429 `rate_limited`) and the `contacts:delete` permission
-//!   (403 `insufficient_permissions`);
+//!   budget (429 `rate_limited`), the `contacts:delete` permission and the Write
+//!   permission (403 `insufficient_permissions`);
 //! - `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and
 //!   `X-Request-ID` on every response.
 //!
@@ -74,6 +77,8 @@ pub struct GatewayConfig {
     pub full_key: String,
     /// Key lacking the `contacts:delete` permission.
     pub no_delete_key: String,
+    /// Key with the Read permission only (no Write, no `contacts:delete`).
+    pub read_only_key: String,
     /// Requests each key may make before it gets 429.
     pub rate_limit: u32,
     /// Documented behaviour, or one deviation from it.
@@ -125,6 +130,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             full_key: "wbk_test_full_0123456789".to_owned(),
             no_delete_key: "wbk_test_nodelete_0123456789".to_owned(),
+            read_only_key: "wbk_test_readonly_0123456789".to_owned(),
             rate_limit: 1000,
             behaviour: Behaviour::Documented,
             tls: None,
@@ -413,6 +419,7 @@ impl State {
 enum Role {
     Full,
     NoDelete,
+    ReadOnly,
 }
 
 /// A parsed HTTP request: only the parts the gateway looks at.
@@ -773,6 +780,8 @@ impl Shared {
             Some((Role::Full, &self.config.full_key))
         } else if key == self.config.no_delete_key {
             Some((Role::NoDelete, &self.config.no_delete_key))
+        } else if key == self.config.read_only_key {
+            Some((Role::ReadOnly, &self.config.read_only_key))
         } else {
             None
         }
@@ -801,10 +810,15 @@ impl Shared {
 
     fn route(&self, method: &str, path: &str, role: Role, request: &Request) -> Reply {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let writes = matches!(method, "POST" | "PATCH" | "PUT");
+        if role == Role::ReadOnly && writes {
+            return Reply::error(403, "insufficient_permissions", "Missing write permission");
+        }
         match (method, segments.as_slice()) {
             ("POST", ["v1", "contacts"]) => self.create(&request.body),
             ("GET", ["v1", "contacts"]) => self.list(&request.query),
-            ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id),
+            ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id, &request.query),
+            ("PATCH", ["v1", "contacts", id]) if !id.is_empty() => self.update(id, &request.body),
             ("DELETE", ["v1", "contacts", id]) if !id.is_empty() => self.delete(id, role),
             _ => route_not_found(),
         }
@@ -868,12 +882,83 @@ impl Shared {
         }
     }
 
-    fn get(&self, id: &str) -> Reply {
+    /// Get Contact; `include` adds the top 3 related notes, open tasks and open deals
+    /// (this gateway keeps none, so each is an empty array).
+    fn get(&self, id: &str, query: &str) -> Reply {
         let state = self.state();
-        match state.index_of(id) {
-            Some(index) => Reply::json(200, &json!({ "data": state.contacts[index] })),
-            None => contact_not_found(),
+        let Some(index) = state.index_of(id) else {
+            return contact_not_found();
+        };
+        let mut contact = state.contacts[index].clone();
+        let url = reqwest::Url::parse(&format!("http://gateway/?{query}")).expect("a query");
+        let included: Vec<String> = url
+            .query_pairs()
+            .filter(|(name, _)| name == "include")
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (name, field) in [
+            ("notes", "recent_notes"),
+            ("tasks", "open_tasks"),
+            ("deals", "open_deals"),
+        ] {
+            if included.iter().any(|i| i == name || i == "*") {
+                contact[field] = json!([]);
+            }
         }
+        Reply::json(200, &json!({ "data": contact }))
+    }
+
+    /// Update Contact: the documented fields sent replace the stored ones (`company_name`
+    /// is stored as `company`), `notes` is appended, names follow the name rules again.
+    fn update(&self, id: &str, body: &str) -> Reply {
+        let Ok(Value::Object(input)) = serde_json::from_str::<Value>(body) else {
+            return Reply::error(
+                400,
+                "validation_error",
+                "Request body must be a JSON object",
+            );
+        };
+        if let Err(message) = check_formats(&input) {
+            return Reply::error(400, "validation_error", message);
+        }
+        let mut state = self.state();
+        let Some(index) = state.index_of(id) else {
+            return contact_not_found();
+        };
+        let contact = &mut state.contacts[index];
+        for (field, value) in input {
+            let field = match field.as_str() {
+                "company_name" => "company".to_owned(),
+                _ => field,
+            };
+            match field.as_str() {
+                "notes" => {
+                    let old = contact["notes"].as_str().unwrap_or_default().to_owned();
+                    let new = value.as_str().unwrap_or_default();
+                    contact["notes"] = match old.is_empty() {
+                        true => json!(new),
+                        false => json!(format!("{old}\n{new}")),
+                    };
+                }
+                "full_name" | "email" | "phone" | "job_title" | "company" | "linkedin_url" => {
+                    contact[field.as_str()] = value;
+                }
+                _ => {}
+            }
+            if field == "full_name" {
+                if let Some(full) = contact["full_name"].as_str().map(str::to_owned) {
+                    let (first, last, full) = name_parts(&full);
+                    (contact["first_name"], contact["last_name"]) = (json!(first), json!(last));
+                    contact["full_name"] = json!(full);
+                }
+            }
+        }
+        contact["updated_date"] = json!(now_rfc3339());
+        Reply::json(200, &json!({ "data": contact.clone() }))
     }
 
     fn delete(&self, id: &str, role: Role) -> Reply {
@@ -896,7 +981,9 @@ impl Shared {
             }});
             return Reply::json(403, &body);
         }
-        if role == Role::NoDelete && behaviour != Behaviour::DeleteIgnoresPermission {
+        if matches!(role, Role::NoDelete | Role::ReadOnly)
+            && behaviour != Behaviour::DeleteIgnoresPermission
+        {
             let code = match behaviour {
                 Behaviour::WrongErrorCode => "forbidden",
                 _ => "insufficient_permissions",
@@ -937,11 +1024,14 @@ fn deleted_reply(id: &str, behaviour: Behaviour) -> Reply {
     reply
 }
 
-/// Builds a contact from a create body, or says why it is invalid.
+/// Builds a contact from a create body, or says why it is invalid: the data-integrity
+/// page's name rules, `created_date` at most 5 years back and 24 hours ahead, priority
+/// words stored as numbers, the other documented fields as sent.
 fn new_contact(body: &str) -> Result<Value, &'static str> {
     let Ok(Value::Object(input)) = serde_json::from_str::<Value>(body) else {
         return Err("Request body must be a JSON object");
     };
+    check_formats(&input)?;
     let text = |name: &str| {
         let value = input.get(name).and_then(Value::as_str).map(str::trim);
         value.filter(|s| !s.is_empty()).map(str::to_owned)
@@ -954,15 +1044,139 @@ fn new_contact(body: &str) -> Result<Value, &'static str> {
     let priority = match input.get("priority") {
         None | Some(Value::Null) => Value::Null,
         Some(number @ Value::Number(_)) => number.clone(),
+        Some(Value::String(word)) => match word.to_lowercase().as_str() {
+            "high" => json!(1),
+            "medium" => json!(2),
+            "low" => json!(3),
+            _ => return Err("priority must be high, medium, low or a number"),
+        },
         Some(_) => return Err("priority must be a number"),
     };
-    if let (Some(name), None, None) = (&full, &first, &last) {
-        (first, last) = split_full_name(name);
-    }
+    let now = chrono::Utc::now();
+    let created = match input.get("created_date").and_then(Value::as_str) {
+        None => now_rfc3339(),
+        Some(at) => {
+            let at = chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| "created_date must be an ISO 8601 date-time")?
+                .with_timezone(&chrono::Utc);
+            let earliest = now - chrono::Duration::days(5 * 365 + 1);
+            if at < earliest || at > now + chrono::Duration::hours(24) {
+                return Err("created_date must be at most 5 years back and 24 hours ahead");
+            }
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        }
+    };
+    let full = match (&full, &first, &last) {
+        (Some(name), None, None) => {
+            let (f, l, full) = name_parts(name);
+            (first, last) = (Some(f), l);
+            Some(full)
+        }
+        (Some(name), _, _) => Some(name.clone()),
+        (None, None, None) => {
+            let (f, l, full) = email_name(email.as_deref().unwrap_or_default());
+            (first, last) = (f, l);
+            full
+        }
+        (None, _, _) => {
+            let parts: Vec<&str> = [&first, &last]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            Some(parts.join(" "))
+        }
+    };
+    let field = |name: &str| input.get(name).cloned().unwrap_or(Value::Null);
+    let company = match input.get("company") {
+        Some(value) => value.clone(),
+        None => field("company_name"),
+    };
     Ok(json!({
         "id": Uuid::new_v4().to_string(), "first_name": first, "last_name": last,
-        "full_name": full, "email": email, "priority": priority, "created_date": now_rfc3339(),
+        "full_name": full, "email": email, "priority": priority,
+        "phone": field("phone"), "job_title": field("job_title"), "company": company,
+        "linkedin_url": field("linkedin_url"), "tags": field("tags"),
+        "custom_fields": field("custom_fields"), "created_date": created,
+        "updated_date": created,
     }))
+}
+
+/// Text fields must be text, and an email an address (one `@`, a dotted domain, no
+/// spaces): "invalid field format" otherwise.
+fn check_formats(input: &serde_json::Map<String, Value>) -> Result<(), &'static str> {
+    for field in [
+        "full_name",
+        "first_name",
+        "last_name",
+        "phone",
+        "job_title",
+        "company",
+        "company_name",
+        "linkedin_url",
+        "notes",
+    ] {
+        if input
+            .get(field)
+            .is_some_and(|v| !v.is_null() && !v.is_string())
+        {
+            return Err("a text field holds something other than text");
+        }
+    }
+    match input.get("email") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(email)) => {
+            let ok = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@')
+            }) && !email.contains(char::is_whitespace);
+            ok.then_some(()).ok_or("email is not an email address")
+        }
+        Some(_) => Err("email is not an email address"),
+    }
+}
+
+/// Rules 1 and 2 of the data-integrity page: "Last, First" is flipped, otherwise the name
+/// is split on its last whitespace. Gives first, last and the full name to store.
+fn name_parts(name: &str) -> (String, Option<String>, String) {
+    if let Some((last, first)) = name.split_once(',') {
+        let (last, first) = (last.trim(), first.trim());
+        if !last.is_empty() && !first.is_empty() && !first.contains(',') {
+            return (
+                first.to_owned(),
+                Some(last.to_owned()),
+                format!("{first} {last}"),
+            );
+        }
+    }
+    let (first, last) = split_full_name(name);
+    (first.unwrap_or_default(), last, name.to_owned())
+}
+
+/// Rule 4: `hans.mueller@roche.com` is Hans Mueller.
+fn email_name(email: &str) -> (Option<String>, Option<String>, Option<String>) {
+    let local = email.split('@').next().unwrap_or_default();
+    let words: Vec<String> = local
+        .split(['.', '_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+        })
+        .collect();
+    match words.as_slice() {
+        [] => (None, None, None),
+        [only] => (Some(only.clone()), None, Some(only.clone())),
+        [first @ .., last] => {
+            let first = first.join(" ");
+            (
+                Some(first.clone()),
+                Some(last.clone()),
+                Some(format!("{first} {last}")),
+            )
+        }
+    }
 }
 
 /// Splits on the last whitespace: `"Ada King Lovelace"` → `("Ada King", "Lovelace")`.

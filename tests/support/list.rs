@@ -216,7 +216,12 @@ fn item(contact: &Value, deviation: ListAnswer) -> Value {
     let mut item = serde_json::Map::new();
     item.insert("id".into(), contact["id"].clone());
     for field in FIELDS {
-        let value = contact.get(field).cloned().unwrap_or(Value::Null);
+        // Stored as Create Contact names it: `company`; the list says `company_name`.
+        let stored = match field {
+            "company_name" => "company",
+            other => other,
+        };
+        let value = contact.get(stored).cloned().unwrap_or(Value::Null);
         item.insert(field.into(), value);
     }
     let mut created = contact["created_date"].clone();
