@@ -231,7 +231,9 @@ fn generate(dir: &Path, n: usize, target: Target) {
          \x20   X-RateLimit-Remaining: integer\n\
          \x20   X-RateLimit-Reset: integer\n\
          stub:\n\
-         \x20 rate_limit: 1000\n",
+         \x20 rate_limit: 1000\n\
+         collections:\n\
+         \x20 contacts: {}\n",
     );
     write("contacts/success.schema.json", SUCCESS_SCHEMA);
     write("contacts/error.schema.json", ERROR_SCHEMA);

@@ -25,9 +25,29 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         })
         .collect();
     let expected: Vec<(&str, &str, Vec<&str>)> = vec![
-        ("contacts.create", "201", vec![]),
-        ("contacts.create", "400 validation_error", vec![]),
-        ("contacts.create", "401 invalid_key", vec![]),
+        (
+            "contacts.create",
+            "201",
+            vec![
+                "first_and_last_name_are_composed",
+                "full_name_is_split_on_the_last_whitespace",
+                "last_comma_first_is_flipped",
+                "the_name_comes_from_the_email",
+            ],
+        ),
+        (
+            "contacts.create",
+            "400 validation_error",
+            vec![
+                "created_date_more_than_five_years_back_is_refused",
+                "no_name_and_no_email_is_a_validation_error",
+            ],
+        ),
+        (
+            "contacts.create",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
         ("contacts.create", "429 rate_limited", vec![]),
         (
             "contacts.delete",
@@ -49,7 +69,14 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "429 rate_limited",
             vec!["rate_limit_exceeded"],
         ),
-        ("contacts.get", "200", vec!["returns_a_contact_it_created"]),
+        (
+            "contacts.get",
+            "200",
+            vec![
+                "include_adds_the_related_records",
+                "returns_a_contact_it_created",
+            ],
+        ),
         (
             "contacts.get",
             "401 invalid_key",
@@ -72,9 +99,46 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
                 "sorts_by_name_and_creation_both_ways",
             ],
         ),
-        ("contacts.list", "401 invalid_key", vec![]),
+        (
+            "contacts.list",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
         ("contacts.list", "403 insufficient_permissions", vec![]),
         ("contacts.list", "429 rate_limited", vec![]),
+        (
+            "contacts.update",
+            "200",
+            vec![
+                "a_new_full_name_follows_the_name_rules",
+                "changes_only_the_fields_sent",
+            ],
+        ),
+        (
+            "contacts.update",
+            "400 validation_error",
+            vec!["invalid_field_format_is_a_validation_error"],
+        ),
+        (
+            "contacts.update",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.update",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.update",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.update",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
     ];
     let expected: Vec<(String, String, Vec<String>)> = expected
         .into_iter()
@@ -223,11 +287,31 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             PairState::Untested,
         ),
         ("contacts.list", "429 rate_limited", PairState::Untested),
+        ("contacts.update", "200", PairState::Untested),
+        (
+            "contacts.update",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        ("contacts.update", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.update",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.update", "404 not_found", PairState::Untested),
+        ("contacts.update", "429 rate_limited", PairState::Untested),
     ]
     .map(|(op, pair, state)| (op.to_string(), pair.to_string(), state));
     assert_eq!(states, expected);
     let get = &coverage.operations[2];
-    assert_eq!(get.pairs[0].not_run, vec!["returns_a_contact_it_created"]);
+    assert_eq!(
+        get.pairs[0].not_run,
+        vec![
+            "include_adds_the_related_records",
+            "returns_a_contact_it_created"
+        ]
+    );
     assert_eq!(
         coverage.summary("contacts.delete").unwrap(),
         "1/4 documented pairs covered; failed: 401 invalid_key (invalid_key_is_rejected), \

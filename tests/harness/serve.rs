@@ -202,6 +202,7 @@ fn serves_the_stub_over_http_logs_each_request_and_stops_on_ctrl_c() {
                 "no_contacts_delete".to_string(),
                 "wbk_stub_0_no_contacts_delete".to_string()
             ),
+            ("read_only".to_string(), "wbk_stub_0_read_only".to_string()),
         ])
     );
     assert!(served
