@@ -28,6 +28,9 @@ pub struct Coverage {
 pub struct OperationCoverage {
     pub id: String,
     pub doc: String,
+    /// How the stub plays the operation (its `stub:` action), `None` when it cannot.
+    /// `example` marks a last resort: the documented example, whatever the request.
+    pub stub: Option<String>,
     pub pairs: Vec<PairCoverage>,
     /// Expectations naming pairs that the operation does not document.
     pub tested_undocumented: Vec<Pair>,
@@ -43,6 +46,7 @@ impl OperationCoverage {
         OperationCoverage {
             id: op.id.clone(),
             doc: op.doc.clone(),
+            stub: op.stub.as_ref().map(|s| s.action.name().to_string()),
             pairs: op
                 .responses
                 .iter()
@@ -323,7 +327,12 @@ impl Coverage {
             ),
         };
         for op in &self.operations {
-            let _ = writeln!(out, "  {}  ({})", op.id, op.doc);
+            // The stub's last resort: its passes show the documented example, nothing more.
+            let example = match op.stub.as_deref() {
+                Some("example") => "  [stub: documented example only, a last resort]",
+                _ => "",
+            };
+            let _ = writeln!(out, "  {}  ({}){example}", op.id, op.doc);
             for pair in &op.pairs {
                 let _ = writeln!(out, "    {:<32} {}", pair.pair.to_string(), pair.describe());
             }

@@ -253,11 +253,6 @@ impl<'c> Checks<'_, 'c> {
                 stub.members.is_some(),
                 "members",
             ),
-            (
-                matches!(action, StubAction::Link | StubAction::Unlink),
-                stub.parent.is_some(),
-                "parent",
-            ),
         ] {
             if needed && !given {
                 self.error(
@@ -271,6 +266,12 @@ impl<'c> Checks<'_, 'c> {
                     format!("`{key}` is not used by `action: {}`", action.name()),
                 );
             }
+        }
+        if matches!(action, StubAction::Link | StubAction::Unlink) && stub.parent.is_none() {
+            self.error(
+                &at("action"),
+                format!("`action: {}` needs `parent`", action.name()),
+            );
         }
         if stub.include.is_some() && action != StubAction::Read {
             self.error(&at("include"), "`include` is for `action: read`");

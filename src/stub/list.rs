@@ -2,9 +2,11 @@
 //! refused), the documented filters, and `sort` (a field, `-` in front for descending).
 //!
 //! Sorting compares numbers by value, strings by Unicode code point (two RFC 3339
-//! date-times as instants), `false` before `true`; values of different kinds by kind. A
-//! missing or null value sorts last in both directions, and ties keep creation order in
-//! both, so a descending sort is the ascending one reversed except for ties and nulls.
+//! date-times as instants), `false` before `true`; values of different kinds by kind.
+//! Ties go by creation, in the sort's direction (so `-created_at` is newest first even for
+//! records made in the same millisecond), and a descending sort is the ascending one
+//! reversed, but for records whose field is missing or null: those come last in both
+//! directions, in creation order.
 
 use std::cmp::Ordering;
 
@@ -174,18 +176,23 @@ pub fn sort_key<'s>(
     }
 }
 
-/// Sorts records (in creation order) by a field; ties keep creation order, nulls last.
-pub fn order_by(records: &mut [&Value], field: &str, descending: bool) {
-    records.sort_by(|a, b| {
+/// Sorts records (given in creation order) by a field, as the module says.
+pub fn order_by(records: &mut Vec<&Value>, field: &str, descending: bool) {
+    let mut indexed: Vec<(usize, &Value)> = records.iter().copied().enumerate().collect();
+    indexed.sort_by(|(i, a), (j, b)| {
         let (a, b) = (present(a.get(field)), present(b.get(field)));
-        match (a, b) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) if descending => compare(b, a),
-            (Some(a), Some(b)) => compare(a, b),
+        let by_value = match (a, b) {
+            (None, None) => return i.cmp(j),
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(a), Some(b)) => compare(a, b).then(i.cmp(j)),
+        };
+        match descending {
+            true => by_value.reverse(),
+            false => by_value,
         }
     });
+    *records = indexed.into_iter().map(|(_, r)| r).collect();
 }
 
 fn present(value: Option<&Value>) -> Option<&Value> {
@@ -389,12 +396,13 @@ mod tests {
             order_by(&mut sorted, field, descending);
             sorted.iter().map(|r| r["id"].as_u64().unwrap()).collect()
         };
-        // Code point order: "B" before "a"; ties (3, 6) keep creation order; nulls last.
+        // Code point order: "B" before "a"; ties (3, 6) by creation in the sort's
+        // direction; nulls last, in creation order, both ways.
         assert_eq!(ids("name", false), [4, 3, 6, 1, 2, 5]);
-        assert_eq!(ids("name", true), [1, 3, 6, 4, 2, 5]);
+        assert_eq!(ids("name", true), [1, 6, 3, 4, 2, 5]);
         // 2 and 2.0 are equal numbers: a tie.
         assert_eq!(ids("n", false), [4, 1, 3, 5, 6, 2]);
-        assert_eq!(ids("n", true), [2, 1, 3, 5, 6, 4]);
+        assert_eq!(ids("n", true), [2, 6, 5, 3, 1, 4]);
     }
 
     #[test]

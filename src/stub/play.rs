@@ -141,3 +141,6 @@ fn success(scope: &Scope<'_>, done: &Done, credits_left: u64) -> Answer {
     }
     Answer::new(status, Some(body))
 }
+
+#[cfg(test)]
+mod tests;
