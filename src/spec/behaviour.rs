@@ -408,6 +408,8 @@ pub struct Validate {
     pub max_length: BTreeMap<String, u64>,
     /// The most items an array field may hold.
     pub max_items: BTreeMap<String, u64>,
+    /// Fields no two records of the collection may share a value of.
+    pub unique: Vec<String>,
     /// What happens to a body field the operation does not accept.
     pub unknown: Unknown,
     /// The error code of a 400, and per rule where it differs (`required:
@@ -422,6 +424,7 @@ impl Default for Validate {
             required: Vec::new(),
             max_length: BTreeMap::new(),
             max_items: BTreeMap::new(),
+            unique: Vec::new(),
             unknown: Unknown::Ignore,
             code: "validation_error".into(),
             codes: BTreeMap::new(),
@@ -445,10 +448,18 @@ pub enum Rule {
     MaxLength,
     MaxItems,
     Unknown,
+    Unique,
 }
 
 impl Rule {
-    pub const NAMES: [&'static str; 5] = ["type", "required", "max_length", "max_items", "unknown"];
+    pub const NAMES: [&'static str; 6] = [
+        "type",
+        "required",
+        "max_length",
+        "max_items",
+        "unknown",
+        "unique",
+    ];
 
     pub fn named(name: &str) -> Option<Rule> {
         Some(match name {
@@ -457,6 +468,7 @@ impl Rule {
             "max_length" => Rule::MaxLength,
             "max_items" => Rule::MaxItems,
             "unknown" => Rule::Unknown,
+            "unique" => Rule::Unique,
             _ => return None,
         })
     }
@@ -571,7 +583,8 @@ pub enum Fill {
     /// A path parameter.
     Param(String),
     /// A count of the action: added, skipped, created, deleted, not_found, removed (links
-    /// that went with a delete), members (links of the parent after a link).
+    /// that went with a delete), members (links of the parent after a link), total (the
+    /// matches of a list).
     Count(String),
     /// The records a bulk create made, as shown.
     Records,
@@ -586,7 +599,7 @@ pub enum Fill {
 }
 
 impl Fill {
-    pub const COUNTS: [&'static str; 7] = [
+    pub const COUNTS: [&'static str; 8] = [
         "added",
         "skipped",
         "created",
@@ -594,6 +607,7 @@ impl Fill {
         "not_found",
         "removed",
         "members",
+        "total",
     ];
 
     /// `record`, `id`, `param.<name>`, `count.<name>`, `records`, `errors`, `added`, `now`.
@@ -619,7 +633,7 @@ impl Fill {
     }
 
     pub const SHAPES: &'static str =
-        "record, id, param.<name>, count.<added|skipped|created|deleted|not_found|removed|members>, records, errors, added, now, credits";
+        "record, id, param.<name>, count.<added|skipped|created|deleted|not_found|removed|members|total>, records, errors, added, now, credits";
 }
 
 /// An effect outside the API, declared on an operation.

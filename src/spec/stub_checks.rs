@@ -398,6 +398,9 @@ impl<'c> Checks<'_, 'c> {
                 named.push((format!("{}[{i}]", join(&validate, "required")), f));
             }
         }
+        for (i, f) in stub.validate.unique.iter().enumerate() {
+            named.push((format!("{}[{i}]", join(&validate, "unique")), f));
+        }
         for f in stub.validate.max_length.keys() {
             named.push((join(&join(&validate, "max_length"), f), f));
         }

@@ -76,6 +76,7 @@ pub fn create(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
             other => other,
         };
         let fields = input(scope, collection, Some(item), true).map_err(at)?;
+        super::crud::check_unique(scope, state, &fields, None).map_err(at)?;
         made.push(make(scope, collection, fields, parent).map_err(at)?);
     }
     let mut shown = Vec::new();

@@ -12,6 +12,7 @@ use super::list;
 use super::record::{input, make, merge, show};
 use super::scope::Scope;
 use super::state::State;
+use crate::spec::behaviour::Rule;
 
 /// The record the last path parameter names (within the parent, for a sub-collection).
 fn addressed<'s>(scope: &Scope<'_>, state: &'s State) -> Result<(String, &'s Value), Refusal> {
@@ -29,11 +30,41 @@ fn addressed<'s>(scope: &Scope<'_>, state: &'s State) -> Result<(String, &'s Val
     }
 }
 
+/// Refused when a field the behaviour names `unique` holds a value another record of the
+/// collection (but `except`, the one being updated) holds already.
+pub fn check_unique(
+    scope: &Scope<'_>,
+    state: &State,
+    fields: &serde_json::Map<String, Value>,
+    except: Option<&str>,
+) -> Result<(), Refusal> {
+    let validate = &scope.stub.validate;
+    let records = state.collection(&scope.stub.collection);
+    let clashes: BTreeMap<String, String> = validate
+        .unique
+        .iter()
+        .filter(|field| {
+            let value = fields.get(*field).filter(|v| !v.is_null());
+            value.is_some_and(|value| {
+                records.into_iter().flatten().any(|(id, record)| {
+                    Some(id.as_str()) != except && record.get(*field) == Some(value)
+                })
+            })
+        })
+        .map(|field| (field.clone(), "must be unique".to_string()))
+        .collect();
+    match clashes.is_empty() {
+        true => Ok(()),
+        false => Err(Refusal::invalid(validate, Rule::Unique, clashes)),
+    }
+}
+
 /// A record made from the body, stored.
 pub fn create(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
     let parent = scope.parent(state)?;
     let collection = scope.collection();
     let fields = input(scope, collection, scope.call.body.as_ref(), true)?;
+    check_unique(scope, state, &fields, None)?;
     let (id, record) = make(scope, collection, fields, parent)?;
     let record = Value::Object(record);
     state.insert(&scope.stub.collection, &id, record.clone());
@@ -106,6 +137,7 @@ pub fn update(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
     let (id, stored) = addressed(scope, state)?;
     let collection = scope.collection();
     let fields = input(scope, collection, scope.call.body.as_ref(), false)?;
+    check_unique(scope, state, &fields, Some(&id))?;
     let record = Value::Object(merge(scope, collection, stored, fields)?);
     state.replace(&scope.stub.collection, &id, record.clone());
     Ok(Done {

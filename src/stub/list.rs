@@ -17,6 +17,9 @@ use super::answer::Refusal;
 use super::call::Call;
 use crate::spec::behaviour::{Filter, ListSpec, OutOfRange, Rule, Sort, Validate};
 
+/// The highest page: the largest integer every JSON reader holds exactly (2^53 - 1).
+pub const MAX_PAGE: u64 = 9_007_199_254_740_991;
+
 /// A query parameter that is a whole number: digits with an optional sign, saturating
 /// far beyond any page (so `page=99999999999999999999999` is out of range, not invalid).
 fn whole(text: &str) -> Option<i128> {
@@ -62,7 +65,7 @@ pub fn paging(spec: &ListSpec, call: &Call, validate: &Validate) -> Result<(u64,
         }
     };
     let per_page = read("per_page", spec.per_page.default, spec.per_page.max)?;
-    let page = read("page", 1, u64::MAX / 2)?;
+    let page = read("page", 1, MAX_PAGE)?;
     Ok((page, per_page))
 }
 
@@ -305,7 +308,7 @@ mod tests {
                 &call("page=99999999999999999999999999999999999999999&per_page=007"),
                 &rules
             ),
-            Ok((u64::MAX / 2, 7))
+            Ok((MAX_PAGE, 7))
         );
         assert_eq!(
             refused_field(paging(&refuse, &call("per_page=101"), &rules)),
@@ -332,7 +335,7 @@ mod tests {
         assert_eq!(page(&items, 1, 2), [1, 2]);
         assert_eq!(page(&items, 3, 2), [5]);
         assert!(page(&items, 4, 2).is_empty());
-        assert!(page(&items, u64::MAX / 2, 100).is_empty());
+        assert!(page(&items, MAX_PAGE, 100).is_empty());
     }
 
     #[test]

@@ -30,3 +30,4 @@ mod serve;
 mod spec_corpus;
 mod specs;
 mod stale_reports;
+mod stub_engine;

@@ -187,6 +187,36 @@ fn yaml_syntax_errors_and_empty_suites_are_errors() {
     assert!(all.contains("no scenarios found"), "{all}");
 }
 
+/// The files of the README's section under `heading`: each code block right after a line
+/// that names its file (`` `specs/lists/create.yaml`: ``), as (path under specs/, text).
+pub fn readme_files(readme: &str, heading: &str) -> Vec<(String, String)> {
+    let after = &readme[readme.find(heading).expect("the README has the heading")..];
+    let section = &after[..after[heading.len()..]
+        .find("\n## ")
+        .map_or(after.len(), |i| i + heading.len())];
+    let lines: Vec<&str> = section.lines().collect();
+    let mut files = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(path) = line
+            .strip_prefix("`specs/")
+            .and_then(|rest| rest.strip_suffix("`:"))
+        else {
+            continue;
+        };
+        let Some(start) = (i + 1..lines.len()).find(|j| !lines[*j].trim().is_empty()) else {
+            continue;
+        };
+        if !lines[start].starts_with("```") {
+            continue;
+        }
+        let end = (start + 1..lines.len())
+            .find(|j| lines[*j].starts_with("```"))
+            .expect("the block ends");
+        files.push((path.to_string(), lines[start + 1..end].join("\n") + "\n"));
+    }
+    files
+}
+
 /// The first ```yaml block after `heading` in README.md.
 fn readme_yaml(readme: &str, heading: &str) -> String {
     let after = &readme[readme.find(heading).expect("the README has the heading")..];

@@ -59,6 +59,7 @@ const VALIDATE: &[&str] = &[
     "required",
     "max_length",
     "max_items",
+    "unique",
     "unknown",
     "code",
     "codes",
@@ -342,6 +343,7 @@ impl Reader {
                 )
             })
         });
+        let unique = self.optional(&f, "unique", Self::texts);
         let unknown = self.optional(&f, "unknown", |r, e| {
             r.choice(&e.value, "`unknown`", &["ignore", "refuse"])
         });
@@ -379,6 +381,7 @@ impl Reader {
             required: required.ok()?.unwrap_or_default(),
             max_length: max_length.ok()?.unwrap_or_default(),
             max_items: max_items.ok()?.unwrap_or_default(),
+            unique: unique.ok()?.unwrap_or_default(),
             unknown: match unknown.ok()? {
                 Some("refuse") => Unknown::Refuse,
                 _ => Unknown::Ignore,

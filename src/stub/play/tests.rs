@@ -226,10 +226,12 @@ operation:
   method: POST
   path: /v1/lists
   doc: d
-  stub: { action: create, collection: lists }
+  stub: { action: create, collection: lists, validate: { required: [name], unique: [name] } }
   responses:
     - status: 201
       example: { data: { id: x, name: n, contact_count: 0 } }
+    - status: 400
+      code: validation_error
 "#,
     ),
     (
@@ -671,7 +673,16 @@ fn memberships_link_unlink_filter_count_and_go_with_their_list() {
         stub.contact(json!({"full_name": "B"})),
     );
     let (_, list) = stub.call("lists.create", "/v1/lists", "", r#"{"name": "Q2"}"#);
+    assert_eq!(
+        list["data"]["contact_count"], 0,
+        "a count of links, computed"
+    );
     let list = list["data"]["id"].as_str().unwrap().to_string();
+    let (status, answer) = stub.call("lists.create", "/v1/lists", "", r#"{"name": "Q2"}"#);
+    assert_eq!(
+        (status, &answer["error"]["details"]["fields"]["name"]),
+        (400, &json!("must be unique"))
+    );
     let add = format!("/v1/lists/{list}/contacts");
     let (status, answer) = stub.call(
         "lists.add-contacts",
