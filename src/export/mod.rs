@@ -5,6 +5,7 @@
 
 mod bundle;
 pub mod openapi;
+mod requests;
 
 /// Why the suite could not be exported.
 #[derive(Debug, thiserror::Error)]

@@ -129,7 +129,11 @@ fn operation(
     // stub leave out those it cannot.
     item["x-leadlex-stub"] = json!(crate::stub::serves(op));
     if let Some(body) = usage.bodies.get(&op.id) {
-        item["requestBody"] = request_body(body);
+        let mut value = request_body(body, super::requests::body_schema(op, suite));
+        if super::requests::body_optional(op) {
+            value["required"] = json!(false);
+        }
+        item["requestBody"] = value;
     }
     Ok(item)
 }
@@ -147,10 +151,16 @@ fn parameters(op: &Operation, usage: &Usage) -> Vec<Value> {
         })
         .collect();
     for name in usage.query.get(&op.id).into_iter().flatten() {
+        let (schema, description) =
+            super::requests::query_parameter(op, name).unwrap_or_else(|| {
+                (
+                    json!({"type": "string"}),
+                    "Sent by scenarios of the suite; the specs declare no type.".to_string(),
+                )
+            });
         parameters.push(json!({
             "name": name, "in": "query", "required": false,
-            "schema": {"type": "string"},
-            "description": "Sent by scenarios of the suite; the specs declare no type.",
+            "schema": schema, "description": description,
         }));
     }
     parameters
@@ -300,18 +310,28 @@ fn schema_file(display: &str) -> std::path::PathBuf {
 }
 
 /// The request body of an operation that scenarios send bodies to.
-fn request_body(body: &Bodies) -> Value {
+fn request_body(body: &Bodies, schema: Option<Value>) -> Value {
     let examples: Map<String, Value> = body
         .examples
         .iter()
         .map(|(name, value)| (name.clone(), json!({"summary": name, "value": value})))
         .collect();
+    let description = match schema {
+        Some(_) => {
+            "The fields the operation's `stub:` accepts, with their collection's \
+            types (suite.yaml), as the suite's scenarios send them (their bodies are the \
+            examples; `{{run_id}}` is the run's mark)."
+        }
+        None => {
+            "The specs declare no request schema: any JSON object, as the suite's \
+            scenarios send (their bodies are the examples; `{{run_id}}` is the run's mark)."
+        }
+    };
+    let schema = schema.unwrap_or_else(|| json!({"type": "object"}));
     json!({
         "required": body.always,
-        "description": "The specs declare no request schema: any JSON object, as the \
-            suite's scenarios send (their bodies are the examples; `{{run_id}}` is the \
-            run's mark).",
-        "content": {"application/json": {"schema": {"type": "object"}, "examples": examples}},
+        "description": description,
+        "content": {"application/json": {"schema": schema, "examples": examples}},
     })
 }
 
@@ -380,6 +400,8 @@ struct Sent<'a> {
     path: &'a BTreeMap<String, String>,
     query: &'a BTreeMap<String, String>,
     body: Option<&'a Value>,
+    /// The spec expects it to succeed (a 2xx): its body is an example of a valid request.
+    valid: bool,
 }
 
 impl Usage {
@@ -402,7 +424,8 @@ impl Usage {
                 match sent.body {
                     Some(body) => {
                         let bodies = usage.bodies.entry(id.clone()).or_default();
-                        if !bodies.examples.iter().any(|(_, b)| b == body) {
+                        // A body the spec expects refused is no example of a request.
+                        if sent.valid && !bodies.examples.iter().any(|(_, b)| b == body) {
                             bodies.examples.push((name.clone(), body.clone()));
                         }
                     }
@@ -474,6 +497,7 @@ fn requests(step: &Step) -> Vec<Sent<'_>> {
         path: &step.request.path,
         query: &step.request.query,
         body: step.request.body.as_ref(),
+        valid: step.expect.status.as_ref().is_none_or(|s| s.accepts_2xx()),
     }];
     if let Some(cleanup) = &step.cleanup {
         sent.push(Sent {
@@ -481,6 +505,7 @@ fn requests(step: &Step) -> Vec<Sent<'_>> {
             path: &cleanup.request.path,
             query: &cleanup.request.query,
             body: cleanup.request.body.as_ref(),
+            valid: true,
         });
     }
     sent

@@ -162,7 +162,7 @@ pub fn is_email(text: &str) -> bool {
     let Some((local, domain)) = text.split_once('@') else {
         return false;
     };
-    text.len() <= 254
+    text.chars().count() <= 254
         && !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')

@@ -43,7 +43,7 @@ impl Call {
         self.params.get(name).map(String::as_str)
     }
 
-    /// The first value of a query parameter.
+    /// The first value of a query parameter (an empty one is a value: `?page=` is no page).
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()

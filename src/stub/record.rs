@@ -95,15 +95,23 @@ pub fn input(
     let mut renamed = Vec::new();
     for (name, value) in sent {
         match scope.stub.renames.get(&name) {
-            Some(stored) => renamed.push((stored.clone(), value)),
+            Some(stored) => renamed.push((name, stored.clone(), value)),
             None => {
                 fields.insert(name, value);
             }
         }
     }
-    // A field sent under both names: the stored name wins.
-    for (stored, value) in renamed {
-        fields.entry(stored).or_insert(value);
+    // A field sent under both names: the stored name wins, and the other must still be
+    // of the field's type.
+    for (alias, stored, value) in renamed {
+        if !fields.contains_key(&stored) {
+            fields.insert(stored, value);
+            continue;
+        }
+        if let Some(kind) = collection.fields.get(&stored).filter(|k| !k.admits(&value)) {
+            let problem = format!("must be {}", kind.describe());
+            return Err(Refusal::field(validate, Rule::Type, &alias, problem));
+        }
     }
     if let Some(accepted) = accepted(scope, collection, creating) {
         let unknown: Vec<String> = fields

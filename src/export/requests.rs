@@ -1,0 +1,211 @@
+//! What the stub's format says about requests, as OpenAPI schemas: the query parameters
+//! of a list (`page`, `per_page`, the filters, `sort`) and of an `include`, and the body of
+//! a create or an update (the accepted fields with their types, `required`, at least one of
+//! `requires_any`, lengths and item counts). Operations without a `stub:` say nothing.
+
+use serde_json::{json, Map, Value};
+
+use crate::spec::behaviour::{Collection, FieldType, Filter, StubAction};
+use crate::spec::{Operation, Suite};
+
+/// An email as the stub reads one: a local part, `@`, a domain with a dot inside, no
+/// spaces or control characters.
+const EMAIL_PATTERN: &str = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f]$";
+
+/// The schema and description of query parameter `name` of `op`, when its `stub:` says.
+pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
+    let stub = op.stub.as_ref()?;
+    if let Some(list) = &stub.list {
+        match name {
+            "page" => {
+                return Some((
+                    json!({"type": "integer"}),
+                    "The page, from 1 (the default).".into(),
+                ))
+            }
+            "per_page" => {
+                return Some((
+                    json!({"type": "integer"}),
+                    format!(
+                        "Items per page: {} by default, at most {}.",
+                        list.per_page.default, list.per_page.max
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        if let Some(sort) = list.sort.as_ref().filter(|s| s.param == name) {
+            let names: Vec<String> = sort
+                .fields
+                .keys()
+                .flat_map(|n| [n.clone(), format!("-{n}")])
+                .collect();
+            return Some((
+                json!({"type": "string", "enum": names}),
+                format!(
+                    "A field, `-` in front for descending; `{}` by default.",
+                    sort.default
+                ),
+            ));
+        }
+        if let Some(filter) = list.filters.get(name) {
+            let (schema, about) = match filter {
+                Filter::Contains(fields) => (
+                    json!({"type": "string"}),
+                    format!("A partial match on {}.", fields.join(", ")),
+                ),
+                Filter::Equals(field) => (json!({"type": "string"}), format!("Equals {field}.")),
+                Filter::After(field) | Filter::Before(field) => (
+                    json!({"type": "string", "format": "date-time"}),
+                    format!("Bounds {field} (ISO 8601)."),
+                ),
+                Filter::Linked(link) => (
+                    json!({"type": "string"}),
+                    format!("Records linked to this id ({link})."),
+                ),
+            };
+            return Some((schema, about));
+        }
+    }
+    let include = stub.include.as_ref().filter(|i| i.param == name)?;
+    let names: Vec<String> = include.each.keys().map(|n| regex_escape(n)).collect();
+    let one = format!("({})", names.join("|"));
+    let all = include.all.as_deref().map(regex_escape);
+    // Empty, as no `include` at all.
+    let pattern = match all {
+        Some(all) => format!("^(|{all}|{one}(,{one})*)$"),
+        None => format!("^(|{one}(,{one})*)$"),
+    };
+    Some((
+        json!({"type": "string", "pattern": pattern}),
+        "Related records to embed, comma-separated.".into(),
+    ))
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_ascii_alphanumeric() || c == '_' {
+            true => c.to_string(),
+            false => format!("\\{c}"),
+        })
+        .collect()
+}
+
+/// The schema of a value of `kind` (and its words, when the collection normalises them).
+fn field_schema(kind: &FieldType, words: Option<&Map<String, Value>>) -> Value {
+    let schema = match kind {
+        FieldType::String => json!({"type": "string"}),
+        FieldType::Email => json!({"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN}),
+        FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Number => json!({"type": "number"}),
+        FieldType::Integer => json!({"type": "integer"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Object => json!({"type": "object"}),
+        FieldType::Array(None) => json!({"type": "array"}),
+        FieldType::Array(Some(item)) => json!({"type": "array", "items": field_schema(item, None)}),
+        FieldType::Any => json!({}),
+    };
+    match words {
+        Some(words) if !words.is_empty() => {
+            let names: Vec<&String> = words.keys().collect();
+            json!({"anyOf": [schema, {"type": "string", "enum": names}]})
+        }
+        _ => schema,
+    }
+}
+
+/// The fields a create or update takes, as the stub reads them: the behaviour's
+/// `accepts`, or every declared field but the id, computed counts, the parent's link and
+/// the timestamps the server fills. The creation time is left out even where it may be
+/// back-dated: its bounds move with the clock.
+fn accepted(collection: &Collection, op: &Operation) -> Vec<String> {
+    let stub = op.stub.as_ref().expect("a stub");
+    let parent = stub.parent.as_ref().map(|p| p.field.as_str());
+    let server_filled = |f: &str| {
+        f == "id"
+            || Some(f) == collection.created.as_deref()
+            || Some(f) == collection.updated.as_deref()
+            || Some(f) == parent
+            || collection.counts.contains_key(f)
+    };
+    let fields: Vec<String> = match &stub.accepts {
+        Some(accepts) => accepts.clone(),
+        None => collection.fields.keys().cloned().collect(),
+    };
+    fields.into_iter().filter(|f| !server_filled(f)).collect()
+}
+
+/// Whether the operation takes a request without a body: an update ("send only the
+/// fields to change") with nothing to change.
+pub fn body_optional(op: &Operation) -> bool {
+    op.stub
+        .as_ref()
+        .is_some_and(|s| s.action == StubAction::Update)
+}
+
+/// The body schema of a create or an update, when the operation's `stub:` gives one.
+pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
+    let stub = op.stub.as_ref()?;
+    let creating = match stub.action {
+        StubAction::Create => true,
+        StubAction::Update => false,
+        _ => return None,
+    };
+    let collection = suite.collections.get(&stub.collection)?;
+    if collection.fields.is_empty() {
+        return None;
+    }
+    let mut properties = Map::new();
+    for field in accepted(collection, op) {
+        let Some(kind) = collection.fields.get(&field) else {
+            continue;
+        };
+        let words = collection.normalise.get(&field).map(|w| {
+            w.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Map<String, Value>>()
+        });
+        let mut schema = field_schema(kind, words.as_ref());
+        if let Some(max) = stub.validate.max_length.get(&field) {
+            schema["maxLength"] = json!(max);
+        }
+        if let Some(max) = stub.validate.max_items.get(&field) {
+            schema["maxItems"] = json!(max);
+        }
+        // Null clears a field; one the operation requires must hold a value.
+        if !stub.validate.required.contains(&field) {
+            schema = json!({"anyOf": [schema, {"type": "null"}]});
+        }
+        properties.insert(field, schema);
+    }
+    // A request name (an alias) takes what its stored field takes.
+    for (alias, stored) in &stub.renames {
+        if let Some(schema) = properties.get(stored).cloned() {
+            properties.insert(alias.clone(), schema);
+        }
+    }
+    let mut schema = json!({"type": "object", "properties": properties});
+    if creating {
+        let required: Vec<&String> = stub
+            .validate
+            .required
+            .iter()
+            .filter(|f| schema["properties"].get(f.as_str()).is_some())
+            .collect();
+        if !required.is_empty() {
+            schema["required"] = json!(required);
+        }
+        let any: Vec<Value> = collection
+            .requires_any
+            .iter()
+            .map(|f| {
+                json!({"required": [f], "properties": {f: {"type": "string", "pattern": "\\S"}}})
+            })
+            .collect();
+        if !any.is_empty() {
+            schema["anyOf"] = Value::Array(any);
+        }
+    }
+    Some(schema)
+}
