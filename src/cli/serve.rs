@@ -1,6 +1,6 @@
-//! `serve [--port N] [--rate-limit N]`: the stub as a standalone HTTP server on 127.0.0.1
-//! until Ctrl-C (or SIGTERM). It prints its base URL and a key per credential, then one
-//! line per request.
+//! `serve [--port N] [--rate-limit N] [--seed FILE] [--latency MS] [--fail-rate P]
+//! [--fail-seed N]`: the stub as a standalone HTTP server on 127.0.0.1 until Ctrl-C (or
+//! SIGTERM). It prints its base URL and a key per credential, then one line per request.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,17 +11,16 @@ use super::args::ServeArgs;
 use super::prepare::load_specs;
 use super::EXIT_BROKEN_INPUT;
 use crate::config::Config;
+use crate::live::ids::path_segment;
 use crate::spec;
+use crate::stub::faults::FaultOptions;
+use crate::stub::seed::Seed;
 use crate::stub::serve::{log_line, start, ServeOptions};
 use crate::stub::RequestLog;
 
-/// Serves the stub until Ctrl-C. Exit code 0 when stopped, 2 when the specs are broken, 1
-/// when it could not start.
+/// Serves the stub until Ctrl-C. Exit code 0 when stopped, 2 when the specs or the seed
+/// file are broken, 1 when it could not start.
 pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeArgs) -> ExitCode {
-    let options = ServeOptions {
-        port: args.port,
-        rate_limit: args.rate_limit,
-    };
     let specs_dir = Config::specs_dir(lookup, root);
     let suite = match load_specs(&specs_dir) {
         Ok(suite) => suite,
@@ -29,6 +28,29 @@ pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeA
             eprintln!("{}", broken.message(lookup));
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
+    };
+    // A seeded record is read and deleted through its id in a path, as a created one is.
+    let addressable = |id: &str| path_segment(id.to_string()).map(drop);
+    let seed = match &args.seed {
+        None => None,
+        // Relative to the current directory, as every path of the command line.
+        Some(file) => match Seed::read(&root.join(file), &suite, &addressable) {
+            Ok(seed) => Some(seed),
+            Err(broken) => {
+                eprintln!("{broken}");
+                return ExitCode::from(EXIT_BROKEN_INPUT);
+            }
+        },
+    };
+    let options = ServeOptions {
+        port: args.port,
+        rate_limit: args.rate_limit,
+        seed,
+        faults: FaultOptions {
+            latency: args.latency,
+            fail_rate: args.fail_rate.unwrap_or(0.0),
+            seed: args.fail_seed,
+        },
     };
     let (stop, stopped) = std::sync::mpsc::channel();
     if let Err(error) = ctrlc::set_handler(move || {

@@ -29,7 +29,12 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::spec::{Operation, Scenario, StubAction, Suite};
 use crate::transport::http::HttpResponse;
 
+pub mod faults;
+pub mod seed;
 pub mod serve;
+
+use faults::{Faults, Faulty};
+use seed::Seed;
 
 /// The status of the stub's answer to a request it has no behaviour for. No page of the
 /// LeadLex documentation uses it, so no scenario can expect it.
@@ -55,6 +60,10 @@ pub struct StubOptions {
     pub rate_limit: Option<u32>,
     /// Called once for every request, after its answer is decided.
     pub log: Option<RequestLog>,
+    /// Records the collections hold before the first request (`serve --seed`).
+    pub seed: Option<Seed>,
+    /// Delays and injected failures (`serve --latency`, `--fail-rate`).
+    pub faults: Option<Arc<Faults>>,
 }
 
 /// Told of every request the stub answers.
@@ -69,6 +78,8 @@ pub struct Answered {
     pub status: u16,
     /// The operation whose mock answered; `None` for the no-route answer.
     pub operation: Option<String>,
+    /// A failure injected instead of the operation's answer (`serve --fail-rate`).
+    pub injected: bool,
 }
 
 impl Stub {
@@ -90,22 +101,28 @@ impl Stub {
                 .map(|(name, c)| (name.clone(), (c.lacks.clone(), c.exhausted)))
                 .collect(),
             rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
-            state: Mutex::default(),
+            state: Mutex::new(State::seeded(options.seed)),
             log: options.log.clone(),
         });
+        // Every answer goes through the faults, which pass it on unchanged when there are none.
+        let faults = (options.faults.clone(), options.log.clone());
         for op in suite.operations.iter().filter(|op| op.stub.is_some()) {
+            let responder = OperationResponder {
+                operation: op.clone(),
+                shared: shared.clone(),
+            };
             Mock::given(method(op.method.as_str()))
                 .and(path_regex(path_pattern(&op.path)))
-                .respond_with(OperationResponder {
-                    operation: op.clone(),
-                    shared: shared.clone(),
-                })
+                .respond_with(Faulty::new(responder, &faults, Some(&op.id)))
                 .named(op.id.clone())
                 .mount(&server)
                 .await;
         }
+        let no_route = NoRoute {
+            log: options.log.clone(),
+        };
         Mock::given(any())
-            .respond_with(NoRoute { log: options.log })
+            .respond_with(Faulty::new(no_route, &faults, None))
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -211,6 +228,7 @@ fn tell(log: &Option<RequestLog>, request: &Request, status: u16, operation: Opt
             path: request.url.path().to_string(),
             status,
             operation: operation.map(str::to_string),
+            injected: false,
         });
     }
 }
@@ -261,6 +279,18 @@ type Collection = BTreeMap<String, Value>;
 struct State {
     collections: HashMap<String, Collection>,
     used: HashMap<String, u32>,
+}
+
+impl State {
+    /// The state of a new stub: the seed's records in their collections, or nothing.
+    fn seeded(seed: Option<Seed>) -> State {
+        let mut state = State::default();
+        for (name, records) in seed.map(|s| s.collections).unwrap_or_default() {
+            let collection = state.collections.entry(name).or_default();
+            collection.extend(records);
+        }
+        state
+    }
 }
 
 struct OperationResponder {
