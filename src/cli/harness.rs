@@ -11,7 +11,9 @@ use libtest_mimic::{Arguments, Trial};
 use super::args::{self, RunArgs};
 use super::prepare::{annotate, prepare};
 use super::streams::Streams;
-use super::{outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED};
+use super::{
+    outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED, EXIT_RECORDS_LEFT,
+};
 use crate::config::{self, Config, TargetConfig};
 use crate::outcome::Outcome;
 use crate::plan::selection::{self, Commands, Front};
@@ -82,7 +84,15 @@ pub(super) fn run(
     }
     let session = Arc::new(session);
     let estimates: Vec<Option<Estimate>> = planned.iter().map(estimate).collect();
+    let spends_quota: Vec<bool> = planned.iter().map(|p| p.scenario.spends_quota).collect();
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&session, p)).collect();
+    session.expect_before_quota(
+        trials
+            .iter()
+            .zip(&spends_quota)
+            .filter(|(t, spends)| !**spends && !args.is_filtered_out(t) && !args.is_ignored(t))
+            .count(),
+    );
     if let (TargetConfig::Live { .. }, false) = (&session.config.target, args.list) {
         announce(&session, &args, &trials, &estimates);
     }
@@ -112,8 +122,12 @@ pub(super) fn run(
     let conclusion = libtest_mimic::run(&args, trials);
     match session.finish() {
         Err(error) => publish_failure(&error),
-        Ok(()) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
-        Ok(()) => conclusion.exit_code(),
+        Ok(_) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
+        // Every trial passed, yet something the run created is still there: not a success.
+        Ok(finished) if finished.records_left && !conclusion.has_failed() => {
+            ExitCode::from(EXIT_RECORDS_LEFT)
+        }
+        Ok(_) => conclusion.exit_code(),
     }
 }
 
