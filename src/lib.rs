@@ -23,13 +23,18 @@
 //!
 //! | layer | modules | job |
 //! |---|---|---|
-//! | 0 | `source`, `sanitize`, `config` | positions, hostile text, the one reader of settings |
-//! | 1 | `secrets`, `spec` | redaction and the leak check; the typed specification |
-//! | 2 | `outcome`, `transport`, `export` | the contract between running and reporting; HTTP; the suite as OpenAPI |
-//! | 3 | `stub`, `live` | the stub gateway (also served on its own: `stub::serve`); what keeps live runs safe |
-//! | 4 | `engine` | one scenario: requests, checks, ownership, cleanup |
-//! | 5 | `report`, `plan` | publishing outcomes; which trials run |
-//! | 6 | `session`, `cli` | one run from start to published reports; the commands and exit codes |
+//! | 0 | `source`, `sanitize` | positions; hostile text made inert |
+//! | 1 | `config`, `spec` | the one reader of settings; the typed specification |
+//! | 2 | `secrets`, `transport` | redaction and the leak check; HTTP |
+//! | 3 | `outcome`, `stub`, `live` | the contract between running and reporting; the stub gateway (also served on its own: `stub::serve`); what keeps live runs safe |
+//! | 4 | `engine`, `export` | one scenario: requests, checks, ownership, cleanup; the suite as OpenAPI |
+//! | 5 | `report` | publishing outcomes |
+//! | 6 | `plan` | which trials run |
+//! | 7 | `session` | one run from start to published reports |
+//! | 8 | `cli` | the commands and exit codes |
+//!
+//! `tests/harness/architecture.rs` holds this table: a module importing from its own layer
+//! or one above fails it, as do files of one folder importing each other in a circle.
 //!
 //! The stub (`stub`) is built from the same specs, so `cargo test` needs no network;
 //! `LEADLEX_BASE_URL` points the same trials at a live gateway. Every setting is read in

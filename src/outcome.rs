@@ -60,6 +60,12 @@ pub enum Check {
     Body,
     Schema,
     Equals(String),
+    /// A matcher of `expect.body` other than `equals` (`contains`, `sorted_by`…) at a JSON
+    /// pointer of the body; `name` is its key.
+    Matcher {
+        name: &'static str,
+        pointer: String,
+    },
     Capture(String),
     /// Whether a record is the run's own, before anything changes or removes it.
     Ownership,
@@ -78,6 +84,10 @@ impl fmt::Display for Check {
             Check::Body => f.write_str("body"),
             Check::Schema => f.write_str("schema"),
             Check::Equals(pointer) => write!(f, "equals {pointer}"),
+            Check::Matcher { name, pointer } if pointer.is_empty() => {
+                write!(f, "{name} (the whole body)")
+            }
+            Check::Matcher { name, pointer } => write!(f, "{name} {pointer}"),
             Check::Capture(name) => write!(f, "capture {name}"),
             Check::Ownership => f.write_str("ownership"),
             Check::Transport => f.write_str("transport"),

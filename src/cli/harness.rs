@@ -61,18 +61,7 @@ pub(super) fn run(
             return stopped(lookup, root, None, &broken.problems(), &no_keys_read);
         }
     };
-    session.terminal.color = streams.color;
-    session.console = streams.console;
-    session.front = front;
-    session.observer = streams.outcomes.map(|out| {
-        let run_id = session.run_id().to_string();
-        let observer: Observer = Box::new(move |outcome, secrets| {
-            let line = outcomes::line(outcome, &run_id, secrets);
-            out.write_line(&line);
-            line
-        });
-        observer
-    });
+    connect(&mut session, streams, front);
     let mut args = args.libtest.clone();
     if args.test_threads.is_none() {
         args.test_threads = Some(match session.config.target {
@@ -103,15 +92,7 @@ pub(super) fn run(
     }
     let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();
     if selected == 0 && !session.config.allow_no_tests {
-        let commands = Commands {
-            front,
-            names: args::command_names(),
-        };
-        let selection = selection::Selection::of(&args);
-        let problem = selection::nothing_selected(&selection, trials.len(), &commands);
-        eprintln!("error: {}", problem.detail);
-        let secrets = Redactor::from_config(&session.config);
-        return stopped(lookup, root, Some(session.run_id()), &[problem], &secrets);
+        return nothing_selected(&session, &args, trials.len(), lookup, root);
     }
     session.record_skipped_by_spec(&args, &trials);
     if let Err(error) = session.start_reports() {
@@ -129,6 +110,42 @@ pub(super) fn run(
         }
         Ok(_) => conclusion.exit_code(),
     }
+}
+
+/// Points the session at the run's streams: colour, where its own text goes, and the
+/// `--outcomes json` lines.
+fn connect(session: &mut Session, streams: Streams, front: Front) {
+    session.terminal.color = streams.color;
+    session.console = streams.console;
+    session.front = front;
+    session.observer = streams.outcomes.map(|out| {
+        let run_id = session.run_id().to_string();
+        let observer: Observer = Box::new(move |outcome, secrets| {
+            let line = outcomes::line(outcome, &run_id, secrets);
+            out.write_line(&line);
+            line
+        });
+        observer
+    });
+}
+
+/// Ends a run whose filter selects no trial: exit code 2, with a did-you-mean.
+fn nothing_selected(
+    session: &Session,
+    args: &libtest_mimic::Arguments,
+    trials: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+) -> ExitCode {
+    let commands = Commands {
+        front: session.front,
+        names: args::command_names(),
+    };
+    let selection = selection::Selection::of(args);
+    let problem = selection::nothing_selected(&selection, trials, &commands);
+    eprintln!("error: {}", problem.detail);
+    let secrets = Redactor::from_config(&session.config);
+    stopped(lookup, root, Some(session.run_id()), &[problem], &secrets)
 }
 
 /// The requests a scenario is expected to send and at most sends, and the shared records

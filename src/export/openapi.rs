@@ -96,23 +96,7 @@ fn operation(
             operation: op.id.clone(),
         });
     }
-    let mut parameters: Vec<Value> = op
-        .params
-        .iter()
-        .map(|name| {
-            json!({
-                "name": name, "in": "path", "required": true,
-                "schema": {"type": "string"},
-            })
-        })
-        .collect();
-    for name in usage.query.get(&op.id).into_iter().flatten() {
-        parameters.push(json!({
-            "name": name, "in": "query", "required": false,
-            "schema": {"type": "string"},
-            "description": "Sent by scenarios of the suite; the specs declare no type.",
-        }));
-    }
+    let parameters = parameters(op, usage);
     let mut statuses: BTreeMap<u16, Vec<&DocumentedResponse>> = BTreeMap::new();
     for response in &op.responses {
         statuses.entry(response.status).or_default().push(response);
@@ -141,10 +125,35 @@ fn operation(
     if let Some(permission) = &op.permission {
         item["x-leadlex-permission"] = json!(permission);
     }
+    // Whether `serve` (and `cargo test`) can play this operation: tools pointed at the
+    // stub leave out those it cannot.
+    item["x-leadlex-stub"] = json!(crate::stub::serves(op));
     if let Some(body) = usage.bodies.get(&op.id) {
         item["requestBody"] = request_body(body);
     }
     Ok(item)
+}
+
+/// The path parameters of the template, and the query parameters scenarios send.
+fn parameters(op: &Operation, usage: &Usage) -> Vec<Value> {
+    let mut parameters: Vec<Value> = op
+        .params
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name, "in": "path", "required": true,
+                "schema": {"type": "string"},
+            })
+        })
+        .collect();
+    for name in usage.query.get(&op.id).into_iter().flatten() {
+        parameters.push(json!({
+            "name": name, "in": "query", "required": false,
+            "schema": {"type": "string"},
+            "description": "Sent by scenarios of the suite; the specs declare no type.",
+        }));
+    }
+    parameters
 }
 
 /// The operation's description: its page, its permission, the scenarios that test it.
@@ -175,32 +184,7 @@ fn response(
     links: Option<&BTreeMap<String, Value>>,
     bundle: &mut Bundle,
 ) -> Result<Value, ExportError> {
-    let said: Vec<String> = documented
-        .iter()
-        .map(|r| {
-            let source = r
-                .source
-                .clone()
-                .unwrap_or_else(|| format!("documented at {}", op.doc));
-            match &r.code {
-                Some(code) => format!("`{code}`: {source}"),
-                None => source,
-            }
-        })
-        .collect();
-    let pairs: Vec<Value> = documented
-        .iter()
-        .map(|r| {
-            let mut pair = json!({"status": r.status, "doc": op.doc});
-            if let Some(code) = &r.code {
-                pair["code"] = json!(code);
-            }
-            if let Some(source) = &r.source {
-                pair["source"] = json!(source);
-            }
-            pair
-        })
-        .collect();
+    let (said, pairs) = documented_pairs(op, documented);
     let mut by_media: BTreeMap<&str, Vec<&DocumentedResponse>> = BTreeMap::new();
     for r in documented {
         by_media.entry(r.media_type.as_str()).or_default().push(r);
@@ -229,6 +213,41 @@ fn response(
         value["links"] = json!(links);
     }
     Ok(value)
+}
+
+/// Where each pair of one status is documented: for the response's description, and as
+/// `x-leadlex-documented` entries.
+fn documented_pairs(
+    op: &Operation,
+    documented: &[&DocumentedResponse],
+) -> (Vec<String>, Vec<Value>) {
+    let said = documented
+        .iter()
+        .map(|r| {
+            let source = r
+                .source
+                .clone()
+                .unwrap_or_else(|| format!("documented at {}", op.doc));
+            match &r.code {
+                Some(code) => format!("`{code}`: {source}"),
+                None => source,
+            }
+        })
+        .collect();
+    let pairs = documented
+        .iter()
+        .map(|r| {
+            let mut pair = json!({"status": r.status, "doc": op.doc});
+            if let Some(code) = &r.code {
+                pair["code"] = json!(code);
+            }
+            if let Some(source) = &r.source {
+                pair["source"] = json!(source);
+            }
+            pair
+        })
+        .collect();
+    (said, pairs)
 }
 
 /// The content of one media type: the schema (one, or any of several when the pairs of

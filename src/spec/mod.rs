@@ -6,6 +6,7 @@
 mod diagnostics;
 mod error;
 mod files;
+pub mod matcher;
 mod model;
 mod operations;
 mod parallel;
@@ -22,6 +23,7 @@ pub use files::{display_path, MAX_SPEC_FILE_BYTES};
 use files::{parse_file, relative_name, spec_files, Parsed, SUITE_FILE};
 use parallel::in_parallel;
 
+pub use matcher::{JsonType, Matcher, NullsAt, Pattern, SortOrder, SortSpec};
 pub use model::*;
 pub use operations::MAX_SCHEMA_FILE_BYTES;
 use std::path::{Path, PathBuf};

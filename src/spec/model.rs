@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::matcher::Matcher;
 use super::raw;
 use super::raw::{HeaderRule, Repeat, StatusSet, StubBehaviour};
 use crate::source::Span;
@@ -203,7 +204,8 @@ pub struct Expectation {
     pub status: Option<StatusSet>,
     pub code: Option<String>,
     pub headers: Vec<HeaderCheck>,
-    pub equals: Vec<Equality>,
+    /// What the body must hold: `equals:` entries first, then the `body:` items in order.
+    pub body: Vec<BodyAssertion>,
     pub span: Span,
 }
 
@@ -217,10 +219,13 @@ impl Expectation {
     }
 }
 
+/// One promise about the body: the value at a JSON pointer satisfies a matcher.
 #[derive(Clone, Debug)]
-pub struct Equality {
+pub struct BodyAssertion {
+    /// `""` is the whole body.
     pub pointer: String,
-    pub value: Value,
+    pub matcher: Matcher,
+    /// The matcher's line (or the `equals:` entry's).
     pub span: Span,
 }
 

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::matcher::Matcher;
+
 /// `specs/suite.yaml`: settings shared by every spec file.
 #[derive(Debug)]
 pub struct SuiteFile {
@@ -182,6 +184,18 @@ pub struct Expect {
     pub headers: BTreeMap<String, HeaderRule>,
     /// JSON pointer into the body → the value it must hold (templates allowed).
     pub equals: BTreeMap<String, Value>,
+    /// `body:` items, in order: each one matcher at one JSON pointer.
+    pub body: Vec<BodyItem>,
+}
+
+/// One item of `expect.body`: a JSON pointer and one matcher.
+#[derive(Clone, Debug)]
+pub struct BodyItem {
+    pub at: String,
+    /// The matcher's key as written (a misspelt key stands for the matcher it was meant
+    /// to be, and is reported).
+    pub key: String,
+    pub matcher: Matcher,
 }
 
 /// One status, or any of several.

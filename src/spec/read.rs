@@ -14,6 +14,9 @@ use super::raw;
 use super::yaml::{Entry, Node, Problem, Yaml};
 use crate::source::Pos;
 
+/// `expect.body`: the items and the argument of each matcher.
+mod body;
+
 /// The statuses HTTP defines.
 pub const STATUSES: RangeInclusive<u64> = 100..=599;
 /// `repeat_until_status.max_requests`: at least one request, at most a burst a gateway
@@ -68,7 +71,7 @@ const SCENARIO: &[&str] = &[
 ];
 const REQUEST: &[&str] = &["credential", "path", "query", "body"];
 const REPEAT: &[&str] = &["max_requests", "max_seconds"];
-const EXPECT: &[&str] = &["status", "code", "headers", "equals"];
+const EXPECT: &[&str] = &["status", "code", "headers", "equals", "body"];
 const STEP: &[&str] = &["operation", "request", "expect", "capture", "cleanup"];
 const CAPTURE: &[&str] = &["pointer", "secret"];
 const CLEANUP: &[&str] = &["operation", "request"];
@@ -715,6 +718,7 @@ impl Reader {
         let equals = f
             .get("equals")
             .map(|e| self.named(e, "expected values", |_, v| Some(v.value.to_json())));
+        let body = self.optional(&f, "body", Self::body);
         Some(raw::Expect {
             status: status.ok()?,
             code: code.ok()?,
@@ -723,6 +727,7 @@ impl Reader {
                 None => BTreeMap::new(),
                 Some(read) => read?,
             },
+            body: body.ok()?.unwrap_or_default(),
         })
     }
 }

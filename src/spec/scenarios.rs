@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::diagnostics::{did_you_mean, listed, operation_id, FileCtx};
 use super::error::SpecError;
 use super::files::Parsed;
+use super::matcher::pointer_problem;
 use super::operations::code_on_success;
 use super::safety;
 use super::{
-    raw, Captured, Cleanup, Equality, Expectation, HeaderCheck, Operation, Request, Scenario,
-    SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    raw, BodyAssertion, Captured, Cleanup, Expectation, HeaderCheck, Matcher, Operation, Request,
+    Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
 use crate::source::join;
 use crate::spec::template;
@@ -564,25 +565,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
     ) -> Step {
         let request = self.request(at, &operation, request);
         let expect_at = join(at, "expect");
-        let equals = expect
-            .equals
-            .iter()
-            .map(|(pointer, value)| {
-                let entry = join(&join(&expect_at, "equals"), pointer);
-                if !pointer.starts_with('/') {
-                    self.errors.push(self.ctx.error(
-                        &entry,
-                        format!("`{pointer}` is not a JSON pointer (they start with `/`)"),
-                    ));
-                }
-                self.check_templates_in(&entry, value);
-                Equality {
-                    pointer: pointer.clone(),
-                    value: value.clone(),
-                    span: self.ctx.span(&entry),
-                }
-            })
-            .collect();
+        let body = self.body_assertions(&expect_at, expect);
         let headers = expect
             .headers
             .iter()
@@ -600,12 +583,58 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                 status: expect.status.clone(),
                 code: expect.code.clone(),
                 headers,
-                equals,
+                body,
                 span: self.ctx.span(&expect_at),
             },
             capture: Vec::new(),
             cleanup: None,
             span: self.ctx.span(at),
+        }
+    }
+
+    /// The promises about the body of the `expect` at `expect_at`: each `equals:` entry,
+    /// then each `body:` item, with its pointer and templates checked.
+    fn body_assertions(&mut self, expect_at: &str, expect: &raw::Expect) -> Vec<BodyAssertion> {
+        let mut built = Vec::new();
+        for (pointer, value) in &expect.equals {
+            let entry = join(&join(expect_at, "equals"), pointer);
+            if let Some((message, _)) = pointer_problem(pointer) {
+                self.errors.push(self.ctx.error(&entry, message));
+            }
+            self.check_templates_in(&entry, value);
+            built.push(BodyAssertion {
+                pointer: pointer.clone(),
+                matcher: Matcher::Equals(value.clone()),
+                span: self.ctx.span(&entry),
+            });
+        }
+        for (i, item) in expect.body.iter().enumerate() {
+            let item_at = format!("{}[{i}]", join(expect_at, "body"));
+            self.check_pointer(&join(&item_at, "at"), &item.at);
+            let matcher_at = join(&item_at, &item.key);
+            if let Some(value) = item.matcher.template() {
+                self.check_templates_in(&matcher_at, value);
+            }
+            if let Some((key, pointer)) = item.matcher.pointers() {
+                self.check_pointer(&join(&matcher_at, key), pointer);
+            }
+            built.push(BodyAssertion {
+                pointer: item.at.clone(),
+                matcher: item.matcher.clone(),
+                span: self.ctx.span(&matcher_at),
+            });
+        }
+        built
+    }
+
+    /// The text at `at` must be a JSON pointer; the caret goes under what breaks it.
+    fn check_pointer(&mut self, at: &str, pointer: &str) {
+        if let Some((message, part)) = pointer_problem(pointer) {
+            let error = self.ctx.inner_error(at, part, message);
+            self.errors.push(error.with_hint(
+                "a JSON pointer names keys and indexes from the top of the body: /data/contacts/0/id \
+                 (`\"\"` is the whole body)",
+            ));
         }
     }
 

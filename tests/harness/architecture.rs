@@ -11,9 +11,9 @@ use crate::common::root;
 const LAYERS: &[&[&str]] = &[
     &["source", "sanitize"],
     &["config", "spec"],
-    &["secrets", "transport", "export"],
+    &["secrets", "transport"],
     &["outcome", "stub", "live"],
-    &["engine"],
+    &["engine", "export"],
     &["report"],
     &["plan"],
     &["session"],

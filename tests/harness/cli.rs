@@ -18,9 +18,9 @@ fn the_stub_run_passes_and_writes_one_testcase_per_scenario() {
     let output = command(&env(&[("LEADLEX_JUNIT", junit.to_str().unwrap())]), &[]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("7 passed; 0 failed; 0 ignored"), "{stdout}");
+    assert!(stdout.contains("7 passed; 0 failed; 4 ignored"), "{stdout}");
     let report = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(report.matches("<testcase ").count(), 7);
+    assert_eq!(report.matches("<testcase ").count(), 11);
     assert!(report
         .contains(r#"<testcase name="deletes_a_contact_it_created" classname="contacts.delete""#));
 }
@@ -51,14 +51,14 @@ fn filters_skip_and_exact_select_trials() {
     let off = env(&[("LEADLEX_JUNIT", "off")]);
     let output = command(&off, &["delete.yaml", "--skip", "rate_limit"]);
     assert!(
-        text(&output.stdout).contains("3 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out")
+        text(&output.stdout).contains("3 passed; 0 failed; 0 ignored; 0 measured; 8 filtered out")
     );
     let output = command(
         &off,
         &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
     );
     assert!(
-        text(&output.stdout).contains("1 passed; 0 failed; 0 ignored; 0 measured; 6 filtered out")
+        text(&output.stdout).contains("1 passed; 0 failed; 0 ignored; 0 measured; 10 filtered out")
     );
 }
 
@@ -116,7 +116,7 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
-        stdout.contains("3 operations, 7 scenarios; no problems found."),
+        stdout.contains("4 operations, 11 scenarios; no problems found, 1 warning."),
         "{stdout}"
     );
     assert!(

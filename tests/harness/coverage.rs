@@ -62,6 +62,19 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             vec!["unknown_id_is_not_found"],
         ),
         ("contacts.get", "429 rate_limited", vec![]),
+        (
+            "contacts.list",
+            "200",
+            vec![
+                "created_after_leaves_out_older_contacts",
+                "per_page_and_page_split_the_matches",
+                "search_finds_a_contact_by_part_of_its_name",
+                "sorts_by_name_and_creation_both_ways",
+            ],
+        ),
+        ("contacts.list", "401 invalid_key", vec![]),
+        ("contacts.list", "403 insufficient_permissions", vec![]),
+        ("contacts.list", "429 rate_limited", vec![]),
     ];
     let expected: Vec<(String, String, Vec<String>)> = expected
         .into_iter()
@@ -202,6 +215,14 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         ),
         ("contacts.get", "404 not_found", PairState::Covered),
         ("contacts.get", "429 rate_limited", PairState::Untested),
+        ("contacts.list", "200", PairState::Untested),
+        ("contacts.list", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.list",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.list", "429 rate_limited", PairState::Untested),
     ]
     .map(|(op, pair, state)| (op.to_string(), pair.to_string(), state));
     assert_eq!(states, expected);

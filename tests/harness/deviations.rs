@@ -16,7 +16,7 @@ const RATE_LIMIT: &str = "contacts/delete.yaml::rate_limit_exceeded";
 fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
     let (gateway, config) = start(behaving(behaviour));
     let outcomes = run_with(&live_env(&gateway, &config), "");
-    assert_eq!(outcomes.len(), 7, "every shipped scenario ran");
+    assert_eq!(outcomes.len(), 11, "every shipped scenario ran");
     assert!(
         gateway.contact_ids().is_empty() || behaviour == Behaviour::Stall,
         "{behaviour:?}: cleanup removed every created contact, left {:?}",
@@ -107,7 +107,7 @@ fn a_missing_data_envelope_fails_the_schema() {
 #[test]
 fn a_missing_rate_limit_header_fails_every_trial() {
     let failures = failures_with(Behaviour::MissingRateLimitHeader);
-    assert_eq!(failures.len(), 6, "every trial that ran: {failures:#?}");
+    assert_eq!(failures.len(), 10, "every trial that ran: {failures:#?}");
     for (trial, checks) in failures {
         assert!(
             checks

@@ -158,7 +158,7 @@ fn every_promise_of_the_specs_is_in_the_document() {
         .values()
         .map(|item| item.as_object().unwrap().len())
         .sum();
-    assert_eq!((operations, in_document), (suite.operations.len(), 3));
+    assert_eq!((operations, in_document), (suite.operations.len(), 4));
     // The created contact's id leads to Get and Delete Contact, as the scenarios use it.
     let links = &document["paths"]["/v1/contacts"]["post"]["responses"]["201"]["links"];
     for target in ["contacts.get", "contacts.delete"] {
@@ -258,7 +258,7 @@ fn output_goes_to_a_file_when_asked() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(output.stdout.is_empty());
-    assert!(text(&output.stderr).contains("wrote the OpenAPI document of 3 operation(s)"));
+    assert!(text(&output.stderr).contains("wrote the OpenAPI document of 4 operation(s)"));
     let stdout = command(&BTreeMap::new(), &["export", "openapi"]).stdout;
     assert_eq!(std::fs::read(&file).unwrap(), stdout);
     assert!(text(&stdout).starts_with("{\n  \"openapi\": \"3.1.0\",\n  \"info\": {"));

@@ -165,7 +165,7 @@ fn a_mistyped_command_fails_with_exit_code_2_and_names_the_command_meant() {
     let output = command(&no_env(), &["delete", "--skip", "rate_limit"]);
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("3 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out"),
+        stdout.contains("3 passed; 0 failed; 0 ignored; 0 measured; 8 filtered out"),
         "{stdout}{}",
         text(&output.stderr)
     );
@@ -312,9 +312,9 @@ fn outcomes_json_is_one_object_per_scenario_with_its_evidence() {
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(101), "{stdout}{stderr}");
     let outcomes = json_lines(&stdout);
-    assert_eq!(outcomes.len(), 7, "{stdout}");
+    assert_eq!(outcomes.len(), 11, "{stdout}");
     let names: BTreeSet<&str> = outcomes.iter().filter_map(|o| o["name"].as_str()).collect();
-    assert_eq!(names.len(), 7, "{stdout}");
+    assert_eq!(names.len(), 11, "{stdout}");
     for outcome in &outcomes {
         for field in [
             "run_id",
@@ -352,7 +352,7 @@ fn outcomes_json_is_one_object_per_scenario_with_its_evidence() {
     assert_eq!(passed, 6, "{stdout}");
     // Everything else went to stderr: libtest's lines, the summary, the reports.
     for shown in [
-        "running 7 tests",
+        "running 11 tests",
         "test result: FAILED",
         "conformance summary",
         "JUnit report: reports/junit.xml",

@@ -653,3 +653,84 @@ fn slow_gateway_drops_promptly_mid_sleep() {
     let _ = stream.read_to_end(&mut raw);
     assert!(raw.is_empty(), "no answer from a stopped gateway");
 }
+
+#[test]
+fn list_contacts_searches_filters_pages_and_sorts_as_documented() {
+    let (gw, config) = gateway(1000, Behaviour::Documented);
+    let key = Some(config.full_key.as_str());
+    for name in [
+        "Conformance x-carol",
+        "Conformance x-alice",
+        "Conformance x-bob",
+        "Other",
+    ] {
+        let body = format!(r#"{{"full_name":"{name}"}}"#);
+        assert_eq!(send(&gw, "POST", "/v1/contacts", key, &body).status, 201);
+    }
+    let list = |query: &str| send(&gw, "GET", &format!("/v1/contacts{query}"), key, "");
+    let names = |response: Response| -> Vec<String> {
+        let body = response.json();
+        let items = body["data"]["contacts"].as_array().unwrap().iter();
+        items
+            .map(|c| c["full_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = list("");
+    assert_eq!(all.status, 200);
+    let body = all.json();
+    assert_eq!(
+        body["meta"],
+        serde_json::json!({ "page": 1, "per_page": 50, "total": 4 })
+    );
+    let keys: Vec<&String> = body["data"]["contacts"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    let mut documented = [
+        "id",
+        "full_name",
+        "email",
+        "phone",
+        "job_title",
+        "company_name",
+        "linkedin_url",
+        "created_at",
+        "updated_date",
+    ];
+    documented.sort_unstable();
+    assert_eq!(keys, documented);
+    // Creation order by default; a partial, case-insensitive search; both sort orders.
+    assert_eq!(names(list("?search=x-"))[0], "Conformance x-carol");
+    assert_eq!(
+        names(list("?search=X-&sort=full_name")),
+        [
+            "Conformance x-alice",
+            "Conformance x-bob",
+            "Conformance x-carol"
+        ]
+    );
+    assert_eq!(
+        names(list("?search=x-&sort=-full_name&per_page=2&page=2")),
+        ["Conformance x-alice"]
+    );
+    assert_eq!(
+        names(list("?search=Conformance%20x-b")),
+        ["Conformance x-bob"]
+    );
+    assert_eq!(
+        list("?created_after=2100-01-01T00:00:00Z").json()["meta"]["total"],
+        0
+    );
+    assert_eq!(list("?list_id=abc-123").json()["meta"]["total"], 0);
+    for bad in [
+        "?per_page=101",
+        "?page=0",
+        "?sort=email",
+        "?created_after=yesterday",
+    ] {
+        let refused = list(bad);
+        assert_eq!(refused.status, 400, "{bad}");
+        assert_eq!(refused.error_code(), "validation_error", "{bad}");
+    }
+}

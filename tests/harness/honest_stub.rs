@@ -93,9 +93,12 @@ const VERIFIED_TRIAL: &str = "contacts/get.yaml::verified_by_an_update";
 const CLEANED_UP_TRIAL: &str = "contacts/get.yaml::cleaned_up_by_an_update";
 
 /// The shipped specs plus the unserved operation and a scenario that verifies with it.
+/// (The shipped List Contacts, which the stub cannot serve either, is left out: these
+/// tests count the unserved operations they add.)
 fn specs_with_an_unserved_operation() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_specs(dir.path());
+    std::fs::remove_file(dir.path().join("contacts/list.yaml")).unwrap();
     std::fs::write(dir.path().join("contacts/update.yaml"), UPDATE).unwrap();
     std::fs::write(dir.path().join("contacts/remove.yaml"), REMOVE).unwrap();
     let get = dir.path().join("contacts/get.yaml");

@@ -20,7 +20,10 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let output = command(&env, &["--test-threads", "2"]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("6 passed; 0 failed; 1 ignored"), "{stdout}");
+    assert!(
+        stdout.contains("10 passed; 0 failed; 1 ignored"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("rate_limit_exceeded                        ... ignored (spends the workspace's rate-limit quota; set LEADLEX_SPEND_QUOTA=1"),
         "{stdout}"
@@ -32,9 +35,9 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let requests = gateway.requests();
     let created = requests.iter().filter(|r| r.method == "POST").count();
     assert_eq!(
-        created, 2,
-        "the delete scenario created its own contact, and the run one shared contact for the \
-         three scenarios that must leave it unchanged"
+        created, 11,
+        "the delete scenario created its own contact, the run one shared contact for the \
+         three scenarios that must leave it unchanged, and the list scenarios nine of their own"
     );
     assert!(requests.iter().all(|r| !r.path.contains(someone_elses)));
     assert!(requests.iter().any(|r| r.method == "DELETE"));
@@ -47,7 +50,7 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     }
 
     let junit = std::fs::read_to_string(junit_in(&reports)).unwrap();
-    assert_eq!(junit.matches("<testcase ").count(), 7, "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), 11, "{junit}");
     assert!(
         junit.contains(r#"<property name="target" value="live"/>"#),
         "{junit}"
@@ -113,7 +116,7 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
     let output = command(&env, &[]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(101), "{stdout}");
-    assert!(stdout.contains("5 passed; 1 failed; 1 ignored"), "{stdout}");
+    assert!(stdout.contains("9 passed; 1 failed; 1 ignored"), "{stdout}");
     assert!(
         stdout.contains("error.code: expected insufficient_permissions, got forbidden"),
         "{stdout}"
@@ -147,7 +150,7 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
     let sent = gateway.requests().len();
     assert!(
         stderr.contains(&format!(
-            "live run: 6 scenario(s), about {sent} request(s) (at most {}); at \
+            "live run: 10 scenario(s), about {sent} request(s) (at most {}); at \
              LEADLEX_RATE_LIMIT_RPM=600000 that takes about 1 s",
             sent + 1
         )),

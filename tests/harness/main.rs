@@ -20,6 +20,7 @@ mod honest_stub;
 mod https;
 mod interop;
 mod live;
+mod matchers;
 mod output;
 mod reports;
 mod resilience;

@@ -6,7 +6,8 @@
 //! documented contact routes under the `/functions/v1/api-gateway` prefix, like the real
 //! `https://data.leadlex.com/functions/v1/api-gateway`:
 //!
-//! - `POST /v1/contacts`, `GET /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`;
+//! - `POST /v1/contacts`, `GET /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`, and
+//!   `GET /v1/contacts` (List Contacts: search, filters, pages, sort; see `support::list`);
 //! - `Authorization: Bearer <key>` auth (401 `invalid_key`), a per-key request
 //!   budget (429 `rate_limited`) and the `contacts:delete` permission
 //!   (403 `insufficient_permissions`);
@@ -45,6 +46,8 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
 
+pub use super::list::ListAnswer;
+
 /// Path prefix under which the resource routes are served.
 const PREFIX: &str = "/functions/v1/api-gateway";
 /// Largest accepted request head (request line plus headers).
@@ -79,6 +82,8 @@ pub struct GatewayConfig {
     pub tls: Option<TlsIdentity>,
     /// How `POST /v1/contacts` answers: as documented, or with one deviation.
     pub create: CreateAnswer,
+    /// How `GET /v1/contacts` answers: as documented, or with one deviation.
+    pub list: ListAnswer,
 }
 
 /// How `POST /v1/contacts` answers (every other route is unaffected): the deviations a
@@ -124,6 +129,7 @@ impl Default for GatewayConfig {
             behaviour: Behaviour::Documented,
             tls: None,
             create: CreateAnswer::Documented,
+            list: ListAnswer::Documented,
         }
     }
 }
@@ -414,6 +420,8 @@ struct Request {
     method: String,
     /// Full path, query string stripped.
     path: String,
+    /// The query string, without its `?`.
+    query: String,
     authorization: Option<String>,
     content_length: usize,
     body: String,
@@ -653,10 +661,12 @@ fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
     if method.is_empty() || !target.starts_with('/') || !version.starts_with("HTTP/1.") {
         return Err("Malformed request line");
     }
-    let path = target.split(['?', '#']).next().unwrap_or_default();
+    let target = target.split('#').next().unwrap_or_default();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut request = Request {
         method: method.to_string(),
         path: path.to_owned(),
+        query: query.to_owned(),
         authorization: None,
         content_length: 0,
         body: String::new(),
@@ -739,7 +749,7 @@ impl Shared {
         let Some(remaining) = self.spend(key) else {
             return rate_limited();
         };
-        let mut reply = self.route(&request.method, path, role, &request.body);
+        let mut reply = self.route(&request.method, path, role, request);
         match self.config.behaviour {
             Behaviour::EchoKey => reply.echo = request.authorization.clone(),
             Behaviour::EchoKeyAs(disguise) => {
@@ -789,10 +799,11 @@ impl Shared {
         Some(limit - *used)
     }
 
-    fn route(&self, method: &str, path: &str, role: Role, body: &str) -> Reply {
+    fn route(&self, method: &str, path: &str, role: Role, request: &Request) -> Reply {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method, segments.as_slice()) {
-            ("POST", ["v1", "contacts"]) => self.create(body),
+            ("POST", ["v1", "contacts"]) => self.create(&request.body),
+            ("GET", ["v1", "contacts"]) => self.list(&request.query),
             ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id),
             ("DELETE", ["v1", "contacts", id]) if !id.is_empty() => self.delete(id, role),
             _ => route_not_found(),
@@ -846,6 +857,14 @@ impl Shared {
                 Reply::new(201, "application/json", "<html>created</html>".into())
             }
             CreateAnswer::ServerError => Reply::error(500, "internal_error", "Something broke"),
+        }
+    }
+
+    fn list(&self, query: &str) -> Reply {
+        let state = self.state();
+        match super::list::answer(&state.contacts, query, self.config.list) {
+            Ok(body) => Reply::json(200, &body),
+            Err(message) => Reply::error(400, "validation_error", &message),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests.
 
 pub mod gateway;
+pub mod list;
 pub mod proxy;
 pub mod tls;

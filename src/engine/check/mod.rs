@@ -11,9 +11,9 @@
 
 mod body;
 mod code;
-mod equals;
 mod headers;
 mod json;
+mod matchers;
 mod media_type;
 mod schema;
 mod status;
@@ -36,7 +36,7 @@ const CHECKS: &[Registered] = &[
     Registered::on_json_body(body::repeated_key, body::never_wanted),
     Registered::on_json_body(code::check, code::wanted),
     Registered::on_json_body(schema::check, schema::wanted),
-    Registered::on_json_body(equals::check, equals::wanted),
+    Registered::on_json_body(matchers::check, matchers::wanted),
 ];
 
 /// What every check has: what it reads, and the broken promises it found.
@@ -174,7 +174,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::spec::{Equality, Expectation, HeaderRule, Operation, Request, StatusSet};
+    use crate::spec::{
+        BodyAssertion, Expectation, HeaderRule, Matcher, Operation, Request, StatusSet,
+    };
 
     /// A step of `GET /things` that expects 200 with `expect`, documented as answering 200
     /// with a JSON body.
@@ -220,12 +222,12 @@ mod tests {
         }
     }
 
-    fn equals(pointer: &str, value: Value) -> Vec<Equality> {
+    fn equals(pointer: &str, value: Value) -> Vec<BodyAssertion> {
         let span = Default::default();
         let pointer = pointer.into();
-        vec![Equality {
+        vec![BodyAssertion {
             pointer,
-            value,
+            matcher: Matcher::Equals(value),
             span,
         }]
     }
@@ -250,7 +252,7 @@ mod tests {
         };
         let step = step(Expectation {
             headers: vec![header],
-            equals: equals("/id", json!(1)),
+            body: equals("/id", json!(1)),
             ..Default::default()
         });
         let found = failed(&step, 404, r#"{"error":{"code":"not_found"}}"#);
@@ -261,7 +263,7 @@ mod tests {
     #[test]
     fn a_body_that_is_not_json_is_one_mismatch_only_when_something_is_expected_of_it() {
         let wants = step(Expectation {
-            equals: equals("/id", json!(1)),
+            body: equals("/id", json!(1)),
             ..Default::default()
         });
         assert_eq!(
@@ -275,7 +277,7 @@ mod tests {
     #[test]
     fn a_repeated_key_is_reported_before_the_values_read_from_the_body() {
         let step = step(Expectation {
-            equals: equals("/id", json!(1)),
+            body: equals("/id", json!(1)),
             ..Default::default()
         });
         let found = failed(&step, 200, r#"{"id":1,"id":2}"#);
