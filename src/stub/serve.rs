@@ -61,6 +61,9 @@ pub struct Served {
     /// `METHOD path (operation id)` of each operation without a `stub:` behaviour: answered
     /// 501 like any unknown route.
     pub not_served: Vec<String>,
+    /// The trial names of the scenarios that use an operation it does not serve: stub runs
+    /// ignore them, so a live run against it skips them.
+    pub unservable: Vec<String>,
     /// Records seeded, by collection, and the seed file.
     pub seeded: Option<(String, Vec<(String, usize)>)>,
     /// The faults asked for, with the seed of their sequence.
@@ -144,6 +147,12 @@ pub async fn start(
         keys,
         rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
         not_served,
+        unservable: suite
+            .scenarios
+            .iter()
+            .filter(|s| super::cannot_serve(s).is_some())
+            .map(|s| s.trial_name.clone())
+            .collect(),
         seeded,
         faults: faults.map(|f| (*f.options(), f.seed)),
     })
@@ -221,22 +230,41 @@ impl Served {
                  sequence of requests)"
             );
         }
-        let variables: Vec<String> = self
-            .keys
-            .iter()
-            .map(|k| format!("{}={}", k.variable, k.key))
-            .collect();
-        let _ = writeln!(
-            text,
-            "conformance suite against it: LEADLEX_BASE_URL={} {} leadlex-conformance",
-            self.stub.base_url(),
-            variables.join(" ")
-        );
+        let _ = writeln!(text, "conformance suite against it: {}", self.live_run());
         text.push_str(
             "one line per request: time, method, path, status, operation (or \"no route\"); \
              Ctrl-C stops\n",
         );
         text
+    }
+
+    /// The command that runs the conformance suite live against this server, as a shell
+    /// reads it: its base URL and keys, and `--skip` for each scenario it cannot serve.
+    pub fn live_run(&self) -> String {
+        let mut words = vec![format!("LEADLEX_BASE_URL={}", self.stub.base_url())];
+        words.extend(
+            self.keys
+                .iter()
+                .map(|k| shell_word(&format!("{}={}", k.variable, k.key))),
+        );
+        words.push("leadlex-conformance".into());
+        if !self.unservable.is_empty() {
+            words.push("--exact".into());
+            for trial in &self.unservable {
+                words.extend(["--skip".to_string(), shell_word(trial)]);
+            }
+        }
+        words.join(" ")
+    }
+}
+
+/// `word` as one word of a POSIX shell: as it is when nothing in it is special, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    match !word.is_empty() && word.chars().all(plain) {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
     }
 }
 
@@ -293,6 +321,18 @@ mod tests {
             log_line(&answered, at),
             "2026-03-01T10:00:00.005Z DELETE /v1/contacts/abc 503 injected (contacts.create not run)"
         );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_word("contacts/list.yaml::a_b"),
+            "contacts/list.yaml::a_b"
+        );
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

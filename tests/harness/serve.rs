@@ -24,6 +24,8 @@ pub struct Served {
     /// The variables of a live run against it, as the banner prints them
     /// (`LEADLEX_BASE_URL`, and a key variable per credential).
     pub live: BTreeMap<String, String>,
+    /// The arguments of that run (`--skip` for each scenario it cannot serve).
+    pub live_args: Vec<String>,
     pub banner: Vec<String>,
 }
 
@@ -60,6 +62,7 @@ impl Served {
             base_url: String::new(),
             keys: BTreeMap::new(),
             live: BTreeMap::new(),
+            live_args: Vec::new(),
             banner: Vec::new(),
         };
         loop {
@@ -79,11 +82,15 @@ impl Served {
                 served.keys.insert(credential.to_string(), key.to_string());
             }
             if let Some(run) = line.strip_prefix("conformance suite against it: ") {
-                served.live = run
-                    .split_whitespace()
+                let words = shell_words(run);
+                let program = words.iter().position(|w| w == "leadlex-conformance");
+                let program = program.expect("the command after its variables");
+                served.live = words[..program]
+                    .iter()
                     .filter_map(|word| word.split_once('='))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
+                served.live_args = words[program + 1..].to_vec();
             }
             if line.starts_with("one line per request") {
                 break;
@@ -151,6 +158,37 @@ impl Drop for Served {
         }
         let _ = self.child.wait();
     }
+}
+
+/// The words of a command line as a POSIX shell splits it, for the quoting `serve` uses:
+/// plain words, single-quoted parts, and `\'` for a quote outside them.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('\'', _) => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            ('\\', false) => word.get_or_insert_with(String::new).extend(chars.next()),
+            (' ', false) => words.extend(word.take()),
+            (c, _) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    assert!(!quoted, "an unclosed quote: {line}");
+    words.extend(word);
+    words
+}
+
+#[test]
+fn shell_words_are_split_as_a_shell_does() {
+    assert_eq!(
+        shell_words("A=1 'b c' d'e'\\''f' '' x"),
+        ["A=1", "b c", "de'f", "", "x"]
+    );
 }
 
 /// An answer: status, headers (lower-case names), body as JSON (`Null` when not JSON).
