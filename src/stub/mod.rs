@@ -12,7 +12,9 @@
 //! that exhausts its rate limit cannot disturb another running in parallel.
 //!
 //! [`serve`] runs the same stub as a standalone server (`leadlex-conformance serve`): a
-//! port of its own, a rate limit of its own, one log line per request.
+//! port of its own, a rate limit of its own, one log line per request, records to start
+//! with ([`seed`], put in by `State::seeded`) and delays and injected failures
+//! ([`faults`], a wrapper around each responder).
 //!
 //! The stub never pretends to serve what it cannot: an operation without a `stub:` section
 //! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), and
