@@ -29,18 +29,12 @@ pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeA
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
-    // A seeded record is read and deleted through its id in a path, as a created one is.
-    let addressable = |id: &str| path_segment(id.to_string()).map(drop);
-    let seed = match &args.seed {
-        None => None,
-        // Relative to the current directory, as every path of the command line.
-        Some(file) => match Seed::read(&root.join(file), &suite, &addressable) {
-            Ok(seed) => Some(seed),
-            Err(broken) => {
-                eprintln!("{broken}");
-                return ExitCode::from(EXIT_BROKEN_INPUT);
-            }
-        },
+    let seed = match read_seed(args, root, &suite) {
+        Ok(seed) => seed,
+        Err(broken) => {
+            eprintln!("{broken}");
+            return ExitCode::from(EXIT_BROKEN_INPUT);
+        }
     };
     let options = ServeOptions {
         port: args.port,
@@ -52,20 +46,10 @@ pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeA
             seed: args.fail_seed,
         },
     };
-    let (stop, stopped) = std::sync::mpsc::channel();
-    if let Err(error) = ctrlc::set_handler(move || {
-        let _ = stop.send(());
-    }) {
-        eprintln!("error: cannot handle Ctrl-C: {error}");
-        return ExitCode::FAILURE;
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+    let (stopped, runtime) = match stop_signal_and_runtime() {
+        Ok(started) => started,
+        Err(message) => {
+            eprintln!("error: {message}");
             return ExitCode::FAILURE;
         }
     };
@@ -88,4 +72,36 @@ pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeA
     drop(served);
     let _ = writeln!(std::io::stdout().lock(), "stopped");
     ExitCode::SUCCESS
+}
+
+/// The seed file named on the command line (relative to the current directory, as every
+/// path of the command line), read against the suite's collections.
+fn read_seed(
+    args: &ServeArgs,
+    root: &Path,
+    suite: &crate::spec::Suite,
+) -> Result<Option<Seed>, String> {
+    // A seeded record is read and deleted through its id in a path, as a created one is.
+    let addressable = |id: &str| path_segment(id.to_string()).map(drop);
+    match &args.seed {
+        None => Ok(None),
+        Some(file) => Seed::read(&root.join(file), suite, &addressable)
+            .map(Some)
+            .map_err(|broken| broken.to_string()),
+    }
+}
+
+/// A receiver that gets a message on Ctrl-C (or SIGTERM), and the runtime to serve on.
+fn stop_signal_and_runtime(
+) -> Result<(std::sync::mpsc::Receiver<()>, tokio::runtime::Runtime), String> {
+    let (stop, stopped) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })
+    .map_err(|error| format!("cannot handle Ctrl-C: {error}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    Ok((stopped, runtime))
 }
