@@ -3,7 +3,7 @@
 //! [`crate::report::publish`] at the end.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -60,6 +60,30 @@ pub(crate) struct Session {
     pub(crate) observer: Option<Observer>,
     /// In GitHub Actions: the token that pauses workflow commands while trials run.
     workflow_token: Option<String>,
+    /// Trials that spend no quota and have not finished yet. A scenario that spends quota
+    /// on purpose waits for them, then removes the shared records before it spends it:
+    /// with the quota spent, removing them could fail.
+    before_quota: (Mutex<usize>, Condvar),
+    /// Shared records that could not be removed before a scenario spent quota.
+    shared_left: Mutex<Vec<String>>,
+}
+
+/// Counts a trial that spends no quota as finished when dropped, however it ends.
+struct NotSpendingQuota<'s>(&'s Session);
+
+impl Drop for NotSpendingQuota<'_> {
+    fn drop(&mut self) {
+        let (count, finished) = &self.0.before_quota;
+        let mut count = count.lock().unwrap_or_else(|p| p.into_inner());
+        *count = count.saturating_sub(1);
+        finished.notify_all();
+    }
+}
+
+/// How a run ended, beyond its trials.
+pub(crate) struct Finished {
+    /// Records the run created are still on the target (named in the summary).
+    pub(crate) records_left: bool,
 }
 
 /// Why the engine could not start; every trial of the run fails with it.
@@ -106,11 +130,24 @@ impl Session {
             console: Console::Stdout,
             front: Front::TestBinary,
             observer: None,
+            before_quota: Default::default(),
+            shared_left: Mutex::default(),
         }
+    }
+
+    /// Says how many of the trials that will run spend no quota: scenarios that spend it
+    /// wait for that many to finish.
+    pub(crate) fn expect_before_quota(&self, trials: usize) {
+        *self
+            .before_quota
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = trials;
     }
 
     pub(crate) fn execute(&self, planned: &Planned) -> Result<Completion, Failed> {
         let scenario = &planned.scenario;
+        let _counted = (!scenario.spends_quota).then_some(NotSpendingQuota(self));
         if let Some(reason) = &planned.cannot_run {
             self.record(ignored(scenario, reason));
             return Ok(Completion::ignored_with(reason));
@@ -127,6 +164,9 @@ impl Session {
             let reason = "not run: the run was interrupted";
             self.record(ignored(scenario, reason));
             return Ok(Completion::ignored_with(reason));
+        }
+        if scenario.spends_quota {
+            self.remove_shared_before_spending_quota();
         }
         let mut outcome = started.engine.run(&started.runtime, scenario);
         if outcome.verdict.is_success() && !self.keep_exchanges {
@@ -152,6 +192,27 @@ impl Session {
         };
         self.record(outcome);
         result
+    }
+
+    /// Waits until every trial that spends no quota has finished (or the run is
+    /// interrupted), then removes the shared records: once a scenario has spent the
+    /// quota on purpose, their `DELETE`s could be refused until it comes back (a daily
+    /// quota, or a stub's budget for its lifetime). A scenario that uses one makes it again.
+    fn remove_shared_before_spending_quota(&self) {
+        let (count, finished) = &self.before_quota;
+        let mut left = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *left > 0 && !self.interrupted.load(Ordering::SeqCst) {
+            left = finished
+                .wait_timeout(left, std::time::Duration::from_millis(100))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        drop(left);
+        let not_removed = self.clean_up_shared();
+        self.shared_left
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(not_removed);
     }
 
     /// Removes the shared records the run made; what could not be removed, for the summary.
@@ -299,8 +360,16 @@ impl Session {
 
     /// Removes the shared records, then publishes the outcomes: summary, reports, and the
     /// leak check of all of it.
-    pub(crate) fn finish(&self) -> Result<(), PublishError> {
-        let shared_left = self.clean_up_shared();
+    pub(crate) fn finish(&self) -> Result<Finished, PublishError> {
+        let mut shared_left =
+            std::mem::take(&mut *self.shared_left.lock().unwrap_or_else(|p| p.into_inner()));
+        shared_left.extend(self.clean_up_shared());
+        let pending = self
+            .ledger()
+            .map_or(0, |l| ledger::pending(l.path()).map_or(0, |p| p.len()));
+        let finished = Finished {
+            records_left: pending > 0 || !shared_left.is_empty(),
+        };
         let outcomes =
             std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
         let facts = self.facts();
@@ -338,7 +407,8 @@ impl Session {
             text: self.printed_texts().join("\n"),
         });
         let ledger = self.ledger().map(|l| (l.path(), &self.redactor));
-        check_for_leaks(&written, &every_secret, ledger, &to)
+        check_for_leaks(&written, &every_secret, ledger, &to)?;
+        Ok(finished)
     }
 
     fn ledger(&self) -> Option<&Ledger> {

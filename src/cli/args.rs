@@ -17,6 +17,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::config::{Flags, REPORTS, SPECS};
+use crate::stub::faults::{parse_fail_rate, Latency};
 
 /// clap's own layout: libtest-mimic's `Arguments` brings a template of its own, which
 /// would leave out the commands and the examples.
@@ -140,18 +141,23 @@ pub enum Command {
 const SERVE_LONG_ABOUT: &str = "Serve the stub built from the specs on 127.0.0.1 until \
 Ctrl-C (or SIGTERM): the same stub `cargo test` runs against, for developing a client. It \
 prints its base URL and a key per credential, then one line per request (time, method, \
-path, status, operation). State lives in memory for the server's lifetime.";
+path, status, operation). State lives in memory for the server's lifetime; --seed FILE \
+gives it records to start with. --latency and --fail-rate make it slow and unreliable, for \
+testing a client's timeouts and retries (off by default).";
 
 const SERVE_EXAMPLES: &str = "Examples:
   leadlex-conformance serve
   leadlex-conformance serve --port 0 --rate-limit 1000
+  leadlex-conformance serve --seed contacts.json
+  leadlex-conformance serve --latency 50-500 --fail-rate 0.2 --fail-seed 7
   LEADLEX_BASE_URL=http://127.0.0.1:4010 LEADLEX_API_KEY=wbk_stub_0_full leadlex-conformance";
 
 const EXPORT_EXAMPLES: &str = "Examples:
   leadlex-conformance export openapi > openapi.json
   leadlex-conformance export openapi --output openapi.json";
 
-/// `serve [--port N] [--rate-limit N]`.
+/// `serve [--port N] [--rate-limit N] [--seed FILE] [--latency MS] [--fail-rate P]
+/// [--fail-seed N]`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The port on 127.0.0.1 (0 picks a free one)
@@ -160,6 +166,18 @@ pub struct ServeArgs {
     /// Requests per key before 429 [default: suite.yaml's stub.rate_limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
+    /// Records to start with: a JSON object of collections, e.g. {"contacts": [{"id": "…"}]}
+    #[arg(long, value_name = "FILE", value_parser = NonEmptyStringValueParser::new())]
+    pub seed: Option<String>,
+    /// Delay every answer by MS milliseconds, or by a random time in MIN-MAX
+    #[arg(long, value_name = "MS|MIN-MAX", value_parser = |s: &str| s.parse::<Latency>())]
+    pub latency: Option<Latency>,
+    /// Answer this share of requests (0 to 1) with 503 and Retry-After: 1 [default: 0]
+    #[arg(long, value_name = "P", value_parser = parse_fail_rate)]
+    pub fail_rate: Option<f64>,
+    /// Start the random sequence of --latency and --fail-rate here, to repeat a run
+    #[arg(long, value_name = "N")]
+    pub fail_seed: Option<u64>,
 }
 
 /// `export <FORMAT> [--output FILE]`.
@@ -347,6 +365,46 @@ mod tests {
     fn the_definitions_are_consistent() {
         Cli::command().debug_assert();
         TestBinary::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_takes_a_seed_and_its_faults() {
+        let serve = |words: &str| {
+            let args = ["x", "serve"].into_iter().chain(words.split_whitespace());
+            match parse(args).map(|cli| cli.command) {
+                Ok(Some(Command::Serve(serve))) => Ok((
+                    serve.seed,
+                    serve.latency.map(|l| (l.min_ms, l.max_ms)),
+                    serve.fail_rate,
+                    serve.fail_seed,
+                )),
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => Err(error.kind()),
+            }
+        };
+        assert_eq!(serve(""), Ok((None, None, None, None)));
+        assert_eq!(
+            serve("--seed s.json --latency 100-300 --fail-rate 0.2 --fail-seed 7"),
+            Ok((Some("s.json".into()), Some((100, 300)), Some(0.2), Some(7)))
+        );
+        assert_eq!(
+            serve("--latency=250 --fail-rate=1"),
+            Ok((None, Some((250, 250)), Some(1.0), None))
+        );
+        for bad in [
+            "--seed",
+            "--seed=",
+            "--latency",
+            "--latency 300-100",
+            "--latency fast",
+            "--fail-rate 1.5",
+            "--fail-rate -0.1",
+            "--fail-rate NaN",
+            "--fail-seed -1",
+            "--fail-seed x",
+        ] {
+            assert!(serve(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@ use libtest_mimic::{Arguments, Trial};
 use super::args::{self, RunArgs};
 use super::prepare::{annotate, prepare};
 use super::streams::Streams;
-use super::{outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED};
+use super::{
+    outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED, EXIT_RECORDS_LEFT,
+};
 use crate::config::{self, Config, TargetConfig};
 use crate::outcome::Outcome;
 use crate::plan::selection::{self, Commands, Front};
@@ -60,18 +62,12 @@ pub(super) fn run(
         }
     };
     connect(&mut session, streams, front);
-    let mut args = args.libtest.clone();
-    if args.test_threads.is_none() {
-        args.test_threads = Some(match session.config.target {
-            // A live gateway gets bounded parallelism.
-            TargetConfig::Live { .. } => session.config.concurrency,
-            // Stub trials mostly wait on the loopback: four per core keep the cores busy.
-            TargetConfig::Stub => stub_threads(),
-        });
-    }
+    let args = with_threads(&args.libtest, &session.config);
     let session = Arc::new(session);
     let estimates: Vec<Option<Estimate>> = planned.iter().map(estimate).collect();
+    let spends_quota: Vec<bool> = planned.iter().map(|p| p.scenario.spends_quota).collect();
     let trials: Vec<Trial> = planned.into_iter().map(|p| trial(&session, p)).collect();
+    session.expect_before_quota(before_quota(&args, &trials, &spends_quota));
     if let (TargetConfig::Live { .. }, false) = (&session.config.target, args.list) {
         announce(&session, &args, &trials, &estimates);
     }
@@ -93,9 +89,36 @@ pub(super) fn run(
     let conclusion = libtest_mimic::run(&args, trials);
     match session.finish() {
         Err(error) => publish_failure(&error),
-        Ok(()) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
-        Ok(()) => conclusion.exit_code(),
+        Ok(_) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
+        // Every trial passed, yet something the run created is still there: not a success.
+        Ok(finished) if finished.records_left && !conclusion.has_failed() => {
+            ExitCode::from(EXIT_RECORDS_LEFT)
+        }
+        Ok(_) => conclusion.exit_code(),
     }
+}
+
+/// libtest's options, with the trials run at once chosen for the target when not given: a
+/// live gateway gets bounded parallelism; stub trials mostly wait on the loopback, so
+/// four per core keep the cores busy.
+fn with_threads(args: &libtest_mimic::Arguments, config: &Config) -> libtest_mimic::Arguments {
+    let mut args = args.clone();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(match config.target {
+            TargetConfig::Live { .. } => config.concurrency,
+            TargetConfig::Stub => stub_threads(),
+        });
+    }
+    args
+}
+
+/// How many selected trials do not spend quota: those a quota-spending trial waits for.
+fn before_quota(args: &libtest_mimic::Arguments, trials: &[Trial], spends_quota: &[bool]) -> usize {
+    trials
+        .iter()
+        .zip(spends_quota)
+        .filter(|(t, spends)| !**spends && !args.is_filtered_out(t) && !args.is_ignored(t))
+        .count()
 }
 
 /// Points the session at the run's streams: colour, where its own text goes, and the

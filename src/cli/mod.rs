@@ -37,6 +37,9 @@ pub const EXIT_BROKEN_INPUT: u8 = 2;
 pub const EXIT_INTERRUPTED: u8 = 130;
 /// The exit code of a run that found a secret in its own reports or output.
 pub const EXIT_SECRET_LEAK: u8 = 3;
+/// The exit code of a run whose trials all passed but which could not remove a record it
+/// created (a shared one: a trial's own fails that trial): libtest's code for a failure.
+pub const EXIT_RECORDS_LEFT: u8 = 101;
 
 /// The command the process's arguments name (running the scenarios when they name none),
 /// with its flags over the environment, and `specs/` and `reports/` in the current

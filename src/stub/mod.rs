@@ -17,7 +17,9 @@
 //! that exhausts its rate limit cannot disturb another running in parallel.
 //!
 //! [`serve`] runs the same stub as a standalone server (`leadlex-conformance serve`): a
-//! port of its own, a rate limit of its own, one log line per request.
+//! port of its own, a rate limit of its own, one log line per request, records to start
+//! with ([`seed`], put in by `State::seeded`) and delays and injected failures
+//! ([`faults`], a wrapper around each responder).
 //!
 //! The stub never pretends to serve what it cannot: an operation without a `stub:` section
 //! is not mounted ([`cannot_serve`] says why; plans ignore the scenarios that use it), any
@@ -42,6 +44,7 @@ mod answer;
 mod bulk;
 mod call;
 mod crud;
+pub mod faults;
 mod gate;
 mod include;
 mod links;
@@ -50,6 +53,7 @@ mod names;
 mod play;
 mod record;
 mod scope;
+pub mod seed;
 pub mod serve;
 mod state;
 mod validate;
@@ -58,6 +62,9 @@ use answer::UNDOCUMENTED_MARK;
 pub use answer::{UNDOCUMENTED_CODE, UNDOCUMENTED_STATUS};
 use gate::{path_pattern, Gate};
 use state::State;
+
+use faults::{Faults, Faulty};
+use seed::Seed;
 
 /// The status of the stub's answer to a request it has no behaviour for. No page of the
 /// LeadLex documentation uses it, so no scenario can expect it.
@@ -83,6 +90,10 @@ pub struct StubOptions {
     pub rate_limit: Option<u32>,
     /// Called once for every request, after its answer is decided.
     pub log: Option<RequestLog>,
+    /// Records the collections hold before the first request (`serve --seed`).
+    pub seed: Option<Seed>,
+    /// Delays and injected failures (`serve --latency`, `--fail-rate`).
+    pub faults: Option<Arc<Faults>>,
 }
 
 /// Told of every request the stub answers.
@@ -97,6 +108,8 @@ pub struct Answered {
     pub status: u16,
     /// The operation whose mock answered; `None` for the no-route answer.
     pub operation: Option<String>,
+    /// A failure injected instead of the operation's answer (`serve --fail-rate`).
+    pub injected: bool,
 }
 
 impl Stub {
@@ -124,11 +137,13 @@ impl Stub {
                 .collect(),
             collections: suite.collections.clone(),
             rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
-            state: Mutex::default(),
+            state: Mutex::new(State::seeded(options.seed)),
             log: options.log.clone(),
         });
         // A literal segment wins over a parameter (`/v1/contacts/bulk` over
-        // `/v1/contacts/{id}`): operations with fewer parameters are tried first.
+        // `/v1/contacts/{id}`): operations with fewer parameters are tried first. Every
+        // answer goes through the faults, which pass it on unchanged when there are none.
+        let faults = (options.faults.clone(), options.log.clone());
         let mut served: Vec<&Arc<Operation>> = suite
             .operations
             .iter()
@@ -136,19 +151,23 @@ impl Stub {
             .collect();
         served.sort_by_key(|op| op.params.len());
         for op in served {
+            let gate = Gate {
+                operation: op.clone(),
+                shared: shared.clone(),
+            };
             Mock::given(method(op.method.as_str()))
                 .and(path_regex(path_pattern(&op.path)))
-                .respond_with(Gate {
-                    operation: op.clone(),
-                    shared: shared.clone(),
-                })
+                .respond_with(Faulty::new(gate, &faults, Some(&op.id)))
                 .with_priority(priority(op))
                 .named(op.id.clone())
                 .mount(&server)
                 .await;
         }
+        let no_route = NoRoute {
+            log: options.log.clone(),
+        };
         Mock::given(any())
-            .respond_with(NoRoute { log: options.log })
+            .respond_with(Faulty::new(no_route, &faults, None))
             .with_priority(u8::MAX)
             .mount(&server)
             .await;
@@ -281,6 +300,7 @@ fn tell(log: &Option<RequestLog>, request: &Request, status: u16, operation: Opt
             path: request.url.path().to_string(),
             status,
             operation: operation.map(str::to_string),
+            injected: false,
         });
     }
 }

@@ -1,11 +1,16 @@
 //! The stub as a standalone HTTP server on the loopback (`leadlex-conformance serve`), for
 //! people and tools such as Schemathesis or curl rather than for the trials: a port of its
-//! own, one fixed trial number for its keys, a rate limit that may be raised, and one log
-//! line per request. Its records live in memory for the server's lifetime.
+//! own, one fixed trial number for its keys, a rate limit that may be raised, records to
+//! start with (`--seed`), delays and injected failures for testing retries (`--latency`,
+//! `--fail-rate`), and one log line per request. Its records live in memory for the
+//! server's lifetime.
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::Arc;
 
+use super::faults::{FaultOptions, Faults, INJECTED_CODE, INJECTED_STATUS, RETRY_AFTER_SECS};
+use super::seed::Seed;
 use super::{Answered, RequestLog, Stub, StubOptions};
 use crate::spec::Suite;
 
@@ -17,13 +22,17 @@ pub const SERVE_TRIAL: u64 = 0;
 pub const DEFAULT_PORT: u16 = 4010;
 
 /// How to serve.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServeOptions {
     /// On 127.0.0.1; 0 picks a free port.
     pub port: u16,
     /// Requests one key may make in the server's lifetime before it answers 429; `None`:
     /// the suite's `stub.rate_limit`.
     pub rate_limit: Option<u32>,
+    /// Records to start with.
+    pub seed: Option<Seed>,
+    /// Delays and injected failures; none by default.
+    pub faults: FaultOptions,
 }
 
 impl Default for ServeOptions {
@@ -31,6 +40,8 @@ impl Default for ServeOptions {
         ServeOptions {
             port: DEFAULT_PORT,
             rate_limit: None,
+            seed: None,
+            faults: FaultOptions::default(),
         }
     }
 }
@@ -50,12 +61,21 @@ pub struct Served {
     /// `METHOD path (operation id)` of each operation without a `stub:` behaviour: answered
     /// 501 like any unknown route.
     pub not_served: Vec<String>,
+    /// The trial names of the scenarios that use an operation it does not serve: stub runs
+    /// ignore them, so a live run against it skips them.
+    pub unservable: Vec<String>,
+    /// Records seeded, by collection, and the seed file.
+    pub seeded: Option<(String, Vec<(String, usize)>)>,
+    /// The faults asked for, with the seed of their sequence.
+    pub faults: Option<(FaultOptions, u64)>,
 }
 
 /// The key a served stub accepts for one credential of the suite.
 #[derive(Clone, Debug)]
 pub struct ServedKey {
     pub credential: String,
+    /// The variable a live run reads this credential's key from (`LEADLEX_API_KEY`).
+    pub variable: String,
     pub key: String,
     /// What the stub does with it beyond the documented answers: lacking permissions
     /// (403) or a spent quota (429).
@@ -74,12 +94,26 @@ pub async fn start(
             source,
         }
     })?;
+    let faults = options
+        .faults
+        .any()
+        .then(|| Arc::new(Faults::new(options.faults)));
+    let seeded = options.seed.as_ref().map(|seed| {
+        let counts = seed
+            .collections
+            .iter()
+            .map(|(name, records)| (name.clone(), records.len()))
+            .collect();
+        (seed.file.clone(), counts)
+    });
     let stub = Stub::start_with(
         suite,
         StubOptions {
             listener: Some(listener),
             rate_limit: options.rate_limit,
             log: Some(log),
+            seed: options.seed.clone(),
+            faults: faults.clone(),
         },
     )
     .await;
@@ -96,6 +130,7 @@ pub async fn start(
             }
             ServedKey {
                 credential: name.clone(),
+                variable: credential.env.clone(),
                 key: Stub::key(SERVE_TRIAL, name),
                 note: (!notes.is_empty()).then(|| notes.join("; ")),
             }
@@ -112,6 +147,14 @@ pub async fn start(
         keys,
         rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
         not_served,
+        unservable: suite
+            .scenarios
+            .iter()
+            .filter(|s| super::cannot_serve(s).is_some())
+            .map(|s| s.trial_name.clone())
+            .collect(),
+        seeded,
+        faults: faults.map(|f| (*f.options(), f.seed)),
     })
 }
 
@@ -156,24 +199,96 @@ impl Served {
                 "not served (no `stub:` behaviour, answered 501 stub_no_route): {op}"
             );
         }
+        if let Some((file, counts)) = &self.seeded {
+            let total: usize = counts.iter().map(|(_, n)| n).sum();
+            let each: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+            let _ = writeln!(
+                text,
+                "seeded: {total} record(s) from {file} ({})",
+                match each.is_empty() {
+                    true => "no collection".to_string(),
+                    false => each.join(", "),
+                }
+            );
+        }
+        if let Some((faults, seed)) = &self.faults {
+            if let Some(latency) = faults.latency {
+                let _ = writeln!(text, "latency: every answer waits {latency} (--latency)");
+            }
+            if faults.fail_rate > 0.0 {
+                let _ = writeln!(
+                    text,
+                    "failures: {} of requests answered {INJECTED_STATUS} {INJECTED_CODE} with \
+                     Retry-After: {RETRY_AFTER_SECS} instead of by their operation (nothing \
+                     changes; logged as \"{INJECTED_STATUS} injected\") (--fail-rate)",
+                    percent(faults.fail_rate)
+                );
+            }
+            let _ = writeln!(
+                text,
+                "fault seed: {seed} (--fail-seed {seed} repeats these faults for the same \
+                 sequence of requests)"
+            );
+        }
+        let _ = writeln!(text, "conformance suite against it: {}", self.live_run());
         text.push_str(
             "one line per request: time, method, path, status, operation (or \"no route\"); \
              Ctrl-C stops\n",
         );
         text
     }
+
+    /// The command that runs the conformance suite live against this server, as a shell
+    /// reads it: its base URL and keys, and `--skip` for each scenario it cannot serve.
+    pub fn live_run(&self) -> String {
+        let mut words = vec![format!("LEADLEX_BASE_URL={}", self.stub.base_url())];
+        words.extend(
+            self.keys
+                .iter()
+                .map(|k| shell_word(&format!("{}={}", k.variable, k.key))),
+        );
+        words.push("leadlex-conformance".into());
+        if !self.unservable.is_empty() {
+            words.push("--exact".into());
+            for trial in &self.unservable {
+                words.extend(["--skip".to_string(), shell_word(trial)]);
+            }
+        }
+        words.join(" ")
+    }
+}
+
+/// `word` as one word of a POSIX shell: as it is when nothing in it is special, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    match !word.is_empty() && word.chars().all(plain) {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
+    }
+}
+
+/// `20%`, `0.5%`: a share of requests as a person reads it.
+fn percent(share: f64) -> String {
+    format!("{}%", (share * 100_000.0).round() / 1000.0)
 }
 
 /// One log line (without its newline): `2026-03-01T10:00:00.123Z POST /v1/contacts 201
-/// contacts.create`, or `… 501 no route`.
+/// contacts.create`, `… 501 no route`, or for a failure injected instead of the
+/// operation's answer `… 503 injected (contacts.create not run)`.
 pub fn log_line(answered: &Answered, now: chrono::DateTime<chrono::Utc>) -> String {
+    let by = answered.operation.as_deref().unwrap_or("no route");
+    let by = match answered.injected {
+        true if answered.operation.is_some() => format!("injected ({by} not run)"),
+        true => format!("injected ({by})"),
+        false => by.to_string(),
+    };
     format!(
-        "{} {} {} {} {}",
+        "{} {} {} {} {by}",
         now.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
         answered.method,
         answered.path,
         answered.status,
-        answered.operation.as_deref().unwrap_or("no route")
     )
 }
 
@@ -189,6 +304,7 @@ mod tests {
             path: "/v1/contacts/abc".into(),
             status: 200,
             operation: Some("contacts.delete".into()),
+            injected: false,
         };
         assert_eq!(
             log_line(&answered, at),
@@ -197,5 +313,33 @@ mod tests {
         answered.operation = None;
         answered.status = 501;
         assert!(log_line(&answered, at).ends_with(" 501 no route"));
+        answered.status = 503;
+        answered.injected = true;
+        assert!(log_line(&answered, at).ends_with(" 503 injected (no route)"));
+        answered.operation = Some("contacts.create".into());
+        assert_eq!(
+            log_line(&answered, at),
+            "2026-03-01T10:00:00.005Z DELETE /v1/contacts/abc 503 injected (contacts.create not run)"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_word("contacts/list.yaml::a_b"),
+            "contacts/list.yaml::a_b"
+        );
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn shares_read_as_percentages() {
+        assert_eq!(percent(0.2), "20%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.005), "0.5%");
+        assert_eq!(percent(0.123456), "12.346%");
     }
 }

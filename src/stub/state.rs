@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::seed::Seed;
+
 /// The records of one collection, by id.
 pub type Collection = BTreeMap<String, Value>;
 
@@ -25,6 +27,19 @@ pub struct State {
 }
 
 impl State {
+    /// The state of a new stub: the seed's records in their collections, made in the
+    /// file's order (before anything a request makes), or nothing.
+    pub fn seeded(seed: Option<Seed>) -> State {
+        let mut state = State::default();
+        for (name, records) in seed.map(|s| s.collections).unwrap_or_default() {
+            state.collections.entry(name.clone()).or_default();
+            for (id, record) in records {
+                state.insert(&name, &id, record);
+            }
+        }
+        state
+    }
+
     /// The records of a collection (none when nothing was stored there yet).
     pub fn collection(&self, name: &str) -> Option<&Collection> {
         self.collections.get(name)

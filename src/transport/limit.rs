@@ -45,7 +45,8 @@ pub enum Kind {
     Paced,
     /// A deliberate burst (the 429 scenario): counted, not paced, not held.
     Burst,
-    /// Removing what the run created: paced, but never refused for the budget.
+    /// Removing what the run created: paced and held for the pauses a gateway asks for
+    /// (within the longest wait allowed), but never refused.
     Cleanup,
 }
 
@@ -123,9 +124,11 @@ impl Limiter {
         if kind == Kind::Burst {
             return Ok(now);
         }
+        // Cleanup waits too: a `DELETE` retried at once after a 429 would only be refused
+        // again, and leave the record behind.
         let mut at = now;
         let held = state.held_until.get(key).copied();
-        if let Some(held) = held.filter(|h| *h > now && kind == Kind::Paced) {
+        if let Some(held) = held.filter(|h| *h > now) {
             at = held;
         }
         if self.interval.is_zero() {
@@ -266,6 +269,31 @@ mod tests {
             limiter.reserve(now, Kind::Paced, "OTHER").unwrap(),
             now,
             "another key is not held"
+        );
+    }
+
+    #[test]
+    fn cleanup_waits_for_a_pause_it_is_asked_for_but_is_never_refused() {
+        let limiter = Limiter::new(None, None, Duration::from_secs(10));
+        let now = Instant::now();
+        limiter.observe(now, SystemTime::now(), 429, &headers(&[]), "K");
+        assert_eq!(
+            limiter.reserve(now, Kind::Cleanup, "K").unwrap() - now,
+            Duration::from_secs(1),
+            "a 429 without hints: one second, as for any request"
+        );
+        limiter.observe(
+            now,
+            SystemTime::now(),
+            429,
+            &headers(&[("retry-after", "3600")]),
+            "K",
+        );
+        assert!(limiter.reserve(now, Kind::Paced, "K").is_err());
+        assert_eq!(
+            limiter.reserve(now, Kind::Cleanup, "K").unwrap() - now,
+            Duration::from_secs(1),
+            "a pause longer than allowed is not waited for: cleanup still goes"
         );
     }
 

@@ -27,6 +27,7 @@ mod resilience;
 mod safety;
 mod secrets;
 mod serve;
+mod serve_live;
 mod spec_corpus;
 mod specs;
 mod stale_reports;

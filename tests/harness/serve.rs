@@ -21,6 +21,11 @@ pub struct Served {
     pub base_url: String,
     /// Credential → key, as printed.
     pub keys: BTreeMap<String, String>,
+    /// The variables of a live run against it, as the banner prints them
+    /// (`LEADLEX_BASE_URL`, and a key variable per credential).
+    pub live: BTreeMap<String, String>,
+    /// The arguments of that run (`--skip` for each scenario it cannot serve).
+    pub live_args: Vec<String>,
     pub banner: Vec<String>,
 }
 
@@ -56,6 +61,8 @@ impl Served {
             stderr,
             base_url: String::new(),
             keys: BTreeMap::new(),
+            live: BTreeMap::new(),
+            live_args: Vec::new(),
             banner: Vec::new(),
         };
         loop {
@@ -73,6 +80,17 @@ impl Served {
             {
                 let key = rest.split_whitespace().next().unwrap_or_default();
                 served.keys.insert(credential.to_string(), key.to_string());
+            }
+            if let Some(run) = line.strip_prefix("conformance suite against it: ") {
+                let words = shell_words(run);
+                let program = words.iter().position(|w| w == "leadlex-conformance");
+                let program = program.expect("the command after its variables");
+                served.live = words[..program]
+                    .iter()
+                    .filter_map(|word| word.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                served.live_args = words[program + 1..].to_vec();
             }
             if line.starts_with("one line per request") {
                 break;
@@ -140,6 +158,37 @@ impl Drop for Served {
         }
         let _ = self.child.wait();
     }
+}
+
+/// The words of a command line as a POSIX shell splits it, for the quoting `serve` uses:
+/// plain words, single-quoted parts, and `\'` for a quote outside them.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('\'', _) => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            ('\\', false) => word.get_or_insert_with(String::new).extend(chars.next()),
+            (' ', false) => words.extend(word.take()),
+            (c, _) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    assert!(!quoted, "an unclosed quote: {line}");
+    words.extend(word);
+    words
+}
+
+#[test]
+fn shell_words_are_split_as_a_shell_does() {
+    assert_eq!(
+        shell_words("A=1 'b c' d'e'\\''f' '' x"),
+        ["A=1", "b c", "de'f", "", "x"]
+    );
 }
 
 /// An answer: status, headers (lower-case names), body as JSON (`Null` when not JSON).
@@ -376,4 +425,282 @@ fn wrong_arguments_a_busy_port_and_broken_specs_are_clear_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("the specs directory does not exist"));
     drop(busy);
+}
+
+/// A contact someone else made, as a seed file holds it.
+pub const SEEDED_ID: &str = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
+
+/// A seed file in `dir` with two contacts (one of them [`SEEDED_ID`]).
+pub fn seed_file(dir: &std::path::Path) -> (std::path::PathBuf, Value) {
+    let ada = json!({"id": SEEDED_ID, "full_name": "Ada Lovelace", "email": "ada@example.com"});
+    let seed = json!({"contacts": [ada, {"id": "grace", "full_name": "Grace Hopper"}]});
+    let file = dir.join("seed.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&seed).unwrap()).unwrap();
+    (file, ada)
+}
+
+#[test]
+fn a_seed_file_gives_the_server_records_to_start_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, ada) = seed_file(dir.path());
+    let mut served = Served::start(&["--seed", file.to_str().unwrap()]);
+    let seeded = format!("seeded: 2 record(s) from {} (contacts: 2)", file.display());
+    assert!(served.banner.contains(&seeded), "{:?}", served.banner);
+    let (base, key) = (served.base_url.clone(), served.keys["full"].clone());
+
+    let read = send(
+        "GET",
+        &format!("{base}/v1/contacts/{SEEDED_ID}"),
+        Some(&key),
+        None,
+    );
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body, json!({"data": ada}), "served exactly as seeded");
+    let grace = format!("{base}/v1/contacts/grace");
+    let read = send("GET", &grace, Some(&key), None);
+    assert_eq!(read.body["data"]["full_name"], "Grace Hopper");
+    // Seeded records are records like any other: the permissions hold, and they can go.
+    let no_delete = served.keys["no_contacts_delete"].clone();
+    assert_eq!(send("DELETE", &grace, Some(&no_delete), None).status, 403);
+    let deleted = send("DELETE", &grace, Some(&key), None);
+    assert_eq!(
+        deleted.body["data"],
+        json!({"deleted": true, "id": "grace"})
+    );
+    assert_eq!(send("GET", &grace, Some(&key), None).status, 404);
+    let logged: Vec<String> = (0..5).map(|_| served.next_log()).collect();
+    assert_eq!(
+        logged,
+        [
+            format!("GET /v1/contacts/{SEEDED_ID} 200 contacts.get"),
+            "GET /v1/contacts/grace 200 contacts.get".into(),
+            "DELETE /v1/contacts/grace 403 contacts.delete".into(),
+            "DELETE /v1/contacts/grace 200 contacts.delete".into(),
+            "GET /v1/contacts/grace 404 contacts.get".into(),
+        ]
+    );
+    // Without --seed, the same server holds nothing.
+    let empty = Served::start(&[]);
+    assert!(!empty.banner.iter().any(|l| l.starts_with("seeded")));
+    let url = format!("{}/v1/contacts/{SEEDED_ID}", empty.base_url);
+    assert_eq!(
+        send("GET", &url, Some(&empty.keys["full"]), None).status,
+        404
+    );
+}
+
+#[test]
+fn a_broken_seed_file_is_refused_naming_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "yaml.json",
+            "contacts:\n  - id: a\n",
+            &[":1:1: not JSON: expected value (a seed file is JSON; YAML is not read)"],
+        ),
+        (
+            "truncated.json",
+            "{\"contacts\": [\n  {\"id\": \"a\"}\n",
+            &[":3:1: not JSON: EOF while parsing a list"],
+        ),
+        (
+            "unknown.json",
+            "{\n  \"contact\": []\n}",
+            &[
+                ":2:14: unknown collection `contact`: no operation's `stub:` names it (the \
+               specs' collections: `contacts`); did you mean `contacts`?",
+            ],
+        ),
+        (
+            "records.json",
+            "{\"contacts\": [\n  {\"full_name\": \"A\"},\n  {\"id\": 1},\n  {\"id\": \"x y\"}\n]}",
+            &[
+                ":2:3: record 1 of `contacts` has no `id` (a string)",
+                ":3:10: record 2 of `contacts`: `id` must be a string, as the API's ids are; \
+                 found a number",
+                ":4:10: record 3 of `contacts`: the id \"x y\" cannot be a path parameter: it \
+                 holds a space",
+            ],
+        ),
+        (
+            "twice.json",
+            "{\"contacts\": [\n  {\"id\": \"a\"},\n  {\"id\": \"a\"}\n]}",
+            &[
+                ":3:3: record 2 of `contacts` has the id \"a\" of the record on line 2; ids are \
+               unique in a collection",
+            ],
+        ),
+        (
+            "list.json",
+            "[]",
+            &[":1:1: expected an object mapping collection names to lists of records"],
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let mut child = spawn(
+            &BTreeMap::new(),
+            &["serve", "--port", "0", "--seed", file.to_str().unwrap()],
+        );
+        // It stops at once; a seed taken for good would serve until stopped.
+        let output = crate::common::wait(&mut child, Duration::from_secs(15));
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(text(&output.stdout).is_empty(), "nothing served: {name}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), expected.len(), "{name}: {stderr}");
+        for (line, expected) in lines.iter().zip(expected) {
+            let prefix = format!("error: seed file {}{expected}", file.display());
+            assert!(line.starts_with(&prefix), "{name}:\n{line}\n{prefix}");
+        }
+    }
+    let missing = dir.path().join("missing.json");
+    let mut child = spawn(
+        &BTreeMap::new(),
+        &["serve", "--seed", missing.to_str().unwrap()],
+    );
+    let output = crate::common::wait(&mut child, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).starts_with(&format!(
+        "error: seed file {}: cannot read it: ",
+        missing.display()
+    )));
+}
+
+/// The fault seed whose first three requests fail at `--fail-rate 0.5` (the sequence is
+/// SplitMix64's, so it is the same on every machine).
+const FAIL_FIRST_THREE: &str = "5";
+
+#[test]
+fn latency_delays_every_answer_and_injected_503s_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = seed_file(dir.path());
+    let mut slow = Served::start(&[
+        "--seed",
+        file.to_str().unwrap(),
+        "--latency",
+        "150",
+        "--fail-rate",
+        "0.5",
+        "--fail-seed",
+        FAIL_FIRST_THREE,
+        "--rate-limit",
+        "100",
+    ]);
+    for line in [
+        "latency: every answer waits 150 ms (--latency)",
+        "failures: 50% of requests answered 503 service_unavailable with Retry-After: 1 \
+         instead of by their operation (nothing changes; logged as \"503 injected\") \
+         (--fail-rate)",
+        "fault seed: 5 (--fail-seed 5 repeats these faults for the same sequence of requests)",
+    ] {
+        assert!(slow.banner.iter().any(|l| l == line), "{:?}", slow.banner);
+    }
+    let key = slow.keys["full"].clone();
+    let contact = format!("{}/v1/contacts/{SEEDED_ID}", slow.base_url);
+    let mut statuses = Vec::new();
+    let mut answered = 0;
+    let mut answer = |method: &str, statuses: &mut Vec<u16>| {
+        let started = Instant::now();
+        let got = send(method, &contact, Some(&key), None);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(150),
+            "every answer waits: {took:?}"
+        );
+        statuses.push(got.status);
+        if got.status == 503 {
+            assert_eq!(got.headers["retry-after"], "1");
+            assert_eq!(got.headers["x-leadlex-stub"], "injected-failure");
+            assert_eq!(got.body["error"]["code"], "service_unavailable");
+        } else {
+            // Only answered requests reach the operation and spend the key's budget.
+            answered += 1;
+            assert_eq!(
+                got.headers["x-ratelimit-remaining"],
+                (100 - answered).to_string()
+            );
+        }
+        got
+    };
+    // A client retrying a DELETE: the failed attempts deleted nothing, so the retry that
+    // gets through deletes the contact (a 404 would mean an injected failure had).
+    let deleted = loop {
+        let got = answer("DELETE", &mut statuses);
+        if got.status != 503 {
+            break got;
+        }
+    };
+    assert_eq!(
+        statuses,
+        [503, 503, 503, 200],
+        "--fail-seed 5 fails the first three"
+    );
+    assert_eq!(deleted.body["data"]["id"], SEEDED_ID);
+    for _ in 0..8 {
+        let got = answer("GET", &mut statuses);
+        assert!(matches!(got.status, 404 | 503), "{}", got.status);
+    }
+    assert!(statuses.contains(&404), "{statuses:?}");
+    let logged: Vec<String> = statuses.iter().map(|_| slow.next_log()).collect();
+    for (line, status) in logged.iter().zip(&statuses) {
+        let expected = match (line.starts_with("DELETE"), status) {
+            (true, 503) => "503 injected (contacts.delete not run)",
+            (false, 503) => "503 injected (contacts.get not run)",
+            (true, _) => "200 contacts.delete",
+            (false, _) => "404 contacts.get",
+        };
+        assert!(line.ends_with(expected), "{line}");
+    }
+    // The same seed fails the same requests of a sequence, with or without latency.
+    let fast = Served::start(&["--fail-rate", "0.5", "--fail-seed", FAIL_FIRST_THREE]);
+    assert!(!fast.banner.iter().any(|l| l.starts_with("latency")));
+    let unknown = format!("{}/v1/contacts/{}", fast.base_url, uuid_like());
+    let again: Vec<u16> = (0..statuses.len())
+        .map(|_| send("GET", &unknown, Some(&fast.keys["full"]), None).status)
+        .collect();
+    let failed = |s: &[u16]| s.iter().map(|s| *s == 503).collect::<Vec<_>>();
+    assert_eq!(failed(&again), failed(&statuses));
+    // Off by default: neither line, and no failure.
+    let plain = Served::start(&[]);
+    assert!(!plain
+        .banner
+        .iter()
+        .any(|l| l.starts_with("failures") || l.starts_with("fault seed")));
+}
+
+fn uuid_like() -> &'static str {
+    "9d2c1b3a-0000-4000-8000-000000000001"
+}
+
+#[test]
+fn wrong_fault_switches_are_clear_errors() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--fail-rate", "1.5"],
+            "invalid value '1.5' for '--fail-rate <P>': `1.5` is not a share of requests \
+             from 0 to 1",
+        ),
+        (
+            &["--latency", "500-100"],
+            "invalid value '500-100' for '--latency <MS|MIN-MAX>': the range 500-100 ends \
+             before it starts (write MIN-MAX)",
+        ),
+        (
+            &["--latency", "soon"],
+            "invalid value 'soon' for '--latency <MS|MIN-MAX>': `soon` is not a number of \
+             milliseconds (250) or a range (100-300)",
+        ),
+        (&["--fail-seed", "-1"], "unexpected argument '-1' found"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        let mut child = spawn(&BTreeMap::new(), &all);
+        let output = crate::common::wait(&mut child, Duration::from_secs(60));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
 }
