@@ -263,31 +263,6 @@ pub struct StubBehaviour {
     pub effects: Vec<Effect>,
 }
 
-impl StubBehaviour {
-    /// A behaviour with every optional part left out.
-    pub fn new(action: StubAction, collection: &str) -> StubBehaviour {
-        StubBehaviour {
-            action,
-            collection: collection.into(),
-            record: default_record(),
-            parent: None,
-            accepts: None,
-            renames: BTreeMap::new(),
-            appends: Vec::new(),
-            shows: BTreeMap::new(),
-            validate: Validate::default(),
-            not_found: None,
-            list: None,
-            include: None,
-            members: None,
-            bulk: None,
-            cascade: Vec::new(),
-            fill: BTreeMap::new(),
-            effects: Vec::new(),
-        }
-    }
-}
-
 pub fn default_record() -> String {
     "/data".to_string()
 }
@@ -372,18 +347,6 @@ impl StubAction {
         matches!(
             self,
             StubAction::Create | StubAction::BulkCreate | StubAction::Link
-        )
-    }
-
-    /// Whether it reads a JSON body.
-    pub fn takes_a_body(self) -> bool {
-        matches!(
-            self,
-            StubAction::Create
-                | StubAction::Update
-                | StubAction::Link
-                | StubAction::BulkCreate
-                | StubAction::BulkDelete
         )
     }
 }
