@@ -250,6 +250,31 @@ fn specs_and_reports_are_found_from_the_current_directory() {
 }
 
 #[test]
+fn specs_and_reports_may_live_in_folders_with_spaces_accents_and_url_characters() {
+    // Schemas are compiled with their file as the base URI of their `$ref`s: a path that
+    // is not written as a URL (a space, `é`, `#`, `%`) must not make every schema invalid.
+    let project = tempfile::tempdir().unwrap();
+    let specs = "my specs é #1 %41 ?";
+    copy_specs_to(project.path(), specs);
+    let reports = "ré ports #2";
+    let args = ["--specs", specs, "--reports", reports];
+    let output = run_in(project.path(), &[], &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(project.path().join(reports).join("junit.xml").is_file());
+    for args in [
+        &["lint", "--specs", specs][..],
+        &["export", "openapi", "--specs", specs],
+    ] {
+        let output = run_in(project.path(), &[], args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
 fn a_live_run_keeps_its_ledger_under_the_reports_directory() {
     let (gateway, config) = start(behaving(Behaviour::Documented));
     let project = tempfile::tempdir().unwrap();
