@@ -229,8 +229,7 @@ impl Session {
     pub(crate) fn pause_workflow_commands(&self) {
         if let Some(token) = &self.workflow_token {
             let stop = crate::report::annotations::stop_commands(token);
-            println!("{stop}");
-            eprintln!("{stop}");
+            self.console.workflow_line(&stop);
         }
     }
 

@@ -72,6 +72,17 @@ impl Console {
     pub fn line(self, line: &str) {
         self.print(&format!("{line}\n"));
     }
+
+    /// Prints a line that GitHub Actions must read before what follows it on either stream
+    /// (a workflow command's pause or resume): on stderr, and on stdout too unless stdout
+    /// carries a machine-readable format, which a line of ours would break (`--format
+    /// json | jq`). Nothing in such a format starts a line with `::`.
+    pub fn workflow_line(self, line: &str) {
+        if self == Console::Stdout {
+            println!("{line}");
+        }
+        eprintln!("{line}");
+    }
 }
 
 /// Where the reports go, and how much of a body they quote.
@@ -149,10 +160,8 @@ fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &
     let found = annotations::of_outcomes(outcomes, secrets);
     let paths = crate::report::location::CiPaths::here();
     let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
-    // Workflow commands resume on both streams, as they were stopped on both.
-    let resume = annotations::resume_commands(token);
-    println!("{resume}");
-    eprintln!("{resume}");
+    // Workflow commands resume where they were stopped.
+    console.workflow_line(&annotations::resume_commands(token));
     console.print(&text);
     text
 }

@@ -182,6 +182,40 @@ fn workflow_commands_in_a_gateway_body_are_never_read_as_commands() {
 }
 
 #[test]
+fn in_github_actions_a_machine_readable_stdout_still_holds_json_alone() {
+    // `--format json | jq` and `--outcomes json | jq` in a workflow: the pause and resume
+    // lines, like every other line of the harness's own, go to stderr then.
+    for format in ["--format", "--outcomes"] {
+        let written = run_against(
+            behaving(Behaviour::WrongErrorCode),
+            &[GITHUB],
+            &["--exact", FORBIDDEN, format, "json"],
+        );
+        let what = format!("{format}: {}{}", written.stdout, written.stderr);
+        assert_eq!(written.output.status.code(), Some(101), "{what}");
+        assert!(!written.stdout.is_empty(), "{what}");
+        for line in written.stdout.lines() {
+            let parsed = serde_json::from_str::<serde_json::Value>(line);
+            assert!(parsed.is_ok(), "not JSON on stdout: {line:?}\n{what}");
+        }
+        assert!(
+            written.stderr.contains("::stop-commands::"),
+            "the pause: {what}"
+        );
+        let commands = workflow_commands(&written.stderr);
+        assert_eq!(
+            commands.len(),
+            1,
+            "the annotation, after the resume: {what}"
+        );
+        assert!(
+            commands[0].starts_with("::error file=specs/contacts/delete.yaml"),
+            "{what}"
+        );
+    }
+}
+
+#[test]
 fn without_github_actions_nothing_is_annotated() {
     for extra in [&[][..], &[("GITHUB_ACTIONS", "false")][..]] {
         let written = run_against(
