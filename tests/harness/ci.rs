@@ -216,6 +216,34 @@ fn in_github_actions_a_machine_readable_stdout_still_holds_json_alone() {
 }
 
 #[test]
+fn legacy_workflow_commands_in_gateway_text_are_inert_even_outside_the_pause() {
+    // GitHub's runner also reads the legacy `##[command]data` form anywhere in a line,
+    // not only at its start. `--outcomes json | jq …` (the README's example) prints what
+    // the gateway said after the run has resumed commands, and the annotation itself is
+    // read after the resume: neither may hold `##[`.
+    let config = GatewayConfig {
+        behaviour: Behaviour::Hostile {
+            body: r###"{"error":{"code":"##[error]pwned","message":"##[add-mask]x ##[stop-commands]t"}}"###,
+            note: "##[warning]note",
+        },
+        ..GatewayConfig::default()
+    };
+    let written = run_against(
+        config,
+        &[GITHUB],
+        &["--exact", FORBIDDEN, "--outcomes", "json"],
+    );
+    let what = format!("{}{}", written.stdout, written.stderr);
+    assert_eq!(written.output.status.code(), Some(101), "{what}");
+    assert!(written.stdout.contains("pwned"), "{what}");
+    assert!(!written.stdout.contains("##["), "{}", written.stdout);
+    let commands = workflow_commands(&written.stderr);
+    assert_eq!(commands.len(), 1, "{what}");
+    assert!(commands[0].contains("pwned"), "{}", commands[0]);
+    assert!(!commands[0].contains("##["), "{}", commands[0]);
+}
+
+#[test]
 fn without_github_actions_nothing_is_annotated() {
     for extra in [&[][..], &[("GITHUB_ACTIONS", "false")][..]] {
         let written = run_against(
