@@ -275,6 +275,26 @@ fn specs_and_reports_may_live_in_folders_with_spaces_accents_and_url_characters(
 }
 
 #[test]
+fn reports_that_cannot_be_written_are_a_broken_setting_with_exit_code_2() {
+    // Found before any request (the run writes its placeholder reports first): a broken
+    // setting, as the README's exit codes say, not an undocumented 1.
+    let project = tempfile::tempdir().unwrap();
+    copy_specs_to(project.path(), "specs");
+    std::fs::write(project.path().join("a-file"), "not a directory").unwrap();
+    for (env, args) in [
+        (&[][..], &["--reports", "a-file"][..]),
+        (&[("LEADLEX_JUNIT", "a-file/junit.xml")][..], &[][..]),
+    ] {
+        let output = run_in(project.path(), env, args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{env:?} {args:?}: {stderr}");
+        assert!(stderr.contains("a-file"), "{stderr}");
+        assert!(stderr.contains("no request was sent"), "{stderr}");
+        assert!(!text(&output.stdout).contains("running"), "nothing ran");
+    }
+}
+
+#[test]
 fn a_live_run_keeps_its_ledger_under_the_reports_directory() {
     let (gateway, config) = start(behaving(Behaviour::Documented));
     let project = tempfile::tempdir().unwrap();
