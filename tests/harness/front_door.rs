@@ -295,6 +295,31 @@ fn reports_that_cannot_be_written_are_a_broken_setting_with_exit_code_2() {
 }
 
 #[test]
+fn specs_naming_a_file_say_it_is_a_file_and_which_flag_to_change() {
+    let project = tempfile::tempdir().unwrap();
+    copy_specs_to(project.path(), "specs");
+    for args in [
+        &["lint", "--specs", "specs/suite.yaml"][..],
+        &["--specs", "specs/suite.yaml"],
+    ] {
+        let output = run_in(project.path(), &[], args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the specs directory is a file, not a directory"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("--specs"), "{args:?}: {stderr}");
+    }
+    let output = run_in(project.path(), &[], &["--specs", "nowhere"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("the specs directory does not exist (--specs DIR or LEADLEX_SPECS"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_live_run_keeps_its_ledger_under_the_reports_directory() {
     let (gateway, config) = start(behaving(Behaviour::Documented));
     let project = tempfile::tempdir().unwrap();
