@@ -74,7 +74,7 @@ pub(super) fn run(
     }
     if args.list || args.bench {
         // Listing runs nothing, and the trials are no benchmarks: no reports either way.
-        let _listed_only = libtest_mimic::run(&args, trials);
+        let _listed_only = session.paused(|| libtest_mimic::run(&args, trials));
         return ExitCode::SUCCESS;
     }
     let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();

@@ -83,6 +83,20 @@ impl Console {
         }
         eprintln!("{line}");
     }
+
+    /// Runs `print` with workflow commands paused by `token` (GitHub Actions; `None`
+    /// elsewhere): text it prints that starts like a command (a spec folder named
+    /// `::warning::x` in a trial name) is shown, never read.
+    pub fn paused<T>(self, token: Option<&str>, print: impl FnOnce() -> T) -> T {
+        if let Some(token) = token {
+            self.workflow_line(&annotations::stop_commands(token));
+        }
+        let printed = print();
+        if let Some(token) = token {
+            self.workflow_line(&annotations::resume_commands(token));
+        }
+        printed
+    }
 }
 
 /// Where the reports go, and how much of a body they quote.

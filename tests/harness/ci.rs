@@ -27,12 +27,13 @@ fn scenario_line(specs: &Path, file: &str, scenario: &str) -> usize {
 }
 
 /// The lines of `output` that GitHub Actions reads as workflow commands, as its runner
-/// does: nothing between `::stop-commands::<token>` and `::<token>::`; the pause and
-/// resume lines themselves are left out.
+/// does: lines that start with `::` once leading white space is trimmed (the runner's
+/// `TrimStart`), nothing between `::stop-commands::<token>` and `::<token>::`; the pause
+/// and resume lines themselves are left out.
 fn workflow_commands(output: &str) -> Vec<&str> {
     let mut paused: Option<String> = None;
     let mut commands = Vec::new();
-    for line in output.lines() {
+    for line in output.lines().map(str::trim_start) {
         match &paused {
             Some(token) if line == format!("::{token}::") => paused = None,
             Some(_) => {}
@@ -241,6 +242,31 @@ fn legacy_workflow_commands_in_gateway_text_are_inert_even_outside_the_pause() {
     assert_eq!(commands.len(), 1, "{what}");
     assert!(commands[0].contains("pwned"), "{}", commands[0]);
     assert!(!commands[0].contains("##["), "{}", commands[0]);
+}
+
+#[test]
+fn spec_folder_names_are_no_workflow_commands_when_listed_or_linted() {
+    // A folder named like a workflow command makes trial names and operation ids that
+    // start with one: `--list` prints them at the start of a line, lint's coverage matrix
+    // after two spaces (the runner trims those).
+    let project = tempfile::tempdir().unwrap();
+    let specs = project.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    copy_specs(&specs);
+    let odd = specs.join("::warning::injected");
+    std::fs::create_dir_all(&odd).unwrap();
+    for file in ["get.yaml", "contact.schema.json"] {
+        std::fs::copy(specs.join("contacts").join(file), odd.join(file)).unwrap();
+    }
+    let vars = env(&[GITHUB]);
+    for args in [&["--list"][..], &["lint"]] {
+        let output = command_in(project.path(), &vars, args);
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(stdout.contains("::warning::injected"), "{args:?}: {stdout}");
+        assert!(workflow_commands(&stdout).is_empty(), "{args:?}: {stdout}");
+        assert!(workflow_commands(&stderr).is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
