@@ -73,10 +73,14 @@ impl Console {
         self.print(&format!("{line}\n"));
     }
 
-    /// Prints a line that GitHub Actions must read before what follows it on either stream
-    /// (a workflow command's pause or resume): on stderr, and on stdout too unless stdout
-    /// carries a machine-readable format, which a line of ours would break (`--format
-    /// json | jq`). Nothing in such a format starts a line with `::`.
+    /// Prints a line that GitHub Actions must read before anything that follows it on
+    /// either stream (the pause of workflow commands): on stderr, and on stdout too unless
+    /// stdout carries a machine-readable format, which a line of ours would break
+    /// (`--format json | jq`). Nothing in such a format starts a line with `::`.
+    ///
+    /// The resume goes on this console alone ([`Console::line`]), after everything paused
+    /// on it: the runner reads the two streams each at its own pace, so a resume on the
+    /// other one could be read before the last paused lines of this one.
     pub fn workflow_line(self, line: &str) {
         if self == Console::Stdout {
             println!("{line}");
@@ -93,7 +97,7 @@ impl Console {
         }
         let printed = print();
         if let Some(token) = token {
-            self.workflow_line(&annotations::resume_commands(token));
+            self.line(&annotations::resume_commands(token));
         }
         printed
     }
@@ -174,8 +178,9 @@ fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &
     let found = annotations::of_outcomes(outcomes, secrets);
     let paths = crate::report::location::CiPaths::here();
     let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
-    // Workflow commands resume where they were stopped.
-    console.workflow_line(&annotations::resume_commands(token));
+    // After the summary, on the stream that carries it and the failures (see
+    // `Console::workflow_line`).
+    console.line(&annotations::resume_commands(token));
     console.print(&text);
     text
 }

@@ -217,6 +217,49 @@ fn in_github_actions_a_machine_readable_stdout_still_holds_json_alone() {
 }
 
 #[test]
+fn commands_resume_only_after_the_failures_on_the_stream_that_carries_them() {
+    // The runner reads stdout and stderr through two pipes, each at its own pace: a
+    // resume on stderr could be read before the last failure texts still waiting in the
+    // stdout pipe, which would then be read as commands. The run resumes on the stream
+    // that carries the failures and the summary, after them.
+    let config = GatewayConfig {
+        behaviour: Behaviour::Hostile {
+            body: "oops\n::error file=evil.yaml,line=1::injected\n",
+            note: "note",
+        },
+        ..GatewayConfig::default()
+    };
+    for format in [None, Some("json")] {
+        let mut args = vec!["--exact", FORBIDDEN];
+        args.extend(format.iter().flat_map(|f| ["--format", f]));
+        let written = run_against(config.clone(), &[GITHUB], &args);
+        let what = format!("{format:?}: {}{}", written.stdout, written.stderr);
+        assert_eq!(written.output.status.code(), Some(101), "{what}");
+        let token = written
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("::stop-commands::"))
+            .unwrap_or_else(|| panic!("the pause: {what}"));
+        let resume = format!("::{token}::");
+        let (carrier, other) = match format {
+            None => (&written.stdout, &written.stderr),
+            Some(_) => (&written.stderr, &written.stdout),
+        };
+        assert!(!other.contains(&resume), "{what}");
+        let lines: Vec<&str> = carrier.lines().collect();
+        let resumed = lines.iter().position(|l| *l == resume).expect(&what);
+        let last_gateway_text = lines.iter().rposition(|l| l.contains("evil.yaml"));
+        let summary = lines
+            .iter()
+            .position(|l| l.starts_with("conformance summary"));
+        assert!(summary.is_some_and(|s| s < resumed), "{what}");
+        if format.is_none() {
+            assert!(last_gateway_text.is_some_and(|g| g < resumed), "{what}");
+        }
+    }
+}
+
+#[test]
 fn legacy_workflow_commands_in_gateway_text_are_inert_even_outside_the_pause() {
     // GitHub's runner also reads the legacy `##[command]data` form anywhere in a line,
     // not only at its start. `--outcomes json | jq …` (the README's example) prints what
