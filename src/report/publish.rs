@@ -73,19 +73,16 @@ impl Console {
         self.print(&format!("{line}\n"));
     }
 
-    /// Prints a line that GitHub Actions must read before anything that follows it on
-    /// either stream (the pause of workflow commands): on stderr, and on stdout too unless
-    /// stdout carries a machine-readable format, which a line of ours would break
-    /// (`--format json | jq`). Nothing in such a format starts a line with `::`.
-    ///
-    /// The resume goes on this console alone ([`Console::line`]), after everything paused
-    /// on it: the runner reads the two streams each at its own pace, so a resume on the
-    /// other one could be read before the last paused lines of this one.
+    /// Prints the line that pauses workflow commands in GitHub Actions (or resumes them).
+    /// On this console alone: it carries everything a gateway may have sent that could
+    /// start a line (failure texts, the summary), while the other stream carries either
+    /// none of it or JSON, in which no line starts with `::` and `##[` is escaped
+    /// ([`crate::sanitize`]). One stream keeps the pause, the text and the resume in
+    /// order: the runner reads stdout and stderr each at its own pace, so a resume on one
+    /// could be read before paused text still waiting in the other, and a pause on the
+    /// other after the resume (pausing the annotations).
     pub fn workflow_line(self, line: &str) {
-        if self == Console::Stdout {
-            println!("{line}");
-        }
-        eprintln!("{line}");
+        self.line(line);
     }
 
     /// Runs `print` with workflow commands paused by `token` (GitHub Actions; `None`
@@ -97,7 +94,7 @@ impl Console {
         }
         let printed = print();
         if let Some(token) = token {
-            self.line(&annotations::resume_commands(token));
+            self.workflow_line(&annotations::resume_commands(token));
         }
         printed
     }
@@ -178,9 +175,8 @@ fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &
     let found = annotations::of_outcomes(outcomes, secrets);
     let paths = crate::report::location::CiPaths::here();
     let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
-    // After the summary, on the stream that carries it and the failures (see
-    // `Console::workflow_line`).
-    console.line(&annotations::resume_commands(token));
+    // After the summary, on the stream that carries it and the failures.
+    console.workflow_line(&annotations::resume_commands(token));
     console.print(&text);
     text
 }

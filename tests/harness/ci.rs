@@ -220,8 +220,9 @@ fn in_github_actions_a_machine_readable_stdout_still_holds_json_alone() {
 fn commands_resume_only_after_the_failures_on_the_stream_that_carries_them() {
     // The runner reads stdout and stderr through two pipes, each at its own pace: a
     // resume on stderr could be read before the last failure texts still waiting in the
-    // stdout pipe, which would then be read as commands. The run resumes on the stream
-    // that carries the failures and the summary, after them.
+    // stdout pipe, which would then be read as commands (and a pause on one stream after
+    // the resume on the other would hide the annotations). The run pauses and resumes on
+    // the stream that carries the failures and the summary alone, around them.
     let config = GatewayConfig {
         behaviour: Behaviour::Hostile {
             body: "oops\n::error file=evil.yaml,line=1::injected\n",
@@ -235,17 +236,16 @@ fn commands_resume_only_after_the_failures_on_the_stream_that_carries_them() {
         let written = run_against(config.clone(), &[GITHUB], &args);
         let what = format!("{format:?}: {}{}", written.stdout, written.stderr);
         assert_eq!(written.output.status.code(), Some(101), "{what}");
-        let token = written
-            .stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("::stop-commands::"))
-            .unwrap_or_else(|| panic!("the pause: {what}"));
-        let resume = format!("::{token}::");
         let (carrier, other) = match format {
             None => (&written.stdout, &written.stderr),
             Some(_) => (&written.stderr, &written.stdout),
         };
-        assert!(!other.contains(&resume), "{what}");
+        let token = carrier
+            .lines()
+            .find_map(|l| l.strip_prefix("::stop-commands::"))
+            .unwrap_or_else(|| panic!("the pause: {what}"));
+        let resume = format!("::{token}::");
+        assert!(!other.contains(token), "{what}");
         let lines: Vec<&str> = carrier.lines().collect();
         let resumed = lines.iter().position(|l| *l == resume).expect(&what);
         let last_gateway_text = lines.iter().rposition(|l| l.contains("evil.yaml"));
