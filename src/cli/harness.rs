@@ -10,7 +10,7 @@ use libtest_mimic::{Arguments, Trial};
 
 use super::args::{self, RunArgs};
 use super::prepare::{annotate, prepare};
-use super::streams::Streams;
+use super::streams::{ShieldedStdout, Streams};
 use super::{
     outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED, EXIT_RECORDS_LEFT,
 };
@@ -54,6 +54,13 @@ pub(super) fn run(
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
+    // Until the run returns: what it prints reaches stdout then, whatever its reader does.
+    let _shielded = ShieldedStdout::install().unwrap_or_else(|error| {
+        eprintln!(
+            "warning: stdout is not shielded ({error}): a reader that goes away stops the run"
+        );
+        None
+    });
     let (mut session, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(broken) => {

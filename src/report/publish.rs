@@ -60,12 +60,14 @@ pub enum Console {
 }
 
 impl Console {
-    /// Prints `text` as is.
+    /// Prints `text` as is. A stream whose reader has gone (`| head -1`) loses the text
+    /// and stops nothing: the run still cleans up and writes its reports.
     pub fn print(self, text: &str) {
-        match self {
-            Console::Stdout => print!("{text}"),
-            Console::Stderr => eprint!("{text}"),
-        }
+        use std::io::Write;
+        let _ = match self {
+            Console::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+            Console::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        };
     }
 
     /// Prints `line` and a line break.
