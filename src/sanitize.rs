@@ -8,6 +8,13 @@
 //! every escape sequence is inert and the text stays readable; [`restore`] undoes those
 //! escapes, for the leak check that must see what a reader's tools would decode.
 //!
+//! The same goes for a CI runner reading a log: GitHub Actions reads a line that starts
+//! with `::` as a workflow command, and the legacy form `##[command]data` anywhere in a
+//! line. The first is kept off while gateway text is printed (the run pauses workflow
+//! commands); the second could still be read from text printed after the pause or piped
+//! through another tool (`--outcomes json | jq`), so [`neutralise`] writes the `[` of
+//! `##[` as `\u{5b}`.
+//!
 //! Order matters: secrets are redacted from the raw text first (a key split by an escape
 //! sequence is still one key there), then the text is neutralised, then it is cut to its
 //! limit, and colour, if any, is added last by the harness itself.
@@ -15,14 +22,15 @@
 /// `text` with every character that could act on a terminal or break XML 1.0 written as
 /// `\u{..}`: C0 controls but `\n` and `\t` (so `\r` and ESC too), DEL, C1 controls
 /// (U+0080..U+009F, CSI U+009B among them), bidi controls, zero-width and other invisible
-/// characters, line and paragraph separators, and non-characters (U+FFFE, U+FFFF, …).
+/// characters, line and paragraph separators, and non-characters (U+FFFE, U+FFFF, …);
+/// and the `[` of `##[`, which would start a legacy GitHub Actions workflow command.
 pub fn neutralise(text: &str) -> String {
-    if !text.chars().any(needs_escape) {
+    if !text.chars().any(needs_escape) && !text.contains(LEGACY_COMMAND) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if needs_escape(c) {
+        if needs_escape(c) || (c == '[' && out.ends_with("##")) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
@@ -31,7 +39,11 @@ pub fn neutralise(text: &str) -> String {
     out
 }
 
-/// Whether `c` is shown escaped by [`neutralise`].
+/// How a legacy GitHub Actions workflow command starts, wherever it is in a line
+/// (`##[error]text`).
+const LEGACY_COMMAND: &str = "##[";
+
+/// Whether `c` is shown escaped by [`neutralise`] (the `[` of `##[` aside).
 pub fn needs_escape(c: char) -> bool {
     match c {
         '\n' | '\t' => false,
@@ -129,6 +141,18 @@ mod tests {
              \\u{feff}h\\u{fffe}\\u{ffff}\\u{0}\\u{d}\\u{7f}\\u{85}\\u{2028}\\u{1fffe}"
         );
         assert!(shown.chars().all(|c| c == '\n' || !needs_escape(c)));
+        assert_eq!(restore(&shown), hostile);
+    }
+
+    #[test]
+    fn legacy_workflow_commands_cannot_start_anywhere_in_a_line() {
+        let hostile = "code ##[error]pwned ###[add-mask]x #[y] ## [z]";
+        let shown = neutralise(hostile);
+        assert_eq!(
+            shown,
+            "code ##\\u{5b}error]pwned ###\\u{5b}add-mask]x #[y] ## [z]"
+        );
+        assert!(!shown.contains("##["));
         assert_eq!(restore(&shown), hostile);
     }
 

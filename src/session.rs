@@ -110,7 +110,7 @@ impl Session {
     pub(crate) fn new(suite: Arc<Suite>, config: Config) -> Session {
         let workflow_token = config
             .github_annotations
-            .then(|| uuid::Uuid::new_v4().simple().to_string());
+            .then(crate::report::annotations::new_token);
         Session {
             workflow_token,
             redactor: Redactor::from_config(&config),
@@ -229,9 +229,14 @@ impl Session {
     pub(crate) fn pause_workflow_commands(&self) {
         if let Some(token) = &self.workflow_token {
             let stop = crate::report::annotations::stop_commands(token);
-            println!("{stop}");
-            eprintln!("{stop}");
+            self.console.workflow_line(&stop);
         }
+    }
+
+    /// Runs `print` with workflow commands paused, in GitHub Actions (`--list`, whose
+    /// trial names come from spec file names).
+    pub(crate) fn paused<T>(&self, print: impl FnOnce() -> T) -> T {
+        self.console.paused(self.workflow_token.as_deref(), print)
     }
 
     /// Remembers the requests announced at the start of a live run.

@@ -10,15 +10,16 @@ use libtest_mimic::{Arguments, Trial};
 
 use super::args::{self, RunArgs};
 use super::prepare::{annotate, prepare};
-use super::streams::Streams;
+use super::streams::{ShieldedStdout, Streams};
 use super::{
     outcomes, publish_failure, usage_error, EXIT_BROKEN_INPUT, EXIT_INTERRUPTED, EXIT_RECORDS_LEFT,
 };
-use crate::config::{self, Config, TargetConfig};
+use crate::config::{self, Config, TargetConfig, REPORTS};
 use crate::outcome::Outcome;
 use crate::plan::selection::{self, Commands, Front};
 use crate::plan::Planned;
 use crate::report::files::{self, Problem};
+use crate::report::publish::PublishError;
 use crate::secrets::redact::Redactor;
 use crate::session::{Observer, Session};
 use crate::spec;
@@ -53,6 +54,13 @@ pub(super) fn run(
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
+    // Until the run returns: what it prints reaches stdout then, whatever its reader does.
+    let _shielded = ShieldedStdout::install().unwrap_or_else(|error| {
+        eprintln!(
+            "warning: stdout is not shielded ({error}): a reader that goes away stops the run"
+        );
+        None
+    });
     let (mut session, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(broken) => {
@@ -73,7 +81,7 @@ pub(super) fn run(
     }
     if args.list || args.bench {
         // Listing runs nothing, and the trials are no benchmarks: no reports either way.
-        let _listed_only = libtest_mimic::run(&args, trials);
+        let _listed_only = session.paused(|| libtest_mimic::run(&args, trials));
         return ExitCode::SUCCESS;
     }
     let selected = trials.iter().filter(|t| !args.is_filtered_out(t)).count();
@@ -82,7 +90,7 @@ pub(super) fn run(
     }
     session.record_skipped_by_spec(&args, &trials);
     if let Err(error) = session.start_reports() {
-        return publish_failure(&error);
+        return reports_not_writable(&error, lookup, &Redactor::from_config(&session.config));
     }
     stop_on_interrupt(session.interrupted.clone());
     session.pause_workflow_commands();
@@ -155,6 +163,28 @@ fn nothing_selected(
     eprintln!("error: {}", problem.detail);
     let secrets = Redactor::from_config(&session.config);
     stopped(lookup, root, Some(session.run_id()), &[problem], &secrets)
+}
+
+/// Ends a run whose placeholder reports cannot be written, before any request: a broken
+/// setting (where the reports go), exit code 2; in GitHub Actions also an annotation.
+fn reports_not_writable(
+    error: &PublishError,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    secrets: &Redactor,
+) -> ExitCode {
+    let problem = Problem {
+        group: "settings".into(),
+        name: REPORTS.into(),
+        message: format!("{error}; no request was sent"),
+        detail: String::new(),
+        place: None,
+    };
+    eprintln!(
+        "error: {error}\nthe reports cannot be written where --reports ({REPORTS}), \
+         LEADLEX_JUNIT and LEADLEX_COVERAGE say; no request was sent."
+    );
+    annotate(lookup, &[problem], secrets);
+    ExitCode::from(EXIT_BROKEN_INPUT)
 }
 
 /// The requests a scenario is expected to send and at most sends, and the shared records

@@ -7,8 +7,9 @@
 //! one reader of settings, and a flag wins over its variable.
 //!
 //! Exit codes: 0 when every trial passed or was ignored, 101 when a trial failed (libtest's
-//! own code), 2 when the specs or the settings are broken or nothing was selected (nothing
-//! was sent; the JUnit report has one error per problem), 3 when a secret was found in the
+//! own code), 2 when the specs or the settings are broken (reports that cannot be written
+//! among them) or nothing was selected (nothing was sent; the JUnit report, when it can be
+//! written, has one error per problem), 1 when the reports could not be written at the end, 3 when a secret was found in the
 //! run's own reports or output (the report is replaced by an error report), 130 when the
 //! run was interrupted (after cleaning up). A command line clap cannot read is exit code 2
 //! too, with clap's message (and its "did you mean"); `--help` and `--version` are 0.

@@ -21,6 +21,13 @@ pub enum ExportError {
         method: String,
         path: String,
     },
+    #[error("{first} ({first_path}) and {second} ({second_path}) name one path: OpenAPI holds paths that differ only in their parameters' names as the same path, which may be there once; give the parameter one name in both")]
+    SamePath {
+        first: String,
+        first_path: String,
+        second: String,
+        second_path: String,
+    },
     #[error("operation {operation} documents no response; an OpenAPI operation needs one")]
     NoResponse { operation: String },
 }

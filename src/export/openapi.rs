@@ -37,18 +37,9 @@ const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 pub fn openapi(suite: &Suite, specs_dir: &Path) -> Result<Value, ExportError> {
     let mut bundle = Bundle::new(specs_dir)?;
     let usage = Usage::of(suite);
+    distinct_routes(suite)?;
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    let mut routes: BTreeMap<(String, String), String> = BTreeMap::new();
     for op in &suite.operations {
-        let route = (op.method.clone(), op.path.clone());
-        if let Some(first) = routes.insert(route, op.id.clone()) {
-            return Err(ExportError::SameRoute {
-                first,
-                second: op.id.clone(),
-                method: op.method.clone(),
-                path: op.path.clone(),
-            });
-        }
         let item = operation(suite, op, &usage, &mut bundle)?;
         paths
             .entry(op.path.clone())
@@ -78,6 +69,48 @@ pub fn openapi(suite: &Suite, specs_dir: &Path) -> Result<Value, ExportError> {
             "securitySchemes": { SECURITY_SCHEME: security_scheme(suite) },
         },
     }))
+}
+
+/// Each method and path once, and each path written one way: OpenAPI holds one operation
+/// per method and path, and paths that differ only in their parameters' names
+/// (`/v1/contacts/{id}`, `/v1/contacts/{contact_id}`) are one path that must not be there
+/// twice.
+fn distinct_routes(suite: &Suite) -> Result<(), ExportError> {
+    let mut routes: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut shapes: BTreeMap<String, (&str, &str)> = BTreeMap::new();
+    for op in &suite.operations {
+        let (path, id) = (op.path.as_str(), op.id.as_str());
+        let (first_path, first) = *shapes.entry(path_shape(path)).or_insert((path, id));
+        if first_path != path {
+            return Err(ExportError::SamePath {
+                first: first.to_string(),
+                first_path: first_path.to_string(),
+                second: id.to_string(),
+                second_path: path.to_string(),
+            });
+        }
+        if let Some(first) = routes.insert((&op.method, path), id) {
+            return Err(ExportError::SameRoute {
+                first: first.to_string(),
+                second: id.to_string(),
+                method: op.method.clone(),
+                path: path.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A path template with its parameters' names left out: `/v1/contacts/{}`.
+fn path_shape(path: &str) -> String {
+    let segments =
+        path.split('/').map(
+            |segment| match segment.starts_with('{') && segment.ends_with('}') {
+                true => "{}",
+                false => segment,
+            },
+        );
+    segments.collect::<Vec<_>>().join("/")
 }
 
 /// `contacts` for `contacts.delete`.

@@ -224,6 +224,12 @@ pub fn lines(commands: &[String]) -> String {
     commands.iter().map(|l| format!("{l}\n")).collect()
 }
 
+/// A token for [`stop_commands`]: random, so that no text printed while commands are
+/// paused can resume them.
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// The line that stops GitHub Actions from reading workflow commands until
 /// [`resume_commands`] with the same token: printed before anything a gateway sent can
 /// reach the log. The token is random, so gateway text cannot end the pause.

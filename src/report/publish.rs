@@ -60,17 +60,45 @@ pub enum Console {
 }
 
 impl Console {
-    /// Prints `text` as is.
+    /// Prints `text` as is. A stream whose reader has gone (`| head -1`) loses the text
+    /// and stops nothing: the run still cleans up and writes its reports.
     pub fn print(self, text: &str) {
-        match self {
-            Console::Stdout => print!("{text}"),
-            Console::Stderr => eprint!("{text}"),
-        }
+        use std::io::Write;
+        let _ = match self {
+            Console::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+            Console::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        };
     }
 
     /// Prints `line` and a line break.
     pub fn line(self, line: &str) {
         self.print(&format!("{line}\n"));
+    }
+
+    /// Prints the line that pauses workflow commands in GitHub Actions (or resumes them).
+    /// On this console alone: it carries everything a gateway may have sent that could
+    /// start a line (failure texts, the summary), while the other stream carries either
+    /// none of it or JSON, in which no line starts with `::` and `##[` is escaped
+    /// ([`crate::sanitize`]). One stream keeps the pause, the text and the resume in
+    /// order: the runner reads stdout and stderr each at its own pace, so a resume on one
+    /// could be read before paused text still waiting in the other, and a pause on the
+    /// other after the resume (pausing the annotations).
+    pub fn workflow_line(self, line: &str) {
+        self.line(line);
+    }
+
+    /// Runs `print` with workflow commands paused by `token` (GitHub Actions; `None`
+    /// elsewhere): text it prints that starts like a command (a spec folder named
+    /// `::warning::x` in a trial name) is shown, never read.
+    pub fn paused<T>(self, token: Option<&str>, print: impl FnOnce() -> T) -> T {
+        if let Some(token) = token {
+            self.workflow_line(&annotations::stop_commands(token));
+        }
+        let printed = print();
+        if let Some(token) = token {
+            self.workflow_line(&annotations::resume_commands(token));
+        }
+        printed
     }
 }
 
@@ -149,10 +177,8 @@ fn annotate(outcomes: &[Outcome], secrets: &Redactor, console: Console, token: &
     let found = annotations::of_outcomes(outcomes, secrets);
     let paths = crate::report::location::CiPaths::here();
     let text = annotations::lines(&annotations::commands(&found, &paths, secrets));
-    // Workflow commands resume on both streams, as they were stopped on both.
-    let resume = annotations::resume_commands(token);
-    println!("{resume}");
-    eprintln!("{resume}");
+    // After the summary, on the stream that carries it and the failures.
+    console.workflow_line(&annotations::resume_commands(token));
     console.print(&text);
     text
 }

@@ -9,8 +9,8 @@
 //! replaced, whole) in every form below, and in any mix of them:
 //!
 //! - as is, and with any of its characters escaped for JSON (`\"`, `\\`, `\/`, `\u0041`),
-//!   for XML (`&quot;`, `&amp;`, `&#65;`, `&#x41;`) or for URLs (`%41` in either case, `+`
-//!   for a space);
+//!   for XML (`&quot;`, `&amp;`, `&#65;`, `&#x41;`), for URLs (`%41` in either case, `+`
+//!   for a space) or for a JSON pointer (`~1` for `/`, `~0` for `~`);
 //! - with invisible characters between its characters: C0 and C1 controls (NUL, ESC…),
 //!   whole ANSI escape sequences (`ESC[…m`, `ESC]…BEL`), zero-width characters, soft
 //!   hyphens, bidi controls (see [`crate::sanitize::is_invisible`]);
@@ -289,9 +289,22 @@ fn encodings_at(text: &str, c: char) -> Vec<usize> {
             found.extend(json_unicode_escape_len(text, c));
         }
         Some(b'&') => found.extend(xml_reference_len(text, c)),
+        Some(b'~') => found.extend(pointer_escape_len(text, c)),
         _ => {}
     }
     found
+}
+
+/// The length of `c` escaped in a JSON pointer token (`~0` for `~`, `~1` for `/`) at the
+/// start of `text`: a key the gateway used as an object key reaches a failure text in the
+/// pointer of the value under it (`at: /data/wbk~1…`).
+fn pointer_escape_len(text: &str, c: char) -> Option<usize> {
+    let escaped = match c {
+        '~' => "~0",
+        '/' => "~1",
+        _ => return None,
+    };
+    text.starts_with(escaped).then_some(2)
 }
 
 /// The length of `c` percent-encoded (`%41`, either case), byte by byte of its UTF-8, at
@@ -511,7 +524,7 @@ mod tests {
     }
 
     /// A key with every character that needs escaping somewhere.
-    const ODD_KEY: &str = "wbk_\"q\\u&<>+%/=_9'Z";
+    const ODD_KEY: &str = "wbk_\"q\\u&<>+%/=_9'Z~";
 
     fn odd() -> Redactor {
         let mut r = Redactor::default();
@@ -566,6 +579,10 @@ mod tests {
             ),
             ("URL upper".into(), percent(key, true)),
             ("URL lower".into(), percent(key, false)),
+            (
+                "JSON pointer token".into(),
+                key.replace('~', "~0").replace('/', "~1"),
+            ),
         ]
     }
 

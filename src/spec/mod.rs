@@ -40,12 +40,8 @@ pub use raw::{HeaderRule, Repeat, StatusSet};
 /// Loads and validates every spec under `specs_dir`.
 pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
     let shown_dir = display_path(specs_dir);
-    if !specs_dir.is_dir() {
-        return Err(vec![SpecError::new(
-            shown_dir,
-            None,
-            "the specs directory does not exist (set LEADLEX_SPECS to use another one)",
-        )]);
+    if let Some(problem) = not_a_directory(specs_dir) {
+        return Err(vec![SpecError::new(shown_dir, None, problem)]);
     }
     let mut errors = Vec::new();
     let suite_path = specs_dir.join(SUITE_FILE);
@@ -86,6 +82,20 @@ pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {
             errors.extend(more);
             Err(errors)
         }
+    }
+}
+
+/// Why `specs_dir` cannot be the specs directory, if it cannot.
+fn not_a_directory(specs_dir: &Path) -> Option<&'static str> {
+    match std::fs::metadata(specs_dir) {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => Some(
+            "the specs directory is a file, not a directory (--specs DIR or LEADLEX_SPECS \
+             names the folder that holds suite.yaml)",
+        ),
+        Err(_) => Some(
+            "the specs directory does not exist (--specs DIR or LEADLEX_SPECS names another one)",
+        ),
     }
 }
 

@@ -398,15 +398,31 @@ impl jsonschema::Retrieve for SpecsRetriever {
         uri: &jsonschema::Uri<String>,
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let refused = || format!("`{uri}` is not a file inside the specs directory");
-        if uri.scheme().as_str() != "file" {
-            return Err(refused().into());
-        }
-        let path = std::fs::canonicalize(uri.path().as_str()).map_err(|_| refused())?;
+        let file = file_of_uri(uri.as_str()).ok_or_else(refused)?;
+        let path = std::fs::canonicalize(file).map_err(|_| refused())?;
         if !path.starts_with(&self.root) {
             return Err(refused().into());
         }
         let bytes = read_limited(&path, MAX_SCHEMA_FILE_BYTES, "the referenced schema")?;
         Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// The URI a schema at `path` is compiled with, the base of its relative `$ref`s: a
+/// `file:` URL, its path percent-encoded, so that a folder named `my specs` or `#1` is
+/// still a valid base.
+fn base_uri(path: &Path) -> String {
+    reqwest::Url::from_file_path(path)
+        .map(String::from)
+        .unwrap_or_else(|()| format!("file://{}", path.display()))
+}
+
+/// The file a `file:` URI names, its percent-escapes decoded; `None` for any other URI.
+fn file_of_uri(uri: &str) -> Option<PathBuf> {
+    let url = reqwest::Url::parse(uri).ok()?;
+    match url.scheme() {
+        "file" => url.to_file_path().ok(),
+        _ => None,
     }
 }
 
@@ -470,7 +486,7 @@ fn compile_schema(
     let value: Value = serde_json::from_slice(bytes).map_err(|err| source.not_json(&err))?;
     let tree = super::yaml::parse(&text).root;
     check_refs(root, path.parent().unwrap_or(root), tree.as_ref(), &source)?;
-    let base = format!("file://{}", path.display());
+    let base = base_uri(path);
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .with_base_uri(base)
@@ -540,4 +556,21 @@ fn at_pointer(node: &Node, pointer: &str) -> Option<Pos> {
         };
     }
     Some(here.pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_path_is_a_valid_base_uri_and_back_whatever_its_characters() {
+        let path = Path::new("/tmp/my specs é #1 %41 ?/contacts/contact.schema.json");
+        let base = base_uri(path);
+        assert_eq!(
+            base,
+            "file:///tmp/my%20specs%20%C3%A9%20%231%20%2541%20%3F/contacts/contact.schema.json"
+        );
+        assert_eq!(file_of_uri(&base).as_deref(), Some(path));
+        assert_eq!(file_of_uri("https://example.com/a.json"), None);
+    }
 }

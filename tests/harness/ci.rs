@@ -27,12 +27,13 @@ fn scenario_line(specs: &Path, file: &str, scenario: &str) -> usize {
 }
 
 /// The lines of `output` that GitHub Actions reads as workflow commands, as its runner
-/// does: nothing between `::stop-commands::<token>` and `::<token>::`; the pause and
-/// resume lines themselves are left out.
+/// does: lines that start with `::` once leading white space is trimmed (the runner's
+/// `TrimStart`), nothing between `::stop-commands::<token>` and `::<token>::`; the pause
+/// and resume lines themselves are left out.
 fn workflow_commands(output: &str) -> Vec<&str> {
     let mut paused: Option<String> = None;
     let mut commands = Vec::new();
-    for line in output.lines() {
+    for line in output.lines().map(str::trim_start) {
         match &paused {
             Some(token) if line == format!("::{token}::") => paused = None,
             Some(_) => {}
@@ -179,6 +180,136 @@ fn workflow_commands_in_a_gateway_body_are_never_read_as_commands() {
     };
     let (first, second) = (token(&written.stdout), token(&again.stdout));
     assert!(first.is_some() && first != second, "{first:?} {second:?}");
+}
+
+#[test]
+fn in_github_actions_a_machine_readable_stdout_still_holds_json_alone() {
+    // `--format json | jq` and `--outcomes json | jq` in a workflow: the pause and resume
+    // lines, like every other line of the harness's own, go to stderr then.
+    for format in ["--format", "--outcomes"] {
+        let written = run_against(
+            behaving(Behaviour::WrongErrorCode),
+            &[GITHUB],
+            &["--exact", FORBIDDEN, format, "json"],
+        );
+        let what = format!("{format}: {}{}", written.stdout, written.stderr);
+        assert_eq!(written.output.status.code(), Some(101), "{what}");
+        assert!(!written.stdout.is_empty(), "{what}");
+        for line in written.stdout.lines() {
+            let parsed = serde_json::from_str::<serde_json::Value>(line);
+            assert!(parsed.is_ok(), "not JSON on stdout: {line:?}\n{what}");
+        }
+        assert!(
+            written.stderr.contains("::stop-commands::"),
+            "the pause: {what}"
+        );
+        let commands = workflow_commands(&written.stderr);
+        assert_eq!(
+            commands.len(),
+            1,
+            "the annotation, after the resume: {what}"
+        );
+        assert!(
+            commands[0].starts_with("::error file=specs/contacts/delete.yaml"),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn commands_resume_only_after_the_failures_on_the_stream_that_carries_them() {
+    // The runner reads stdout and stderr through two pipes, each at its own pace: a
+    // resume on stderr could be read before the last failure texts still waiting in the
+    // stdout pipe, which would then be read as commands (and a pause on one stream after
+    // the resume on the other would hide the annotations). The run pauses and resumes on
+    // the stream that carries the failures and the summary alone, around them.
+    let config = GatewayConfig {
+        behaviour: Behaviour::Hostile {
+            body: "oops\n::error file=evil.yaml,line=1::injected\n",
+            note: "note",
+        },
+        ..GatewayConfig::default()
+    };
+    for format in [None, Some("json")] {
+        let mut args = vec!["--exact", FORBIDDEN];
+        args.extend(format.iter().flat_map(|f| ["--format", f]));
+        let written = run_against(config.clone(), &[GITHUB], &args);
+        let what = format!("{format:?}: {}{}", written.stdout, written.stderr);
+        assert_eq!(written.output.status.code(), Some(101), "{what}");
+        let (carrier, other) = match format {
+            None => (&written.stdout, &written.stderr),
+            Some(_) => (&written.stderr, &written.stdout),
+        };
+        let token = carrier
+            .lines()
+            .find_map(|l| l.strip_prefix("::stop-commands::"))
+            .unwrap_or_else(|| panic!("the pause: {what}"));
+        let resume = format!("::{token}::");
+        assert!(!other.contains(token), "{what}");
+        let lines: Vec<&str> = carrier.lines().collect();
+        let resumed = lines.iter().position(|l| *l == resume).expect(&what);
+        let last_gateway_text = lines.iter().rposition(|l| l.contains("evil.yaml"));
+        let summary = lines
+            .iter()
+            .position(|l| l.starts_with("conformance summary"));
+        assert!(summary.is_some_and(|s| s < resumed), "{what}");
+        if format.is_none() {
+            assert!(last_gateway_text.is_some_and(|g| g < resumed), "{what}");
+        }
+    }
+}
+
+#[test]
+fn legacy_workflow_commands_in_gateway_text_are_inert_even_outside_the_pause() {
+    // GitHub's runner also reads the legacy `##[command]data` form anywhere in a line,
+    // not only at its start. `--outcomes json | jq …` (the README's example) prints what
+    // the gateway said after the run has resumed commands, and the annotation itself is
+    // read after the resume: neither may hold `##[`.
+    let config = GatewayConfig {
+        behaviour: Behaviour::Hostile {
+            body: r###"{"error":{"code":"##[error]pwned","message":"##[add-mask]x ##[stop-commands]t"}}"###,
+            note: "##[warning]note",
+        },
+        ..GatewayConfig::default()
+    };
+    let written = run_against(
+        config,
+        &[GITHUB],
+        &["--exact", FORBIDDEN, "--outcomes", "json"],
+    );
+    let what = format!("{}{}", written.stdout, written.stderr);
+    assert_eq!(written.output.status.code(), Some(101), "{what}");
+    assert!(written.stdout.contains("pwned"), "{what}");
+    assert!(!written.stdout.contains("##["), "{}", written.stdout);
+    let commands = workflow_commands(&written.stderr);
+    assert_eq!(commands.len(), 1, "{what}");
+    assert!(commands[0].contains("pwned"), "{}", commands[0]);
+    assert!(!commands[0].contains("##["), "{}", commands[0]);
+}
+
+#[test]
+fn spec_folder_names_are_no_workflow_commands_when_listed_or_linted() {
+    // A folder named like a workflow command makes trial names and operation ids that
+    // start with one: `--list` prints them at the start of a line, lint's coverage matrix
+    // after two spaces (the runner trims those).
+    let project = tempfile::tempdir().unwrap();
+    let specs = project.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    copy_specs(&specs);
+    let odd = specs.join("::warning::injected");
+    std::fs::create_dir_all(&odd).unwrap();
+    for file in ["get.yaml", "contact.schema.json"] {
+        std::fs::copy(specs.join("contacts").join(file), odd.join(file)).unwrap();
+    }
+    let vars = env(&[GITHUB]);
+    for args in [&["--list"][..], &["lint"]] {
+        let output = command_in(project.path(), &vars, args);
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(stdout.contains("::warning::injected"), "{args:?}: {stdout}");
+        assert!(workflow_commands(&stdout).is_empty(), "{args:?}: {stdout}");
+        assert!(workflow_commands(&stderr).is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

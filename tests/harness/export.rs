@@ -320,3 +320,29 @@ fn wrong_arguments_broken_specs_and_unwritable_files_are_clear_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("the specs directory does not exist"));
 }
+
+#[test]
+fn paths_that_differ_only_in_parameter_names_are_refused_as_one_path() {
+    // OpenAPI 3.1 (Paths Object): templated paths with the same hierarchy but different
+    // parameter names are identical and must not both exist. Lint accepts a second Get
+    // Contact whose parameter has another name.
+    let dir = tempfile::tempdir().unwrap();
+    copy_specs(dir.path());
+    let get = std::fs::read_to_string(dir.path().join("contacts/get.yaml")).unwrap();
+    let again = get
+        .replace("/v1/contacts/{id}", "/v1/contacts/{contact_id}")
+        .replace("path: { id:", "path: { contact_id:");
+    assert_ne!(get, again);
+    std::fs::write(dir.path().join("contacts/get_again.yaml"), again).unwrap();
+    let lint = command(&specs_env(dir.path()), &["lint"]);
+    assert!(lint.status.success(), "{}", text(&lint.stderr));
+    let output = command(&specs_env(dir.path()), &["export", "openapi"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty(), "no document");
+    assert!(
+        stderr.contains("/v1/contacts/{contact_id}") && stderr.contains("/v1/contacts/{id}"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("contacts.get_again"), "{stderr}");
+}

@@ -250,6 +250,76 @@ fn specs_and_reports_are_found_from_the_current_directory() {
 }
 
 #[test]
+fn specs_and_reports_may_live_in_folders_with_spaces_accents_and_url_characters() {
+    // Schemas are compiled with their file as the base URI of their `$ref`s: a path that
+    // is not written as a URL (a space, `é`, `#`, `%`) must not make every schema invalid.
+    let project = tempfile::tempdir().unwrap();
+    let specs = "my specs é #1 %41 ?";
+    copy_specs_to(project.path(), specs);
+    let reports = "ré ports #2";
+    let args = ["--specs", specs, "--reports", reports];
+    let output = run_in(project.path(), &[], &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(project.path().join(reports).join("junit.xml").is_file());
+    for args in [
+        &["lint", "--specs", specs][..],
+        &["export", "openapi", "--specs", specs],
+    ] {
+        let output = run_in(project.path(), &[], args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn reports_that_cannot_be_written_are_a_broken_setting_with_exit_code_2() {
+    // Found before any request (the run writes its placeholder reports first): a broken
+    // setting, as the README's exit codes say, not an undocumented 1.
+    let project = tempfile::tempdir().unwrap();
+    copy_specs_to(project.path(), "specs");
+    std::fs::write(project.path().join("a-file"), "not a directory").unwrap();
+    for (env, args) in [
+        (&[][..], &["--reports", "a-file"][..]),
+        (&[("LEADLEX_JUNIT", "a-file/junit.xml")][..], &[][..]),
+    ] {
+        let output = run_in(project.path(), env, args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{env:?} {args:?}: {stderr}");
+        assert!(stderr.contains("a-file"), "{stderr}");
+        assert!(stderr.contains("no request was sent"), "{stderr}");
+        assert!(!text(&output.stdout).contains("running"), "nothing ran");
+    }
+}
+
+#[test]
+fn specs_naming_a_file_say_it_is_a_file_and_which_flag_to_change() {
+    let project = tempfile::tempdir().unwrap();
+    copy_specs_to(project.path(), "specs");
+    for args in [
+        &["lint", "--specs", "specs/suite.yaml"][..],
+        &["--specs", "specs/suite.yaml"],
+    ] {
+        let output = run_in(project.path(), &[], args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the specs directory is a file, not a directory"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("--specs"), "{args:?}: {stderr}");
+    }
+    let output = run_in(project.path(), &[], &["--specs", "nowhere"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("the specs directory does not exist (--specs DIR or LEADLEX_SPECS"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_live_run_keeps_its_ledger_under_the_reports_directory() {
     let (gateway, config) = start(behaving(Behaviour::Documented));
     let project = tempfile::tempdir().unwrap();

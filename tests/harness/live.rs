@@ -227,3 +227,45 @@ fn the_shared_contact_is_made_once_and_removed_at_the_end() {
         .collect();
     assert_eq!(shared_lines.len(), 2, "created, then removed: {text}");
 }
+
+/// A reader of stdout that goes away early (`leadlex-conformance | head -1`, or a `jq`
+/// that stops at a parse error) must not stop the run before it cleans up: libtest's
+/// printer panics on the closed pipe, and the shared contact was left on the gateway, the
+/// reports never written.
+#[test]
+fn a_reader_that_goes_away_stops_neither_the_cleanup_nor_the_reports() {
+    use std::io::BufRead;
+    let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
+    let ledger = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let mut env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
+    let junit = reports.path().join("junit.xml");
+    env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
+    env.insert("LEADLEX_COVERAGE".into(), "off".into());
+    for format in [
+        &["--test-threads", "2"][..],
+        &["--format", "json"],
+        &["--test-threads", "1"],
+    ] {
+        let args = format.to_vec();
+        let mut child = crate::common::spawn(&env, &args);
+        let mut first = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let stderr = crate::common::text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{format:?}: {first}{stderr}");
+        assert!(
+            gateway.contact_ids().is_empty(),
+            "{format:?}: left on the gateway: {:?}\n{stderr}",
+            gateway.contact_ids()
+        );
+        let report = std::fs::read_to_string(&junit).unwrap();
+        assert!(!report.contains("did not finish"), "{format:?}: {report}");
+        // Every scenario is reported, as without the reader going away.
+        let suite = leadlex_conformance::load(&crate::common::root().join("specs")).unwrap();
+        let reported = report.matches("<testcase ").count();
+        assert_eq!(reported, suite.scenarios.len(), "{format:?}: {report}");
+    }
+}

@@ -5,7 +5,9 @@
 //! except two strings that are both RFC 3339 date-times, which compare as instants (so
 //! `…10:00:00Z` and `…10:00:00.5+00:00` are in time order, not in character order). Items
 //! whose field is null or missing are left out of the comparison unless `nulls:` says
-//! where they belong. Values of different kinds cannot be compared: that fails too.
+//! where they belong; when no item of two or more has it (a list that names the field
+//! otherwise, `created_date` for `created_at`), nothing shows the order, which fails.
+//! Values of different kinds cannot be compared: that fails too.
 
 use std::cmp::Ordering;
 
@@ -35,6 +37,14 @@ pub(super) fn sorted_by(spec: &SortSpec, actual: Option<&Value>) -> Result<(), F
         .enumerate()
         .filter_map(|(i, key)| Some((i, (*key)?)))
         .collect();
+    if present.is_empty() && items.len() > 1 {
+        return fail(format!(
+            "none of the {} items has {} (each is null or missing), so their order cannot be \
+             told",
+            items.len(),
+            spec.field.as_deref().unwrap_or("a value")
+        ));
+    }
     for pair in present.windows(2) {
         let [(i, a), (j, b)] = pair else { continue };
         let in_order = match (compare(a, b), spec.order) {
@@ -210,7 +220,35 @@ mod tests {
             "item 1 has no n but comes after item 0 (1)"
         );
         assert!(sorted_by(&first, Some(&json!([{}, {"n": null}, {"n": 1}]))).is_ok());
-        assert!(sorted_by(&first, Some(&json!([{}, {}]))).is_ok());
+        // No item has the field: nothing shows the order (see below).
+        assert!(sorted_by(&first, Some(&json!([{}, {}]))).is_err());
+    }
+
+    #[test]
+    fn items_none_of_which_has_the_field_are_not_shown_sorted() {
+        // List Contacts says `created_at` where Get Contact says `created_date`: a list
+        // whose items name it the other way must not pass `sorted_by: created_at` unseen.
+        let desc = by("created_at", SortOrder::Descending);
+        let items = json!([
+            {"created_date": "2026-01-01T00:00:00Z"},
+            {"created_date": "2026-01-02T00:00:00Z"},
+            {"created_at": null}
+        ]);
+        assert_eq!(
+            failure(&desc, items),
+            "none of the 3 items has created_at (each is null or missing), so their order \
+             cannot be told"
+        );
+        let last = SortSpec {
+            nulls: Some(NullsAt::Last),
+            ..desc.clone()
+        };
+        assert!(sorted_by(&last, Some(&json!([{}, {}]))).is_err());
+        // One item, or none, is in order whatever it holds.
+        assert!(sorted_by(&desc, Some(&json!([{}]))).is_ok());
+        assert!(sorted_by(&desc, Some(&json!([]))).is_ok());
+        // Some without the field are left out, as documented.
+        assert!(sorted_by(&desc, Some(&json!([{}, {"created_at": 1}, {}]))).is_ok());
     }
 
     #[test]

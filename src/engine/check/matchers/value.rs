@@ -37,17 +37,35 @@ fn exact(n: &Number) -> Exact {
     }
 }
 
-/// The order of two JSON numbers: exact between whole numbers (`2^63 + 1` is more than
-/// `2^63`), by value otherwise.
+/// The order of two JSON numbers, exact: between whole numbers (`2^63 + 1` is more than
+/// `2^63`), between floats, and between a whole number and a float (`2^53 + 1` is more
+/// than the float `2^53`, `u64::MAX` less than the float `2^64`), which converting the
+/// whole number to a float would round.
 pub(super) fn cmp_numbers(a: &Number, b: &Number) -> Ordering {
-    let (x, y) = match (exact(a), exact(b)) {
-        (Exact::Whole(x), Exact::Whole(y)) => return x.cmp(&y),
-        (Exact::Whole(x), Exact::Float(y)) => (x as f64, y),
-        (Exact::Float(x), Exact::Whole(y)) => (x, y as f64),
-        (Exact::Float(x), Exact::Float(y)) => (x, y),
-    };
-    // Never NaN (serde_json holds none); -0.0 and 0.0 are equal.
-    x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+    match (exact(a), exact(b)) {
+        (Exact::Whole(x), Exact::Whole(y)) => x.cmp(&y),
+        (Exact::Whole(x), Exact::Float(y)) => cmp_whole_float(x, y),
+        (Exact::Float(x), Exact::Whole(y)) => cmp_whole_float(y, x).reverse(),
+        // Never NaN (serde_json holds none); -0.0 and 0.0 are equal.
+        (Exact::Float(x), Exact::Float(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// The order of a whole number (within ±2^64) and a finite float, exact: the float's whole
+/// part compared as an integer, then its fraction.
+fn cmp_whole_float(x: i128, y: f64) -> Ordering {
+    // 2^127, exactly a float; every whole number here is far inside it.
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+    if y >= LIMIT {
+        return Ordering::Less;
+    }
+    if y <= -LIMIT {
+        return Ordering::Greater;
+    }
+    let whole = y.trunc();
+    // `whole` is within ±2^127: exactly an i128.
+    x.cmp(&(whole as i128))
+        .then_with(|| 0.0.partial_cmp(&(y - whole)).unwrap_or(Ordering::Equal))
 }
 
 /// What kind of JSON value this is, for a message.
@@ -123,6 +141,37 @@ mod tests {
             Ordering::Greater
         );
         assert_eq!(cmp_numbers(&n(json!(-0.0)), &n(json!(0))), Ordering::Equal);
+    }
+
+    #[test]
+    fn a_whole_number_and_a_float_compare_exactly_beyond_2_to_the_53() {
+        let n = |v: Value| v.as_number().unwrap().clone();
+        // 2^64 does not fit a u64: serde_json holds it as a float, exactly.
+        let two_64 = n(serde_json::from_str("18446744073709551616").unwrap());
+        assert_eq!(cmp_numbers(&n(json!(u64::MAX)), &two_64), Ordering::Less);
+        assert_eq!(cmp_numbers(&two_64, &n(json!(u64::MAX))), Ordering::Greater);
+        // 2^53 + 1 is no float; as one it would be 2^53.
+        let odd = n(json!(9_007_199_254_740_993u64));
+        let float = n(json!(9_007_199_254_740_992.0));
+        assert_eq!(cmp_numbers(&odd, &float), Ordering::Greater);
+        assert!(!json_eq(
+            &json!(9_007_199_254_740_993u64),
+            &json!(9_007_199_254_740_992.0)
+        ));
+        assert_eq!(
+            cmp_numbers(&n(json!(i64::MIN)), &n(json!(-9.3e18))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_numbers(&n(json!(-2)), &n(json!(-2.5))),
+            Ordering::Greater
+        );
+        assert_eq!(cmp_numbers(&n(json!(2)), &n(json!(2.5))), Ordering::Less);
+        assert_eq!(cmp_numbers(&n(json!(3)), &n(json!(1e300))), Ordering::Less);
+        assert_eq!(
+            cmp_numbers(&n(json!(-3)), &n(json!(-1e300))),
+            Ordering::Greater
+        );
     }
 
     #[test]
