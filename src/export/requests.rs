@@ -5,7 +5,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::spec::behaviour::{Collection, FieldType, Filter, StubAction};
+use crate::spec::behaviour::{
+    Collection, FieldType, Filter, Include, ListSpec, StubAction, StubBehaviour,
+};
 use crate::spec::{Operation, Suite};
 
 /// An email as the stub reads one: a local part, `@`, a domain with a dot inside, no
@@ -15,59 +17,73 @@ const EMAIL_PATTERN: &str = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9
 /// The schema and description of query parameter `name` of `op`, when its `stub:` says.
 pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
     let stub = op.stub.as_ref()?;
-    if let Some(list) = &stub.list {
-        match name {
-            "page" => {
-                return Some((
-                    json!({"type": "integer"}),
-                    "The page, from 1 (the default).".into(),
-                ))
-            }
-            "per_page" => {
-                return Some((
-                    json!({"type": "integer"}),
-                    format!(
-                        "Items per page: {} by default, at most {}.",
-                        list.per_page.default, list.per_page.max
-                    ),
-                ))
-            }
-            _ => {}
-        }
-        if let Some(sort) = list.sort.as_ref().filter(|s| s.param == name) {
-            let names: Vec<String> = sort
-                .fields
-                .keys()
-                .flat_map(|n| [n.clone(), format!("-{n}")])
-                .collect();
-            return Some((
-                json!({"type": "string", "enum": names}),
-                format!(
-                    "A field, `-` in front for descending; `{}` by default.",
-                    sort.default
-                ),
-            ));
-        }
-        if let Some(filter) = list.filters.get(name) {
-            let (schema, about) = match filter {
-                Filter::Contains(fields) => (
-                    json!({"type": "string"}),
-                    format!("A partial match on {}.", fields.join(", ")),
-                ),
-                Filter::Equals(field) => (json!({"type": "string"}), format!("Equals {field}.")),
-                Filter::After(field) | Filter::Before(field) => (
-                    json!({"type": "string", "format": "date-time"}),
-                    format!("Bounds {field} (ISO 8601)."),
-                ),
-                Filter::Linked(link) => (
-                    json!({"type": "string"}),
-                    format!("Records linked to this id ({link})."),
-                ),
-            };
-            return Some((schema, about));
-        }
+    if let Some(parameter) = stub.list.as_ref().and_then(|l| list_parameter(l, name)) {
+        return Some(parameter);
     }
     let include = stub.include.as_ref().filter(|i| i.param == name)?;
+    Some(include_parameter(include))
+}
+
+/// The schema and description of query parameter `name` of a list: its page, its page
+/// size, its sort or one of its filters.
+fn list_parameter(list: &ListSpec, name: &str) -> Option<(Value, String)> {
+    match name {
+        "page" => {
+            return Some((
+                json!({"type": "integer"}),
+                "The page, from 1 (the default).".into(),
+            ))
+        }
+        "per_page" => {
+            return Some((
+                json!({"type": "integer"}),
+                format!(
+                    "Items per page: {} by default, at most {}.",
+                    list.per_page.default, list.per_page.max
+                ),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(sort) = list.sort.as_ref().filter(|s| s.param == name) {
+        let names: Vec<String> = sort
+            .fields
+            .keys()
+            .flat_map(|n| [n.clone(), format!("-{n}")])
+            .collect();
+        return Some((
+            json!({"type": "string", "enum": names}),
+            format!(
+                "A field, `-` in front for descending; `{}` by default.",
+                sort.default
+            ),
+        ));
+    }
+    list.filters.get(name).map(filter_parameter)
+}
+
+/// The schema and description of a filter's query parameter.
+fn filter_parameter(filter: &Filter) -> (Value, String) {
+    match filter {
+        Filter::Contains(fields) => (
+            json!({"type": "string"}),
+            format!("A partial match on {}.", fields.join(", ")),
+        ),
+        Filter::Equals(field) => (json!({"type": "string"}), format!("Equals {field}.")),
+        Filter::After(field) | Filter::Before(field) => (
+            json!({"type": "string", "format": "date-time"}),
+            format!("Bounds {field} (ISO 8601)."),
+        ),
+        Filter::Linked(link) => (
+            json!({"type": "string"}),
+            format!("Records linked to this id ({link})."),
+        ),
+    }
+}
+
+/// The schema and description of an include's query parameter: a comma-separated list
+/// of the names it embeds, or its word for all of them.
+fn include_parameter(include: &Include) -> (Value, String) {
     let names: Vec<String> = include.each.keys().map(|n| regex_escape(n)).collect();
     let one = format!("({})", names.join("|"));
     let all = include.all.as_deref().map(regex_escape);
@@ -76,10 +92,10 @@ pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
         Some(all) => format!("^(|{all}|{one}(,{one})*)$"),
         None => format!("^(|{one}(,{one})*)$"),
     };
-    Some((
+    (
         json!({"type": "string", "pattern": pattern}),
         "Related records to embed, comma-separated.".into(),
-    ))
+    )
 }
 
 fn regex_escape(text: &str) -> String {
@@ -158,26 +174,10 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
     }
     let mut properties = Map::new();
     for field in accepted(collection, op) {
-        let Some(kind) = collection.fields.get(&field) else {
-            continue;
-        };
-        let words = collection.normalise.get(&field).map(|w| {
-            w.iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Map<String, Value>>()
-        });
-        let mut schema = field_schema(kind, words.as_ref());
-        if let Some(max) = stub.validate.max_length.get(&field) {
-            schema["maxLength"] = json!(max);
+        if let Some(kind) = collection.fields.get(&field) {
+            let schema = property_schema(stub, collection, &field, kind);
+            properties.insert(field, schema);
         }
-        if let Some(max) = stub.validate.max_items.get(&field) {
-            schema["maxItems"] = json!(max);
-        }
-        // Null clears a field; one the operation requires must hold a value.
-        if !stub.validate.required.contains(&field) {
-            schema = json!({"anyOf": [schema, {"type": "null"}]});
-        }
-        properties.insert(field, schema);
     }
     // A request name (an alias) takes what its stored field takes.
     for (alias, stored) in &stub.renames {
@@ -187,25 +187,57 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
     }
     let mut schema = json!({"type": "object", "properties": properties});
     if creating {
-        let required: Vec<&String> = stub
-            .validate
-            .required
-            .iter()
-            .filter(|f| schema["properties"].get(f.as_str()).is_some())
-            .collect();
-        if !required.is_empty() {
-            schema["required"] = json!(required);
-        }
-        let any: Vec<Value> = collection
-            .requires_any
-            .iter()
-            .map(|f| {
-                json!({"required": [f], "properties": {f: {"type": "string", "pattern": "\\S"}}})
-            })
-            .collect();
-        if !any.is_empty() {
-            schema["anyOf"] = Value::Array(any);
-        }
+        require_on_create(
+            &mut schema,
+            &stub.validate.required,
+            &collection.requires_any,
+        );
     }
     Some(schema)
+}
+
+/// The schema of one accepted field of the body: its type and words, the operation's
+/// bounds, and null unless the operation requires it.
+fn property_schema(
+    stub: &StubBehaviour,
+    collection: &Collection,
+    field: &str,
+    kind: &FieldType,
+) -> Value {
+    let words = collection.normalise.get(field).map(|w| {
+        w.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Map<String, Value>>()
+    });
+    let mut schema = field_schema(kind, words.as_ref());
+    if let Some(max) = stub.validate.max_length.get(field) {
+        schema["maxLength"] = json!(max);
+    }
+    if let Some(max) = stub.validate.max_items.get(field) {
+        schema["maxItems"] = json!(max);
+    }
+    // Null clears a field; one the operation requires must hold a value.
+    if !stub.validate.required.iter().any(|r| r == field) {
+        schema = json!({"anyOf": [schema, {"type": "null"}]});
+    }
+    schema
+}
+
+/// Adds to a create's body schema what it must hold: the `required` fields it has, and
+/// text in at least one of the `requires_any` fields.
+fn require_on_create(schema: &mut Value, required: &[String], requires_any: &[String]) {
+    let present: Vec<&String> = required
+        .iter()
+        .filter(|f| schema["properties"].get(f.as_str()).is_some())
+        .collect();
+    if !present.is_empty() {
+        schema["required"] = json!(present);
+    }
+    let any: Vec<Value> = requires_any
+        .iter()
+        .map(|f| json!({"required": [f], "properties": {f: {"type": "string", "pattern": "\\S"}}}))
+        .collect();
+    if !any.is_empty() {
+        schema["anyOf"] = Value::Array(any);
+    }
 }

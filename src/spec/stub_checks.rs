@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::behaviour::{Collection, Fill, Filter, StubAction, StubBehaviour};
+use super::behaviour::{Collection, Fill, Filter, Sort, StubAction, StubBehaviour};
 use super::diagnostics::{did_you_mean, listed, FileCtx};
 use super::error::SpecError;
 use super::files::Parsed;
@@ -40,8 +40,7 @@ pub(super) fn check_collections(
 ) {
     for (name, collection) in collections {
         let at = join("collections", name);
-        let mut found = Vec::new();
-        let mut field = |key: &str, field: &str, path: String| {
+        for (key, field, path) in named_fields(collection, &at) {
             if !has_field(collection, field) {
                 let known = fields_of(collection);
                 let error = ctx
@@ -50,53 +49,10 @@ pub(super) fn check_collections(
                         format!("`{field}` ({key}) is not a field of collection `{name}`"),
                     )
                     .with_hint(format!("its fields: {}", listed(&known)));
-                found.push(did_you_mean(error, field, &known));
-            }
-        };
-        for (key, value) in [
-            ("created", &collection.created),
-            ("updated", &collection.updated),
-        ] {
-            if let Some(value) = value {
-                field(key, value, join(&at, key));
+                errors.push(did_you_mean(error, field, &known));
             }
         }
-        if let Some(names) = &collection.names {
-            for (key, value) in ["first", "last", "full", "email"]
-                .iter()
-                .zip(names.fields())
-            {
-                field("names", value, join(&join(&at, "names"), key));
-            }
-        }
-        for (i, value) in collection.requires_any.iter().enumerate() {
-            field(
-                "requires_any",
-                value,
-                format!("{}[{i}]", join(&at, "requires_any")),
-            );
-        }
-        for (i, value) in collection.hidden.iter().enumerate() {
-            field("hidden", value, format!("{}[{i}]", join(&at, "hidden")));
-        }
-        for key in collection.normalise.keys() {
-            field("normalise", key, join(&join(&at, "normalise"), key));
-        }
-        for key in collection.defaults.keys() {
-            field("defaults", key, join(&join(&at, "defaults"), key));
-        }
-        errors.append(&mut found);
-        for (key, value) in &collection.defaults {
-            let path = join(&join(&at, "defaults"), key);
-            if let Some(kind) = collection.fields.get(key) {
-                if !kind.admits(value) {
-                    errors.push(ctx.value_error(
-                        &path,
-                        format!("the default of `{key}` is not {}", kind.describe()),
-                    ));
-                }
-            }
-        }
+        check_defaults(ctx, &at, collection, errors);
         if collection.backdating.is_some() && collection.created.is_none() {
             errors.push(ctx.error(
                 &join(&at, "backdating"),
@@ -104,20 +60,89 @@ pub(super) fn check_collections(
             ));
         }
         check_links(ctx, &at, collections, collection, errors);
-        for (field_name, link) in &collection.counts {
-            let path = join(&join(&at, "counts"), field_name);
-            let points_here = collections
-                .get(link)
-                .is_some_and(|l| l.links.values().any(|c| c == name));
-            if !points_here {
-                errors.push(
-                    ctx.value_error(
-                        &path,
-                        format!("`{link}` is not a link collection linking `{name}`"),
-                    )
-                    .with_hint("a count counts the records of a link collection (`links:`) that point at this record"),
-                );
+        check_counts(ctx, &at, name, collections, collection, errors);
+    }
+}
+
+/// Every field name a collection's keys give, in the order they are checked: the key that
+/// names it, the name, and its path (the collection's at `at`).
+fn named_fields<'c>(collection: &'c Collection, at: &str) -> Vec<(&'static str, &'c str, String)> {
+    let mut named = Vec::new();
+    for (key, value) in [
+        ("created", &collection.created),
+        ("updated", &collection.updated),
+    ] {
+        if let Some(value) = value {
+            named.push((key, value.as_str(), join(at, key)));
+        }
+    }
+    if let Some(names) = &collection.names {
+        for (key, value) in ["first", "last", "full", "email"]
+            .iter()
+            .zip(names.fields())
+        {
+            named.push(("names", value, join(&join(at, "names"), key)));
+        }
+    }
+    for (i, value) in collection.requires_any.iter().enumerate() {
+        let path = format!("{}[{i}]", join(at, "requires_any"));
+        named.push(("requires_any", value.as_str(), path));
+    }
+    for (i, value) in collection.hidden.iter().enumerate() {
+        let path = format!("{}[{i}]", join(at, "hidden"));
+        named.push(("hidden", value.as_str(), path));
+    }
+    for key in collection.normalise.keys() {
+        named.push(("normalise", key.as_str(), join(&join(at, "normalise"), key)));
+    }
+    for key in collection.defaults.keys() {
+        named.push(("defaults", key.as_str(), join(&join(at, "defaults"), key)));
+    }
+    named
+}
+
+/// The default of a declared field is a value of its type.
+fn check_defaults(
+    ctx: &FileCtx<'_, raw::SuiteFile>,
+    at: &str,
+    collection: &Collection,
+    errors: &mut Vec<SpecError>,
+) {
+    for (key, value) in &collection.defaults {
+        let path = join(&join(at, "defaults"), key);
+        if let Some(kind) = collection.fields.get(key) {
+            if !kind.admits(value) {
+                errors.push(ctx.value_error(
+                    &path,
+                    format!("the default of `{key}` is not {}", kind.describe()),
+                ));
             }
+        }
+    }
+}
+
+/// A count of collection `name` (at `at`) names a link collection that links it.
+fn check_counts(
+    ctx: &FileCtx<'_, raw::SuiteFile>,
+    at: &str,
+    name: &str,
+    collections: &BTreeMap<String, Collection>,
+    collection: &Collection,
+    errors: &mut Vec<SpecError>,
+) {
+    for (field_name, link) in &collection.counts {
+        let path = join(&join(at, "counts"), field_name);
+        let points_here = collections
+            .get(link)
+            .is_some_and(|l| l.links.values().any(|c| c == name));
+        if !points_here {
+            errors.push(
+                ctx.value_error(
+                    &path,
+                    format!("`{link}` is not a link collection linking `{name}`"),
+                )
+                .with_hint("a count counts the records of a link collection (`links:`) that point at this record"),
+            );
         }
     }
 }
@@ -228,6 +253,15 @@ impl<'c> Checks<'_, 'c> {
     /// What the action needs: a path parameter, a list, a bulk field, a parent; and
     /// pointers that are pointers.
     fn shape(&mut self) {
+        self.needs();
+        self.keys_of_other_actions();
+        self.pointers();
+        self.fill_params();
+    }
+
+    /// The action has what it needs: a path parameter naming the record, the `list`,
+    /// `bulk` or `members` it reads (and none it does not), a parent to link to.
+    fn needs(&mut self) {
         let stub = self.stub;
         let action = stub.action;
         let last = self.facts.params.last();
@@ -273,6 +307,12 @@ impl<'c> Checks<'_, 'c> {
                 format!("`action: {}` needs `parent`", action.name()),
             );
         }
+    }
+
+    /// `include`, `appends` and `cascade` are given only to the action that reads them.
+    fn keys_of_other_actions(&mut self) {
+        let stub = self.stub;
+        let action = stub.action;
         if stub.include.is_some() && action != StubAction::Read {
             self.error(&at("include"), "`include` is for `action: read`");
         }
@@ -282,6 +322,11 @@ impl<'c> Checks<'_, 'c> {
         if !stub.cascade.is_empty() && action != StubAction::Delete {
             self.error(&at("cascade"), "`cascade` is for `action: delete`");
         }
+    }
+
+    /// The record's, the list's and the fills' pointers are JSON pointers.
+    fn pointers(&mut self) {
+        let stub = self.stub;
         let mut pointers = vec![(at("record"), stub.record.clone(), true)];
         if let Some(list) = &stub.list {
             pointers.push((join(&at("list"), "items"), list.items.clone(), true));
@@ -301,7 +346,11 @@ impl<'c> Checks<'_, 'c> {
                 }
             }
         }
-        for (pointer, fill) in &stub.fill {
+    }
+
+    /// A fill from a path parameter names a parameter of the operation's path.
+    fn fill_params(&mut self) {
+        for (pointer, fill) in &self.stub.fill {
             if let Fill::Param(param) = fill {
                 if !self.facts.params.contains(param) {
                     let path = join(&at("fill"), pointer);
@@ -490,63 +539,80 @@ impl<'c> Checks<'_, 'c> {
                 ),
             );
         }
+        for (param, filter) in &list.filters {
+            self.filter(collections, collection, param, filter);
+        }
+        if let Some(sort) = &list.sort {
+            self.sort(collection, sort);
+        }
+    }
+
+    /// The checks of one filter of the list (`param` its query parameter): the fields it
+    /// reads are the collection's; a linked filter names a link collection linking it.
+    fn filter(
+        &mut self,
+        collections: &BTreeMap<String, Collection>,
+        collection: &Collection,
+        param: &str,
+        filter: &Filter,
+    ) {
+        let path = join(&join(&at("list"), "filters"), param);
         let known = fields_of(collection);
         let own = &self.stub.collection;
-        for (param, filter) in &list.filters {
-            let path = join(&join(&list_at, "filters"), param);
-            let fields: Vec<&String> = match filter {
-                Filter::Contains(fields) => fields.iter().collect(),
-                Filter::Equals(f) | Filter::After(f) | Filter::Before(f) => vec![f],
-                Filter::Linked(link) => {
-                    let links_here = collections
-                        .get(link)
-                        .is_some_and(|l| l.links.values().any(|c| c == own));
-                    if !links_here {
-                        self.value_error(
-                            &path,
-                            format!("`{link}` is not a link collection linking `{own}`"),
-                        );
-                    }
-                    Vec::new()
+        let fields: Vec<&String> = match filter {
+            Filter::Contains(fields) => fields.iter().collect(),
+            Filter::Equals(f) | Filter::After(f) | Filter::Before(f) => vec![f],
+            Filter::Linked(link) => {
+                let links_here = collections
+                    .get(link)
+                    .is_some_and(|l| l.links.values().any(|c| c == own));
+                if !links_here {
+                    self.value_error(
+                        &path,
+                        format!("`{link}` is not a link collection linking `{own}`"),
+                    );
                 }
-            };
-            for field in fields.into_iter().filter(|f| !has_field(collection, f)) {
+                Vec::new()
+            }
+        };
+        for field in fields.into_iter().filter(|f| !has_field(collection, f)) {
+            let error = self
+                .ctx
+                .value_error(
+                    &path,
+                    format!("filter `{param}` names `{field}`, which is not a field of `{own}`"),
+                )
+                .with_hint(format!("its fields: {}", listed(&known)));
+            self.errors.push(did_you_mean(error, field, &known));
+        }
+    }
+
+    /// The list's sort names fields of the collection, and its default is one of them.
+    fn sort(&mut self, collection: &Collection, sort: &Sort) {
+        let sort_at = join(&at("list"), "sort");
+        let known = fields_of(collection);
+        let own = &self.stub.collection;
+        for (name, field) in &sort.fields {
+            if !has_field(collection, field) {
+                let path = join(&join(&sort_at, "fields"), name);
                 let error = self
                     .ctx
-                    .value_error(
-                        &path,
-                        format!(
-                            "filter `{param}` names `{field}`, which is not a field of `{own}`"
-                        ),
-                    )
+                    .value_error(&path, format!("`{field}` is not a field of `{own}`"))
                     .with_hint(format!("its fields: {}", listed(&known)));
                 self.errors.push(did_you_mean(error, field, &known));
             }
         }
-        if let Some(sort) = &list.sort {
-            let sort_at = join(&list_at, "sort");
-            for (name, field) in &sort.fields {
-                if !has_field(collection, field) {
-                    let path = join(&join(&sort_at, "fields"), name);
-                    let error = self
-                        .ctx
-                        .value_error(&path, format!("`{field}` is not a field of `{own}`"))
-                        .with_hint(format!("its fields: {}", listed(&known)));
-                    self.errors.push(did_you_mean(error, field, &known));
-                }
-            }
-            let default = sort.default.trim_start_matches('-');
-            if !sort.fields.contains_key(default) {
-                let names: Vec<&str> = sort.fields.keys().map(String::as_str).collect();
-                let error = self
-                    .ctx
-                    .value_error(
-                        &join(&sort_at, "default"),
-                        format!("`{default}` is not among the sort's `fields`"),
-                    )
-                    .with_hint(format!("fields: {}", listed(&names)));
-                self.errors.push(did_you_mean(error, default, &names));
-            }
+        let default = sort.default.trim_start_matches('-');
+        if !sort.fields.contains_key(default) {
+            let names: Vec<&str> = sort.fields.keys().map(String::as_str).collect();
+            let error = self
+                .ctx
+                .value_error(
+                    &join(&sort_at, "default"),
+                    format!("`{default}` is not among the sort's `fields`"),
+                )
+                .with_hint(format!("fields: {}", listed(&names)));
+            self.errors.push(did_you_mean(error, default, &names));
         }
     }
 

@@ -51,6 +51,35 @@ pub fn link(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
             "names no linked collection",
         ));
     };
+    let ids = member_ids(scope, members)?;
+    if let Some(shown) = unknown_members(state, member_collection, ids) {
+        return Err(Refusal::field(
+            validate,
+            Rule::Type,
+            members,
+            format!("names no {member_collection} record: {shown}"),
+        ));
+    }
+    let (added, skipped) = add_links(scope, state, parent, parent_id, member_field, ids);
+    let members_now = state.count_where(&scope.stub.collection, &parent.field, parent_id);
+    let parent_record = state.get(&parent.collection, parent_id).cloned();
+    Ok(Done {
+        record: parent_record.map(|r| show(scope, &parent.collection, state, &r)),
+        id: Some(parent_id.to_string()),
+        counts: BTreeMap::from([
+            ("added", added.len() as u64),
+            ("skipped", skipped),
+            ("members", members_now as u64),
+        ]),
+        added: Some(added),
+        ..Done::default()
+    })
+}
+
+/// The ids the body's members field gives: a non-empty array of at most the field's
+/// `max_items`.
+fn member_ids<'c>(scope: &Scope<'c>, members: &str) -> Result<&'c Vec<Value>, Refusal> {
+    let validate = &scope.stub.validate;
     let ids = match scope.call.body.as_ref().and_then(|b| b.get(members)) {
         Some(Value::Array(ids)) if !ids.is_empty() => ids,
         Some(Value::Array(_)) | None | Some(Value::Null) => {
@@ -80,6 +109,12 @@ pub fn link(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
             ));
         }
     }
+    Ok(ids)
+}
+
+/// The first ten of the ids that name no record of the members' collection, joined by
+/// commas; `None` when every id names one.
+fn unknown_members(state: &State, member_collection: &str, ids: &[Value]) -> Option<String> {
     let unknown: Vec<String> = ids
         .iter()
         .filter(|id| {
@@ -88,15 +123,23 @@ pub fn link(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         })
         .map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_string))
         .collect();
-    if !unknown.is_empty() {
-        let shown: Vec<String> = unknown.iter().take(10).cloned().collect();
-        return Err(Refusal::field(
-            validate,
-            Rule::Type,
-            members,
-            format!("names no {member_collection} record: {}", shown.join(", ")),
-        ));
+    if unknown.is_empty() {
+        return None;
     }
+    let shown: Vec<String> = unknown.iter().take(10).cloned().collect();
+    Some(shown.join(", "))
+}
+
+/// Inserts a link record for each id not linked to the parent yet: the ids added, and how
+/// many were skipped.
+fn add_links(
+    scope: &Scope<'_>,
+    state: &mut State,
+    parent: &Parent,
+    parent_id: &str,
+    member_field: &str,
+    ids: &[Value],
+) -> (Vec<Value>, u64) {
     let mut added = Vec::new();
     let mut skipped = 0;
     for id in ids.iter().filter_map(Value::as_str) {
@@ -113,19 +156,7 @@ pub fn link(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         state.insert(&scope.stub.collection, &key, Value::Object(record));
         added.push(json!(id));
     }
-    let members_now = state.count_where(&scope.stub.collection, &parent.field, parent_id);
-    let parent_record = state.get(&parent.collection, parent_id).cloned();
-    Ok(Done {
-        record: parent_record.map(|r| show(scope, &parent.collection, state, &r)),
-        id: Some(parent_id.to_string()),
-        counts: BTreeMap::from([
-            ("added", added.len() as u64),
-            ("skipped", skipped),
-            ("members", members_now as u64),
-        ]),
-        added: Some(added),
-        ..Done::default()
-    })
+    (added, skipped)
 }
 
 /// Removes the link between the parent and the member the last path parameter names.

@@ -91,6 +91,21 @@ pub fn input(
             ))
         }
     };
+    let mut fields = under_stored_names(scope, collection, sent)?;
+    keep_accepted(scope, collection, creating, &mut fields)?;
+    normalise(collection, &mut fields);
+    validate::check(validate, &collection.fields, &fields)?;
+    Ok(fields)
+}
+
+/// The fields sent, under the names the behaviour's `renames` stores them by. A field sent
+/// under both names: the stored name wins, and the other must still be of the field's
+/// type.
+fn under_stored_names(
+    scope: &Scope<'_>,
+    collection: &Collection,
+    sent: Map<String, Value>,
+) -> Result<Map<String, Value>, Refusal> {
     let mut fields = Map::new();
     let mut renamed = Vec::new();
     for (name, value) in sent {
@@ -101,8 +116,6 @@ pub fn input(
             }
         }
     }
-    // A field sent under both names: the stored name wins, and the other must still be
-    // of the field's type.
     for (alias, stored, value) in renamed {
         if !fields.contains_key(&stored) {
             fields.insert(stored, value);
@@ -110,24 +123,48 @@ pub fn input(
         }
         if let Some(kind) = collection.fields.get(&stored).filter(|k| !k.admits(&value)) {
             let problem = format!("must be {}", kind.describe());
-            return Err(Refusal::field(validate, Rule::Type, &alias, problem));
+            return Err(Refusal::field(
+                &scope.stub.validate,
+                Rule::Type,
+                &alias,
+                problem,
+            ));
         }
     }
-    if let Some(accepted) = accepted(scope, collection, creating) {
-        let unknown: Vec<String> = fields
-            .keys()
-            .filter(|f| !accepted.contains(*f))
-            .cloned()
+    Ok(fields)
+}
+
+/// Leaves out of `fields` those the operation does not accept, or refuses them all when
+/// its `validate.unknown` says `refuse`.
+fn keep_accepted(
+    scope: &Scope<'_>,
+    collection: &Collection,
+    creating: bool,
+    fields: &mut Map<String, Value>,
+) -> Result<(), Refusal> {
+    let Some(accepted) = accepted(scope, collection, creating) else {
+        return Ok(());
+    };
+    let validate = &scope.stub.validate;
+    let unknown: Vec<String> = fields
+        .keys()
+        .filter(|f| !accepted.contains(*f))
+        .cloned()
+        .collect();
+    if validate.unknown == Unknown::Refuse && !unknown.is_empty() {
+        let problems = unknown
+            .into_iter()
+            .map(|f| (f, "is not a field this operation accepts".to_string()))
             .collect();
-        if validate.unknown == Unknown::Refuse && !unknown.is_empty() {
-            let problems = unknown
-                .into_iter()
-                .map(|f| (f, "is not a field this operation accepts".to_string()))
-                .collect();
-            return Err(Refusal::invalid(validate, Rule::Unknown, problems));
-        }
-        fields.retain(|f, _| accepted.contains(f));
+        return Err(Refusal::invalid(validate, Rule::Unknown, problems));
     }
+    fields.retain(|f, _| accepted.contains(f));
+    Ok(())
+}
+
+/// Replaces each text of a field the collection normalises by the value its word stands
+/// for (the word matched trimmed, in any case).
+fn normalise(collection: &Collection, fields: &mut Map<String, Value>) {
     for (field, words) in &collection.normalise {
         let Some(Value::String(word)) = fields.get(field) else {
             continue;
@@ -140,8 +177,6 @@ pub fn input(
             fields.insert(field.clone(), value);
         }
     }
-    validate::check(validate, &collection.fields, &fields)?;
-    Ok(fields)
 }
 
 /// A new record: every documented field (null unless given or defaulted), the input, the

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::faults::{FaultOptions, Faults, INJECTED_CODE, INJECTED_STATUS, RETRY_AFTER_SECS};
 use super::seed::Seed;
 use super::{Answered, RequestLog, Stub, StubOptions};
+use crate::spec::raw::Credential;
 use crate::spec::Suite;
 
 /// The trial number of the keys a served stub prints. The stub accepts the keys of any
@@ -98,14 +99,7 @@ pub async fn start(
         .faults
         .any()
         .then(|| Arc::new(Faults::new(options.faults)));
-    let seeded = options.seed.as_ref().map(|seed| {
-        let counts = seed
-            .collections
-            .iter()
-            .map(|(name, records)| (name.clone(), records.len()))
-            .collect();
-        (seed.file.clone(), counts)
-    });
+    let seeded = options.seed.as_ref().map(seeded_counts);
     let stub = Stub::start_with(
         suite,
         StubOptions {
@@ -120,33 +114,13 @@ pub async fn start(
     let keys = suite
         .credentials
         .iter()
-        .map(|(name, credential)| {
-            let mut notes = Vec::new();
-            if !credential.lacks.is_empty() {
-                notes.push(format!("lacks {}", credential.lacks.join(", ")));
-            }
-            if credential.exhausted {
-                notes.push("quota spent: always 429".to_string());
-            }
-            ServedKey {
-                credential: name.clone(),
-                variable: credential.env.clone(),
-                key: Stub::key(SERVE_TRIAL, name),
-                note: (!notes.is_empty()).then(|| notes.join("; ")),
-            }
-        })
-        .collect();
-    let not_served = suite
-        .operations
-        .iter()
-        .filter(|op| !super::serves(op))
-        .map(|op| format!("{} {} ({})", op.method, op.path, op.id))
+        .map(|(name, credential)| served_key(name, credential))
         .collect();
     Ok(Served {
         stub,
         keys,
         rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
-        not_served,
+        not_served: not_served(suite),
         unservable: suite
             .scenarios
             .iter()
@@ -156,6 +130,43 @@ pub async fn start(
         seeded,
         faults: faults.map(|f| (*f.options(), f.seed)),
     })
+}
+
+/// The seed file, and how many records it seeds of each collection.
+fn seeded_counts(seed: &Seed) -> (String, Vec<(String, usize)>) {
+    let counts = seed
+        .collections
+        .iter()
+        .map(|(name, records)| (name.clone(), records.len()))
+        .collect();
+    (seed.file.clone(), counts)
+}
+
+/// The key served for one credential, with a note of what the stub does with it.
+fn served_key(name: &str, credential: &Credential) -> ServedKey {
+    let mut notes = Vec::new();
+    if !credential.lacks.is_empty() {
+        notes.push(format!("lacks {}", credential.lacks.join(", ")));
+    }
+    if credential.exhausted {
+        notes.push("quota spent: always 429".to_string());
+    }
+    ServedKey {
+        credential: name.to_string(),
+        variable: credential.env.clone(),
+        key: Stub::key(SERVE_TRIAL, name),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
+/// `METHOD path (operation id)` of each operation without a `stub:` behaviour.
+fn not_served(suite: &Suite) -> Vec<String> {
+    suite
+        .operations
+        .iter()
+        .filter(|op| !super::serves(op))
+        .map(|op| format!("{} {} ({})", op.method, op.path, op.id))
+        .collect()
 }
 
 impl Served {
@@ -168,26 +179,7 @@ impl Served {
              API keys (stub keys, not secrets; send `Authorization: Bearer <key>`):\n",
             self.stub.base_url()
         );
-        let width = self
-            .keys
-            .iter()
-            .map(|k| k.credential.len())
-            .max()
-            .unwrap_or(0);
-        for key in &self.keys {
-            let note = key
-                .note
-                .as_ref()
-                .map(|n| format!("  ({n})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                text,
-                "  key {:<width$} {}{note}",
-                format!("{}:", key.credential),
-                key.key,
-                width = width + 1
-            );
-        }
+        text.push_str(&key_lines(&self.keys));
         let _ = writeln!(
             text,
             "rate limit: {} requests per key for the server's lifetime, then 429 (--rate-limit N)",
@@ -200,35 +192,10 @@ impl Served {
             );
         }
         if let Some((file, counts)) = &self.seeded {
-            let total: usize = counts.iter().map(|(_, n)| n).sum();
-            let each: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-            let _ = writeln!(
-                text,
-                "seeded: {total} record(s) from {file} ({})",
-                match each.is_empty() {
-                    true => "no collection".to_string(),
-                    false => each.join(", "),
-                }
-            );
+            text.push_str(&seeded_line(file, counts));
         }
         if let Some((faults, seed)) = &self.faults {
-            if let Some(latency) = faults.latency {
-                let _ = writeln!(text, "latency: every answer waits {latency} (--latency)");
-            }
-            if faults.fail_rate > 0.0 {
-                let _ = writeln!(
-                    text,
-                    "failures: {} of requests answered {INJECTED_STATUS} {INJECTED_CODE} with \
-                     Retry-After: {RETRY_AFTER_SECS} instead of by their operation (nothing \
-                     changes; logged as \"{INJECTED_STATUS} injected\") (--fail-rate)",
-                    percent(faults.fail_rate)
-                );
-            }
-            let _ = writeln!(
-                text,
-                "fault seed: {seed} (--fail-seed {seed} repeats these faults for the same \
-                 sequence of requests)"
-            );
+            text.push_str(&fault_lines(faults, *seed));
         }
         let _ = writeln!(text, "conformance suite against it: {}", self.live_run());
         text.push_str(
@@ -256,6 +223,64 @@ impl Served {
         }
         words.join(" ")
     }
+}
+
+/// The banner's line of each key, the keys aligned after their credentials' names.
+fn key_lines(keys: &[ServedKey]) -> String {
+    let mut text = String::new();
+    let width = keys.iter().map(|k| k.credential.len()).max().unwrap_or(0);
+    for key in keys {
+        let note = key
+            .note
+            .as_ref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "  key {:<width$} {}{note}",
+            format!("{}:", key.credential),
+            key.key,
+            width = width + 1
+        );
+    }
+    text
+}
+
+/// The banner's line of the records seeded from `file`, `counts` by collection.
+fn seeded_line(file: &str, counts: &[(String, usize)]) -> String {
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    let each: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    format!(
+        "seeded: {total} record(s) from {file} ({})\n",
+        match each.is_empty() {
+            true => "no collection".to_string(),
+            false => each.join(", "),
+        }
+    )
+}
+
+/// The banner's lines of the faults asked for: latency, injected failures, and the seed
+/// that repeats them.
+fn fault_lines(faults: &FaultOptions, seed: u64) -> String {
+    let mut text = String::new();
+    if let Some(latency) = faults.latency {
+        let _ = writeln!(text, "latency: every answer waits {latency} (--latency)");
+    }
+    if faults.fail_rate > 0.0 {
+        let _ = writeln!(
+            text,
+            "failures: {} of requests answered {INJECTED_STATUS} {INJECTED_CODE} with \
+             Retry-After: {RETRY_AFTER_SECS} instead of by their operation (nothing \
+             changes; logged as \"{INJECTED_STATUS} injected\") (--fail-rate)",
+            percent(faults.fail_rate)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "fault seed: {seed} (--fail-seed {seed} repeats these faults for the same \
+         sequence of requests)"
+    );
+    text
 }
 
 /// `word` as one word of a POSIX shell: as it is when nothing in it is special, else in

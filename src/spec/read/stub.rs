@@ -102,59 +102,20 @@ impl Reader {
             COLLECTION,
         )?;
         let id = self.optional(&f, "id", Self::id_style);
-        let fields = self.optional(&f, "fields", |r, e| {
-            r.named(e, "types", |r, field| {
-                r.field_type(&field.value, &field.key)
-            })
-        });
+        let fields = self.optional(&f, "fields", Self::field_types);
         let created = self.optional(&f, "created", Self::text);
         let updated = self.optional(&f, "updated", Self::text);
         let updated_on_create = self.optional(&f, "updated_on_create", Self::boolean);
-        let backdating = self.optional(&f, "backdating", |r, e| {
-            let f = r.fields(
-                &e.value,
-                e.key_pos,
-                "`backdating`",
-                "`backdating`",
-                BACKDATING,
-            )?;
-            let past = r.required(&f, "past_days", |r, e| {
-                r.number(&e.value, "`past_days`", "a number of days", &PAST_DAYS)
-            });
-            let future = r.required(&f, "future_hours", |r, e| {
-                r.number(
-                    &e.value,
-                    "`future_hours`",
-                    "a number of hours",
-                    &FUTURE_HOURS,
-                )
-            });
-            Some(Backdating {
-                past_days: past?,
-                future_hours: future?,
-            })
-        });
+        let backdating = self.optional(&f, "backdating", Self::backdating);
         let names = self.optional(&f, "names", Self::names);
         let requires_any = self.optional(&f, "requires_any", Self::texts);
-        let normalise = self.optional(&f, "normalise", |r, e| {
-            r.named(e, "mappings of words to values", |r, field| {
-                r.named(field, "values", |_, word| Some(word.value.to_json()))
-            })
-        });
+        let normalise = self.optional(&f, "normalise", Self::normalise);
         let defaults = self.optional(&f, "defaults", |r, e| {
             r.named(e, "values", |_, v| Some(v.value.to_json()))
         });
         let hidden = self.optional(&f, "hidden", Self::texts);
-        let links = self.optional(&f, "links", |r, e| {
-            r.named(e, "collection names", |r, l| {
-                r.text_node(&l.value, &format!("the collection of `{}`", l.key))
-            })
-        });
-        let counts = self.optional(&f, "counts", |r, e| {
-            r.named(e, "link collections", |r, l| {
-                r.text_node(&l.value, &format!("the link collection of `{}`", l.key))
-            })
-        });
+        let links = self.optional(&f, "links", Self::linked_collections);
+        let counts = self.optional(&f, "counts", Self::counted_links);
         let external = self.optional(&f, "external", Self::boolean);
         Some(Collection {
             id: id.ok()?.unwrap_or_default(),
@@ -171,6 +132,60 @@ impl Reader {
             links: links.ok()?.unwrap_or_default(),
             counts: counts.ok()?.unwrap_or_default(),
             external: external.ok()?.unwrap_or(false),
+        })
+    }
+
+    /// `fields:` of a collection: the type of each field.
+    fn field_types(&mut self, e: &Entry) -> Option<BTreeMap<String, FieldType>> {
+        self.named(e, "types", |r, field| {
+            r.field_type(&field.value, &field.key)
+        })
+    }
+
+    /// `backdating:` of a collection: how far from now its `created` field may be set.
+    fn backdating(&mut self, e: &Entry) -> Option<Backdating> {
+        let f = self.fields(
+            &e.value,
+            e.key_pos,
+            "`backdating`",
+            "`backdating`",
+            BACKDATING,
+        )?;
+        let past = self.required(&f, "past_days", |r, e| {
+            r.number(&e.value, "`past_days`", "a number of days", &PAST_DAYS)
+        });
+        let future = self.required(&f, "future_hours", |r, e| {
+            r.number(
+                &e.value,
+                "`future_hours`",
+                "a number of hours",
+                &FUTURE_HOURS,
+            )
+        });
+        Some(Backdating {
+            past_days: past?,
+            future_hours: future?,
+        })
+    }
+
+    /// `normalise:` of a collection: per field, the value each word stands for.
+    fn normalise(&mut self, e: &Entry) -> Option<BTreeMap<String, BTreeMap<String, Value>>> {
+        self.named(e, "mappings of words to values", |r, field| {
+            r.named(field, "values", |_, word| Some(word.value.to_json()))
+        })
+    }
+
+    /// `links:` of a link collection: the collection each link field points at.
+    fn linked_collections(&mut self, e: &Entry) -> Option<BTreeMap<String, String>> {
+        self.named(e, "collection names", |r, l| {
+            r.text_node(&l.value, &format!("the collection of `{}`", l.key))
+        })
+    }
+
+    /// `counts:` of a collection: the link collection each count field counts.
+    fn counted_links(&mut self, e: &Entry) -> Option<BTreeMap<String, String>> {
+        self.named(e, "link collections", |r, l| {
+            r.text_node(&l.value, &format!("the link collection of `{}`", l.key))
         })
     }
 
@@ -348,34 +363,7 @@ impl Reader {
             r.choice(&e.value, "`unknown`", &["ignore", "refuse"])
         });
         let code = self.optional(&f, "code", Self::text);
-        let codes = self.optional(&f, "codes", |r, e| {
-            let entries: &[Entry] = match &e.value.value {
-                Yaml::Map(entries) => entries,
-                _ => {
-                    r.named(e, "error codes", |_, _| Some(()))?;
-                    return Some(BTreeMap::new());
-                }
-            };
-            let mut codes = BTreeMap::new();
-            let mut all = true;
-            for item in entries {
-                let rule = Rule::named(&item.key);
-                if rule.is_none() {
-                    let problem = r.problem(item.key_pos, format!("unknown rule `{}`", item.key));
-                    problem.label = super::closest(&item.key, &Rule::NAMES)
-                        .map(|s| format!("did you mean `{s}`?"));
-                    problem.hint = Some(format!("rules: {}", Rule::NAMES.join(", ")));
-                }
-                let code = r.text_node(&item.value, &format!("the code of `{}`", item.key));
-                match (rule, code) {
-                    (Some(rule), Some(code)) => {
-                        codes.insert(rule, code);
-                    }
-                    _ => all = false,
-                }
-            }
-            all.then_some(codes)
-        });
+        let codes = self.optional(&f, "codes", Self::rule_codes);
         let defaults = Validate::default();
         Some(Validate {
             required: required.ok()?.unwrap_or_default(),
@@ -389,6 +377,36 @@ impl Reader {
             code: code.ok()?.unwrap_or(defaults.code),
             codes: codes.ok()?.unwrap_or_default(),
         })
+    }
+
+    /// `codes:` of `validate`: the error code of each rule that has its own.
+    fn rule_codes(&mut self, e: &Entry) -> Option<BTreeMap<Rule, String>> {
+        let entries: &[Entry] = match &e.value.value {
+            Yaml::Map(entries) => entries,
+            _ => {
+                self.named(e, "error codes", |_, _| Some(()))?;
+                return Some(BTreeMap::new());
+            }
+        };
+        let mut codes = BTreeMap::new();
+        let mut all = true;
+        for item in entries {
+            let rule = Rule::named(&item.key);
+            if rule.is_none() {
+                let problem = self.problem(item.key_pos, format!("unknown rule `{}`", item.key));
+                problem.label =
+                    super::closest(&item.key, &Rule::NAMES).map(|s| format!("did you mean `{s}`?"));
+                problem.hint = Some(format!("rules: {}", Rule::NAMES.join(", ")));
+            }
+            let code = self.text_node(&item.value, &format!("the code of `{}`", item.key));
+            match (rule, code) {
+                (Some(rule), Some(code)) => {
+                    codes.insert(rule, code);
+                }
+                _ => all = false,
+            }
+        }
+        all.then_some(codes)
     }
 
     fn list_spec(&mut self, e: &Entry) -> Option<ListSpec> {
