@@ -19,7 +19,9 @@ pub struct Planned {
 }
 
 /// The trials in name order, except that scenarios spending quota on purpose come last:
-/// once they exhaust the limit, little else can run.
+/// once they exhaust the limit, little else can run. Among those, the ones that send
+/// requests before their burst (a `setup`) go first: a burst that has run into the limit
+/// leaves none for a later setup, while a burst of its own is never held.
 pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
     let mut planned: Vec<Planned> = suite
         .scenarios
@@ -30,7 +32,10 @@ pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
             ignored_by_spec: scenario.ignore.clone(),
         })
         .collect();
-    planned.sort_by_key(|p| p.scenario.spends_quota);
+    planned.sort_by_key(|p| {
+        let quota = p.scenario.spends_quota;
+        (quota, quota && p.scenario.setup.is_empty())
+    });
     planned
 }
 

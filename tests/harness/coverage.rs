@@ -107,6 +107,31 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         ("contacts.list", "403 insufficient_permissions", vec![]),
         ("contacts.list", "429 rate_limited", vec![]),
         (
+            "contacts.list-notes",
+            "200",
+            vec!["a_new_contact_has_no_notes"],
+        ),
+        (
+            "contacts.list-notes",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.list-notes",
+            "403 insufficient_permissions",
+            vec!["key_without_contacts_read_is_forbidden"],
+        ),
+        (
+            "contacts.list-notes",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.list-notes",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
             "contacts.update",
             "200",
             vec![
@@ -287,6 +312,23 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             PairState::Untested,
         ),
         ("contacts.list", "429 rate_limited", PairState::Untested),
+        ("contacts.list-notes", "200", PairState::Untested),
+        (
+            "contacts.list-notes",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.list-notes",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.list-notes", "404 not_found", PairState::Untested),
+        (
+            "contacts.list-notes",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.update", "200", PairState::Untested),
         (
             "contacts.update",
