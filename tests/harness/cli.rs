@@ -52,7 +52,7 @@ fn list_names_every_trial_and_does_nothing_else() {
 #[test]
 fn filters_skip_and_exact_select_trials() {
     let off = env(&[("LEADLEX_JUNIT", "off")]);
-    let output = command(&off, &["delete.yaml", "--skip", "rate_limit"]);
+    let output = command(&off, &["contacts/delete.yaml", "--skip", "rate_limit"]);
     assert!(text(&output.stdout).contains(&format!(
         "3 passed; 0 failed; 0 ignored; 0 measured; {} filtered out",
         SHIPPED_SCENARIOS - 3

@@ -25,6 +25,59 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         })
         .collect();
     let expected: Vec<(&str, &str, Vec<&str>)> = vec![
+        ("contacts.bulk", "201", vec!["creates_the_contacts_sent"]),
+        (
+            "contacts.bulk",
+            "400 validation_error",
+            vec![
+                "a_missing_contacts_array_is_a_validation_error",
+                "an_invalid_contact_is_a_validation_error",
+            ],
+        ),
+        (
+            "contacts.bulk",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.bulk",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.bulk",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "200",
+            vec![
+                "a_deleted_contact_counts_as_not_found",
+                "deletes_the_contacts_it_created",
+                "dry_run_counts_and_changes_nothing",
+            ],
+        ),
+        (
+            "contacts.bulk-delete",
+            "400 validation_error",
+            vec!["missing_contact_ids_is_a_validation_error"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         (
             "contacts.create",
             "201",
@@ -279,6 +332,36 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         })
         .collect();
     let expected = [
+        ("contacts.bulk", "201", PairState::Untested),
+        ("contacts.bulk", "400 validation_error", PairState::Untested),
+        ("contacts.bulk", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.bulk",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.bulk", "429 rate_limited", PairState::Untested),
+        ("contacts.bulk-delete", "200", PairState::Untested),
+        (
+            "contacts.bulk-delete",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.create", "201", PairState::Untested),
         (
             "contacts.create",
@@ -346,7 +429,11 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
     ]
     .map(|(op, pair, state)| (op.to_string(), pair.to_string(), state));
     assert_eq!(states, expected);
-    let get = &coverage.operations[2];
+    let get = coverage
+        .operations
+        .iter()
+        .find(|op| op.id == "contacts.get")
+        .unwrap();
     assert_eq!(
         get.pairs[0].not_run,
         vec![
