@@ -25,6 +25,31 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         })
         .collect();
     let expected: Vec<(&str, &str, Vec<&str>)> = vec![
+        (
+            "contacts.activities",
+            "200",
+            vec!["a_new_contact_has_no_activities"],
+        ),
+        (
+            "contacts.activities",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.activities",
+            "403 insufficient_permissions",
+            vec!["key_without_activities_read_is_forbidden"],
+        ),
+        (
+            "contacts.activities",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.activities",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         ("contacts.bulk", "201", vec!["creates_the_contacts_sent"]),
         (
             "contacts.bulk",
@@ -119,6 +144,31 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         ),
         (
             "contacts.delete",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
+            "contacts.documents",
+            "200",
+            vec!["a_new_contact_has_no_documents"],
+        ),
+        (
+            "contacts.documents",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.documents",
+            "403 insufficient_permissions",
+            vec!["key_without_read_documents_is_forbidden"],
+        ),
+        (
+            "contacts.documents",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.documents",
             "429 rate_limited",
             vec!["rate_limit_exceeded"],
         ),
@@ -332,6 +382,23 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         })
         .collect();
     let expected = [
+        ("contacts.activities", "200", PairState::Untested),
+        (
+            "contacts.activities",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.activities",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.activities", "404 not_found", PairState::Untested),
+        (
+            "contacts.activities",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.bulk", "201", PairState::Untested),
         ("contacts.bulk", "400 validation_error", PairState::Untested),
         ("contacts.bulk", "401 invalid_key", PairState::Untested),
@@ -378,6 +445,19 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             PairState::Failed,
         ),
         ("contacts.delete", "429 rate_limited", PairState::Ignored),
+        ("contacts.documents", "200", PairState::Untested),
+        ("contacts.documents", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.documents",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.documents", "404 not_found", PairState::Untested),
+        (
+            "contacts.documents",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.get", "200", PairState::Untested),
         ("contacts.get", "401 invalid_key", PairState::Untested),
         (

@@ -23,8 +23,8 @@ fn live_env(
         env.keys().collect::<Vec<_>>(),
         [
             "LEADLEX_API_KEY",
-            "LEADLEX_API_KEY_NO_CONTACTS_READ",
             "LEADLEX_API_KEY_NO_DELETE",
+            "LEADLEX_API_KEY_NO_SCOPED_READS",
             "LEADLEX_API_KEY_READ_ONLY",
             "LEADLEX_BASE_URL"
         ],
