@@ -127,6 +127,16 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             vec!["invalid_key_is_rejected"],
         ),
         ("contacts.create", "429 rate_limited", vec![]),
+        ("contacts.create-note", "201", vec![]),
+        ("contacts.create-note", "400 validation_error", vec![]),
+        ("contacts.create-note", "401 invalid_key", vec![]),
+        (
+            "contacts.create-note",
+            "403 insufficient_permissions",
+            vec![],
+        ),
+        ("contacts.create-note", "404 not_found", vec![]),
+        ("contacts.create-note", "429 rate_limited", vec![]),
         (
             "contacts.delete",
             "200",
@@ -437,6 +447,28 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         ),
         ("contacts.create", "401 invalid_key", PairState::Untested),
         ("contacts.create", "429 rate_limited", PairState::Untested),
+        ("contacts.create-note", "201", PairState::Untested),
+        (
+            "contacts.create-note",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        (
+            "contacts.create-note",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.create-note",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.create-note", "404 not_found", PairState::Untested),
+        (
+            "contacts.create-note",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.delete", "200", PairState::Covered),
         ("contacts.delete", "401 invalid_key", PairState::Failed),
         (
