@@ -143,6 +143,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quota_scenarios_come_last_those_with_a_setup_first() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let suite = crate::spec::load(&root.join("specs")).expect("the shipped specs load");
+        let config = Config::from_lookup(&|_| None, root, &[]).expect("the stub's config");
+        let planned = plan(&suite, &config);
+        let quota: Vec<(&str, bool)> = planned
+            .iter()
+            .skip_while(|p| !p.scenario.spends_quota)
+            .map(|p| (p.scenario.trial_name.as_str(), p.scenario.setup.is_empty()))
+            .collect();
+        assert!(planned
+            .iter()
+            .rev()
+            .take(quota.len())
+            .all(|p| p.scenario.spends_quota));
+        // Delete and Update Contact's bursts need a contact of their own first: a burst that
+        // has run into the limit would leave their setup no quota.
+        let with_setup: Vec<&str> = quota.iter().filter(|q| !q.1).map(|q| q.0).collect();
+        assert_eq!(
+            with_setup,
+            [
+                "contacts/delete.yaml::rate_limit_exceeded",
+                "contacts/update.yaml::rate_limit_exceeded"
+            ]
+        );
+        assert!(
+            quota.iter().skip(with_setup.len()).all(|q| q.1),
+            "{quota:?}"
+        );
+    }
+
+    #[test]
     fn the_announcement_says_how_many_and_how_long() {
         assert_eq!(
             announcement(6, 16, 16, Some(10)),

@@ -116,4 +116,38 @@ mod tests {
         assert!(foreign_target("123", &created).is_some());
         assert!(foreign_target("{{other}}", &created).is_some());
     }
+
+    #[test]
+    fn the_stub_action_says_what_creates_and_what_cleans_it_up() {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let suite = crate::spec::load(&specs).expect("the shipped specs load");
+        let op = |id: &str| {
+            suite
+                .operations
+                .iter()
+                .find(|op| op.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+                .clone()
+        };
+        let (create, bulk, bulk_delete) = (
+            op("contacts.create"),
+            op("contacts.bulk"),
+            op("contacts.bulk-delete"),
+        );
+        let (delete, note, get) = (
+            op("contacts.delete"),
+            op("contacts.create-note"),
+            op("contacts.get"),
+        );
+        // A POST the stub plays as bulk_delete creates nothing; bulk_create and a create
+        // in a sub-collection do.
+        assert!(creates(&create) && creates(&bulk) && creates(&note));
+        assert!(!creates(&bulk_delete));
+        // Delete Contact removes what Create and Bulk Create Contacts make (the same
+        // collection), but not a note (a sub-collection), and a GET removes nothing.
+        assert!(cleanup_problem(&create, &delete).is_none());
+        assert!(cleanup_problem(&bulk, &delete).is_none());
+        assert!(cleanup_problem(&note, &delete).is_some());
+        assert!(cleanup_problem(&bulk, &get).is_some());
+    }
 }
