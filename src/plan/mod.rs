@@ -19,7 +19,9 @@ pub struct Planned {
 }
 
 /// The trials in name order, except that scenarios spending quota on purpose come last:
-/// once they exhaust the limit, little else can run.
+/// once they exhaust the limit, little else can run. Among those, the ones that send
+/// requests before their burst (a `setup`) go first: a burst that has run into the limit
+/// leaves none for a later setup, while a burst of its own is never held.
 pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
     let mut planned: Vec<Planned> = suite
         .scenarios
@@ -30,7 +32,10 @@ pub fn plan(suite: &Suite, config: &Config) -> Vec<Planned> {
             ignored_by_spec: scenario.ignore.clone(),
         })
         .collect();
-    planned.sort_by_key(|p| p.scenario.spends_quota);
+    planned.sort_by_key(|p| {
+        let quota = p.scenario.spends_quota;
+        (quota, quota && p.scenario.setup.is_empty())
+    });
     planned
 }
 
@@ -136,6 +141,38 @@ fn duration_text(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quota_scenarios_come_last_those_with_a_setup_first() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let suite = crate::spec::load(&root.join("specs")).expect("the shipped specs load");
+        let config = Config::from_lookup(&|_| None, root, &[]).expect("the stub's config");
+        let planned = plan(&suite, &config);
+        let quota: Vec<(&str, bool)> = planned
+            .iter()
+            .skip_while(|p| !p.scenario.spends_quota)
+            .map(|p| (p.scenario.trial_name.as_str(), p.scenario.setup.is_empty()))
+            .collect();
+        assert!(planned
+            .iter()
+            .rev()
+            .take(quota.len())
+            .all(|p| p.scenario.spends_quota));
+        // Delete and Update Contact's bursts need a contact of their own first: a burst that
+        // has run into the limit would leave their setup no quota.
+        let with_setup: Vec<&str> = quota.iter().filter(|q| !q.1).map(|q| q.0).collect();
+        assert_eq!(
+            with_setup,
+            [
+                "contacts/delete.yaml::rate_limit_exceeded",
+                "contacts/update.yaml::rate_limit_exceeded"
+            ]
+        );
+        assert!(
+            quota.iter().skip(with_setup.len()).all(|q| q.1),
+            "{quota:?}"
+        );
+    }
 
     #[test]
     fn the_announcement_says_how_many_and_how_long() {

@@ -15,14 +15,15 @@ use std::collections::BTreeSet;
 use super::{Operation, StubAction};
 use crate::spec::template;
 
-/// Whether a step of `op` creates a record that the run must remove: the stub creates
-/// with it, or it is a `POST` to a collection.
+/// Whether a step of `op` creates a record that the run must remove: its `stub:` action
+/// creates (`create`, `bulk_create`), or, without a `stub:`, it is a `POST` to a
+/// collection. (A `POST` the stub plays otherwise, as Bulk Delete Contacts' `bulk_delete`,
+/// creates nothing.)
 pub(super) fn creates(op: &Operation) -> bool {
-    let stub_creates = op
-        .stub
-        .as_ref()
-        .is_some_and(|s| matches!(s.action, StubAction::Create | StubAction::BulkCreate));
-    stub_creates || (op.method == "POST" && !op.path.contains('{'))
+    match &op.stub {
+        Some(stub) => matches!(stub.action, StubAction::Create | StubAction::BulkCreate),
+        None => op.method == "POST" && !op.path.contains('{'),
+    }
 }
 
 /// Whether a request of `op` changes or removes an existing record.
@@ -31,7 +32,9 @@ pub(super) fn changes(op: &Operation) -> bool {
 }
 
 /// Why `cleanup` cannot remove what a step of `create` made, if it cannot: it must be the
-/// `DELETE` of `<collection path>/{param}`.
+/// `DELETE` of `<collection path>/{param}`, or, when the stub plays both, a `delete` of the
+/// collection the create fills (Bulk Create Contacts' `POST /v1/contacts/bulk` is undone
+/// by `DELETE /v1/contacts/{id}`).
 pub(super) fn cleanup_problem(create: &Operation, cleanup: &Operation) -> Option<String> {
     // A method or path that is itself broken has its own message.
     let well_formed = |op: &Operation| {
@@ -44,9 +47,18 @@ pub(super) fn cleanup_problem(create: &Operation, cleanup: &Operation) -> Option
     }
     let removes = cleanup.method == "DELETE";
     let last = cleanup.path.rsplit_once('/');
-    let same_collection = last.is_some_and(|(collection, param)| {
-        collection == create.path && param.starts_with('{') && param.ends_with('}')
-    });
+    let by_record = last.is_some_and(|(_, param)| param.starts_with('{') && param.ends_with('}'));
+    let same_path = last.is_some_and(|(collection, _)| collection == create.path);
+    let same_stub_collection = match (&create.stub, &cleanup.stub) {
+        (Some(made), Some(removed)) => {
+            removed.action == StubAction::Delete
+                && removed.collection == made.collection
+                && removed.parent.is_none()
+                && made.parent.is_none()
+        }
+        _ => false,
+    };
+    let same_collection = by_record && (same_path || same_stub_collection);
     (!removes || !same_collection).then(|| {
         format!(
             "`{}` ({} {}) does not remove the record that {} {} creates",
@@ -103,5 +115,39 @@ mod tests {
             .contains("random"));
         assert!(foreign_target("123", &created).is_some());
         assert!(foreign_target("{{other}}", &created).is_some());
+    }
+
+    #[test]
+    fn the_stub_action_says_what_creates_and_what_cleans_it_up() {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let suite = crate::spec::load(&specs).expect("the shipped specs load");
+        let op = |id: &str| {
+            suite
+                .operations
+                .iter()
+                .find(|op| op.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+                .clone()
+        };
+        let (create, bulk, bulk_delete) = (
+            op("contacts.create"),
+            op("contacts.bulk"),
+            op("contacts.bulk-delete"),
+        );
+        let (delete, note, get) = (
+            op("contacts.delete"),
+            op("contacts.create-note"),
+            op("contacts.get"),
+        );
+        // A POST the stub plays as bulk_delete creates nothing; bulk_create and a create
+        // in a sub-collection do.
+        assert!(creates(&create) && creates(&bulk) && creates(&note));
+        assert!(!creates(&bulk_delete));
+        // Delete Contact removes what Create and Bulk Create Contacts make (the same
+        // collection), but not a note (a sub-collection), and a GET removes nothing.
+        assert!(cleanup_problem(&create, &delete).is_none());
+        assert!(cleanup_problem(&bulk, &delete).is_none());
+        assert!(cleanup_problem(&note, &delete).is_some());
+        assert!(cleanup_problem(&bulk, &get).is_some());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{command, copy_specs, junit_in, text};
+use crate::common::{command, copy_specs, junit_in, text, SHIPPED_OPERATIONS, SHIPPED_SCENARIOS};
 
 fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -19,11 +19,11 @@ fn the_stub_run_passes_and_writes_one_testcase_per_scenario() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
-        stdout.contains("27 passed; 0 failed; 0 ignored"),
+        stdout.contains(&format!("{SHIPPED_SCENARIOS} passed; 0 failed; 0 ignored")),
         "{stdout}"
     );
     let report = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(report.matches("<testcase ").count(), 27);
+    assert_eq!(report.matches("<testcase ").count(), SHIPPED_SCENARIOS);
     assert!(report
         .contains(r#"<testcase name="deletes_a_contact_it_created" classname="contacts.delete""#));
 }
@@ -52,17 +52,19 @@ fn list_names_every_trial_and_does_nothing_else() {
 #[test]
 fn filters_skip_and_exact_select_trials() {
     let off = env(&[("LEADLEX_JUNIT", "off")]);
-    let output = command(&off, &["delete.yaml", "--skip", "rate_limit"]);
-    assert!(
-        text(&output.stdout).contains("3 passed; 0 failed; 0 ignored; 0 measured; 24 filtered out")
-    );
+    let output = command(&off, &["contacts/delete.yaml", "--skip", "rate_limit"]);
+    assert!(text(&output.stdout).contains(&format!(
+        "3 passed; 0 failed; 0 ignored; 0 measured; {} filtered out",
+        SHIPPED_SCENARIOS - 3
+    )));
     let output = command(
         &off,
         &["--exact", "contacts/get.yaml::unknown_id_is_not_found"],
     );
-    assert!(
-        text(&output.stdout).contains("1 passed; 0 failed; 0 ignored; 0 measured; 26 filtered out")
-    );
+    assert!(text(&output.stdout).contains(&format!(
+        "1 passed; 0 failed; 0 ignored; 0 measured; {} filtered out",
+        SHIPPED_SCENARIOS - 1
+    )));
 }
 
 #[test]
@@ -119,7 +121,9 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
-        stdout.contains("5 operations, 27 scenarios; no problems found."),
+        stdout.contains(&format!(
+            "{SHIPPED_OPERATIONS} operations, {SHIPPED_SCENARIOS} scenarios; no problems found."
+        )),
         "{stdout}"
     );
     assert!(
@@ -150,7 +154,7 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
     );
     assert!(
         stderr.contains(
-            "help: known credentials: full, no_contacts_delete, read_only, invalid, none"
+            "help: known credentials: full, no_contacts_delete, no_scoped_reads, read_only, invalid, none"
         ),
         "{stderr}"
     );

@@ -9,6 +9,11 @@ use leadlex_conformance::{Check, Outcome, Verdict};
 
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 
+/// The scenarios and operations of the shipped specs (`specs/`), for the tests that run
+/// or read all of them (the local gateway's runs read `GATEWAY_SERVES` only: 27 scenarios).
+pub const SHIPPED_SCENARIOS: usize = 55;
+pub const SHIPPED_OPERATIONS: usize = 11;
+
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -32,6 +37,7 @@ pub fn behaving(behaviour: Behaviour) -> GatewayConfig {
 pub struct LiveEnv {
     vars: BTreeMap<String, String>,
     _ledger: tempfile::TempDir,
+    _specs: Option<tempfile::TempDir>,
 }
 
 impl std::ops::Deref for LiveEnv {
@@ -45,6 +51,47 @@ impl std::ops::DerefMut for LiveEnv {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.vars
     }
+}
+
+/// The operation files of the shipped specs that the local test gateway
+/// (`tests/support/gateway.rs`) plays. Live runs against it read a copy of `specs/` holding
+/// only these (and every schema): the other operations (notes, bulk, activities,
+/// documents) are played by the stub and run live only against a real gateway.
+pub const GATEWAY_SERVES: [&str; 5] = [
+    "contacts/create.yaml",
+    "contacts/delete.yaml",
+    "contacts/get.yaml",
+    "contacts/list.yaml",
+    "contacts/update.yaml",
+];
+
+/// A copy of the shipped `specs/` in a temporary directory, with only the operation files
+/// of `GATEWAY_SERVES` (and `suite.yaml` and every schema).
+pub fn gateway_specs() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path, rel: &str) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let path = entry.path();
+            if path.is_dir() {
+                copy(&path, &to.join(&name), &rel);
+            } else if !rel.ends_with(".yaml")
+                || rel == "suite.yaml"
+                || GATEWAY_SERVES.contains(&rel.as_str())
+            {
+                std::fs::copy(&path, to.join(&name)).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("specs"), dir.path(), "");
+    dir
 }
 
 /// The environment of a live run against `gateway`, with both keys set and the ledger in
@@ -67,7 +114,20 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
     LiveEnv {
         vars,
         _ledger: ledger,
+        _specs: None,
     }
+}
+
+/// `live_env` reading only the specs the local gateway serves (`gateway_specs`): for the
+/// tests that run the whole suite against it. (A test that filters to the gateway's
+/// operations keeps `live_env`, and the paths of the shipped files in its reports.)
+pub fn served_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
+    let mut env = live_env(gateway, config);
+    let specs = gateway_specs();
+    env.vars
+        .insert("LEADLEX_SPECS".into(), specs.path().display().to_string());
+    env._specs = Some(specs);
+    env
 }
 
 /// The live environment, with the run's ledger in `ledger`, for a test that reads it.
@@ -77,6 +137,20 @@ pub fn live_env_with_ledger(
     ledger: &tempfile::TempDir,
 ) -> LiveEnv {
     let mut env = live_env(gateway, config);
+    env.insert(
+        "LEADLEX_LEDGER_DIR".into(),
+        ledger.path().display().to_string(),
+    );
+    env
+}
+
+/// `live_env_with_ledger` reading only the specs the local gateway serves.
+pub fn served_env_with_ledger(
+    gateway: &Gateway,
+    config: &GatewayConfig,
+    ledger: &tempfile::TempDir,
+) -> LiveEnv {
+    let mut env = served_env(gateway, config);
     env.insert(
         "LEADLEX_LEDGER_DIR".into(),
         ledger.path().display().to_string(),

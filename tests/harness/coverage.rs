@@ -26,6 +26,84 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         .collect();
     let expected: Vec<(&str, &str, Vec<&str>)> = vec![
         (
+            "contacts.activities",
+            "200",
+            vec!["a_new_contact_has_no_activities"],
+        ),
+        (
+            "contacts.activities",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.activities",
+            "403 insufficient_permissions",
+            vec!["key_without_activities_read_is_forbidden"],
+        ),
+        (
+            "contacts.activities",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.activities",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        ("contacts.bulk", "201", vec!["creates_the_contacts_sent"]),
+        (
+            "contacts.bulk",
+            "400 validation_error",
+            vec![
+                "a_missing_contacts_array_is_a_validation_error",
+                "an_invalid_contact_is_a_validation_error",
+            ],
+        ),
+        (
+            "contacts.bulk",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.bulk",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.bulk",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "200",
+            vec![
+                "a_deleted_contact_counts_as_not_found",
+                "deletes_the_contacts_it_created",
+                "dry_run_counts_and_changes_nothing",
+            ],
+        ),
+        (
+            "contacts.bulk-delete",
+            "400 validation_error",
+            vec!["missing_contact_ids_is_a_validation_error"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.bulk-delete",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
             "contacts.create",
             "201",
             vec![
@@ -49,6 +127,16 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             vec!["invalid_key_is_rejected"],
         ),
         ("contacts.create", "429 rate_limited", vec![]),
+        ("contacts.create-note", "201", vec![]),
+        ("contacts.create-note", "400 validation_error", vec![]),
+        ("contacts.create-note", "401 invalid_key", vec![]),
+        (
+            "contacts.create-note",
+            "403 insufficient_permissions",
+            vec![],
+        ),
+        ("contacts.create-note", "404 not_found", vec![]),
+        ("contacts.create-note", "429 rate_limited", vec![]),
         (
             "contacts.delete",
             "200",
@@ -66,6 +154,31 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         ),
         (
             "contacts.delete",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
+            "contacts.documents",
+            "200",
+            vec!["a_new_contact_has_no_documents"],
+        ),
+        (
+            "contacts.documents",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.documents",
+            "403 insufficient_permissions",
+            vec!["key_without_read_documents_is_forbidden"],
+        ),
+        (
+            "contacts.documents",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.documents",
             "429 rate_limited",
             vec!["rate_limit_exceeded"],
         ),
@@ -106,6 +219,31 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         ),
         ("contacts.list", "403 insufficient_permissions", vec![]),
         ("contacts.list", "429 rate_limited", vec![]),
+        (
+            "contacts.list-notes",
+            "200",
+            vec!["a_new_contact_has_no_notes"],
+        ),
+        (
+            "contacts.list-notes",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.list-notes",
+            "403 insufficient_permissions",
+            vec!["key_without_contacts_read_is_forbidden"],
+        ),
+        (
+            "contacts.list-notes",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
+        (
+            "contacts.list-notes",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         (
             "contacts.update",
             "200",
@@ -254,6 +392,53 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         })
         .collect();
     let expected = [
+        ("contacts.activities", "200", PairState::Untested),
+        (
+            "contacts.activities",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.activities",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.activities", "404 not_found", PairState::Untested),
+        (
+            "contacts.activities",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
+        ("contacts.bulk", "201", PairState::Untested),
+        ("contacts.bulk", "400 validation_error", PairState::Untested),
+        ("contacts.bulk", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.bulk",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.bulk", "429 rate_limited", PairState::Untested),
+        ("contacts.bulk-delete", "200", PairState::Untested),
+        (
+            "contacts.bulk-delete",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        (
+            "contacts.bulk-delete",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.create", "201", PairState::Untested),
         (
             "contacts.create",
@@ -262,6 +447,28 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         ),
         ("contacts.create", "401 invalid_key", PairState::Untested),
         ("contacts.create", "429 rate_limited", PairState::Untested),
+        ("contacts.create-note", "201", PairState::Untested),
+        (
+            "contacts.create-note",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        (
+            "contacts.create-note",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.create-note",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.create-note", "404 not_found", PairState::Untested),
+        (
+            "contacts.create-note",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.delete", "200", PairState::Covered),
         ("contacts.delete", "401 invalid_key", PairState::Failed),
         (
@@ -270,6 +477,19 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             PairState::Failed,
         ),
         ("contacts.delete", "429 rate_limited", PairState::Ignored),
+        ("contacts.documents", "200", PairState::Untested),
+        ("contacts.documents", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.documents",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.documents", "404 not_found", PairState::Untested),
+        (
+            "contacts.documents",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.get", "200", PairState::Untested),
         ("contacts.get", "401 invalid_key", PairState::Untested),
         (
@@ -287,6 +507,23 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             PairState::Untested,
         ),
         ("contacts.list", "429 rate_limited", PairState::Untested),
+        ("contacts.list-notes", "200", PairState::Untested),
+        (
+            "contacts.list-notes",
+            "401 invalid_key",
+            PairState::Untested,
+        ),
+        (
+            "contacts.list-notes",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.list-notes", "404 not_found", PairState::Untested),
+        (
+            "contacts.list-notes",
+            "429 rate_limited",
+            PairState::Untested,
+        ),
         ("contacts.update", "200", PairState::Untested),
         (
             "contacts.update",
@@ -304,7 +541,11 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
     ]
     .map(|(op, pair, state)| (op.to_string(), pair.to_string(), state));
     assert_eq!(states, expected);
-    let get = &coverage.operations[2];
+    let get = coverage
+        .operations
+        .iter()
+        .find(|op| op.id == "contacts.get")
+        .unwrap();
     assert_eq!(
         get.pairs[0].not_run,
         vec![

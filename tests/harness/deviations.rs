@@ -3,7 +3,7 @@
 
 use leadlex_conformance::{Check, Verdict};
 
-use crate::common::{behaving, failed_checks, live_env, run_with, start};
+use crate::common::{behaving, failed_checks, live_env, run_with, served_env, start};
 use crate::support::gateway::{Behaviour, GatewayConfig};
 
 const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
@@ -18,7 +18,7 @@ const RATE_LIMITS: [&str; 2] = [
 /// Runs every scenario against a gateway with one behaviour; returns trial → failed checks.
 fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
     let (gateway, config) = start(behaving(behaviour));
-    let outcomes = run_with(&live_env(&gateway, &config), "");
+    let outcomes = run_with(&served_env(&gateway, &config), "");
     assert_eq!(outcomes.len(), 27, "every shipped scenario ran");
     assert!(
         gateway.contact_ids().is_empty() || behaviour == Behaviour::Stall,
@@ -58,7 +58,7 @@ fn request(check: Check) -> (String, Check) {
 #[test]
 fn a_documented_gateway_passes_every_trial() {
     let (gateway, config) = start(GatewayConfig::default());
-    let outcomes = run_with(&live_env(&gateway, &config), "");
+    let outcomes = run_with(&served_env(&gateway, &config), "");
     for outcome in outcomes.values() {
         if RATE_LIMITS.contains(&outcome.trial_name.as_str()) {
             assert!(

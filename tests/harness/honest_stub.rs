@@ -138,7 +138,11 @@ fn lint_warns_about_an_operation_the_stub_cannot_serve_and_still_exits_0() {
         &format!("{warning}\n"),
     );
     assert!(
-        stdout.contains("6 operations, 23 scenarios; no problems found, 2 warnings."),
+        stdout.contains(&format!(
+            "{} operations, {} scenarios; no problems found, 2 warnings.",
+            crate::common::SHIPPED_OPERATIONS + 1,
+            crate::common::SHIPPED_SCENARIOS - 4
+        )),
         "{stdout}"
     );
 }
@@ -158,7 +162,10 @@ fn stub_runs_ignore_every_scenario_that_uses_it_in_any_step_with_the_reason() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
-        stdout.contains("20 passed; 0 failed; 3 ignored"),
+        stdout.contains(&format!(
+            "{} passed; 0 failed; 3 ignored",
+            crate::common::SHIPPED_SCENARIOS - 7
+        )),
         "{stdout}"
     );
     let reason_of = |op: &str, method: &str| {

@@ -33,7 +33,7 @@ fn every_trial_passes_over_https_with_the_test_ca() {
     let (gateway, config) = https_gateway(&pki);
     assert!(gateway.base_url.starts_with("https://"));
     let dir = tempfile::tempdir().unwrap();
-    let mut env = live_env(&gateway, &config);
+    let mut env = crate::common::served_env(&gateway, &config);
     with_ca(&mut env, &dir, &pki.ca_pem);
     let outcomes = run_with(&env, "");
     assert_eq!(outcomes.len(), 27);

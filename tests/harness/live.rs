@@ -2,7 +2,7 @@
 //! documented (not the stub): the same trials, real HTTP, and nothing touched that the run
 //! did not create.
 
-use crate::common::{behaving, command, junit_in, live_env, start, text};
+use crate::common::{behaving, command, junit_in, live_env, served_env, start, text};
 use crate::support::gateway::{Behaviour, GatewayConfig};
 
 #[test]
@@ -11,7 +11,7 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let someone_elses = "0b9f3a51-2c4e-4d7a-9e1f-5a6b7c8d9e0f";
     gateway.insert_contact(someone_elses);
     let reports = tempfile::tempdir().unwrap();
-    let mut env = live_env(&gateway, &config);
+    let mut env = served_env(&gateway, &config);
     env.insert(
         "LEADLEX_JUNIT".into(),
         junit_in(&reports).display().to_string(),
@@ -126,7 +126,7 @@ fn the_rate_limit_scenario_runs_live_when_opted_in() {
 fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
     let (gateway, config) = start(behaving(Behaviour::WrongErrorCode));
     let reports = tempfile::tempdir().unwrap();
-    let mut env = live_env(&gateway, &config);
+    let mut env = served_env(&gateway, &config);
     env.insert(
         "LEADLEX_JUNIT".into(),
         junit_in(&reports).display().to_string(),
@@ -161,7 +161,7 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
 fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
     let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
     let ledger = tempfile::tempdir().unwrap();
-    let env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
+    let env = crate::common::served_env_with_ledger(&gateway, &config, &ledger);
     let output = crate::common::command(&env, &[]);
     let (stdout, stderr) = (
         crate::common::text(&output.stdout),
@@ -194,7 +194,7 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
 fn the_shared_contact_is_made_once_and_removed_at_the_end() {
     let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
     let ledger = tempfile::tempdir().unwrap();
-    let env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
+    let env = crate::common::served_env_with_ledger(&gateway, &config, &ledger);
     let output = crate::common::command(&env, &["--test-threads", "4"]);
     assert!(
         output.status.success(),

@@ -193,7 +193,7 @@ fn the_request_budget_stops_the_run_but_not_its_cleanup() {
 #[test]
 fn the_limiter_keeps_a_burst_of_parallel_trials_under_the_rate() {
     let (gateway, config) = start(GatewayConfig::default());
-    let mut env = live_env(&gateway, &config);
+    let mut env = crate::common::served_env(&gateway, &config);
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600".into());
     let output = command(&env, &["--test-threads", "6"]);
     assert!(output.status.success(), "{}", text(&output.stdout));

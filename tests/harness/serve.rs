@@ -251,6 +251,10 @@ fn serves_the_stub_over_http_logs_each_request_and_stops_on_ctrl_c() {
                 "no_contacts_delete".to_string(),
                 "wbk_stub_0_no_contacts_delete".to_string()
             ),
+            (
+                "no_scoped_reads".to_string(),
+                "wbk_stub_0_no_scoped_reads".to_string()
+            ),
             ("read_only".to_string(), "wbk_stub_0_read_only".to_string()),
         ])
     );
@@ -508,7 +512,7 @@ fn a_broken_seed_file_is_refused_naming_its_place() {
             "{\n  \"contact\": []\n}",
             &[
                 ":2:14: unknown collection `contact`: no operation's `stub:` names it (the \
-               specs' collections: `contacts`); did you mean `contacts`?",
+               specs' collections: `activities`, `contact_documents`, `contacts`, `notes`); did you mean `contacts`?",
             ],
         ),
         (

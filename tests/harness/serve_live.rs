@@ -24,6 +24,7 @@ fn live_env(
         [
             "LEADLEX_API_KEY",
             "LEADLEX_API_KEY_NO_DELETE",
+            "LEADLEX_API_KEY_NO_SCOPED_READS",
             "LEADLEX_API_KEY_READ_ONLY",
             "LEADLEX_BASE_URL"
         ],

@@ -49,7 +49,7 @@ fn rendered(errors: &[SpecError]) -> String {
 #[test]
 fn the_shipped_specs_load_and_share_compiled_schemas() {
     let suite = load(&root().join("specs")).expect("shipped specs are valid");
-    assert_eq!(suite.scenarios.len(), 27);
+    assert_eq!(suite.scenarios.len(), crate::common::SHIPPED_SCENARIOS);
     let delete = suite
         .operations
         .iter()
