@@ -54,13 +54,7 @@ pub(super) fn run(
             return ExitCode::from(EXIT_BROKEN_INPUT);
         }
     };
-    // Until the run returns: what it prints reaches stdout then, whatever its reader does.
-    let _shielded = ShieldedStdout::install().unwrap_or_else(|error| {
-        eprintln!(
-            "warning: stdout is not shielded ({error}): a reader that goes away stops the run"
-        );
-        None
-    });
+    let _shielded = shield_stdout();
     let (mut session, planned) = match prepare(lookup, root) {
         Ok(prepared) => prepared,
         Err(broken) => {
@@ -95,6 +89,11 @@ pub(super) fn run(
     stop_on_interrupt(session.interrupted.clone());
     session.pause_workflow_commands();
     let conclusion = libtest_mimic::run(&args, trials);
+    finish(&session, &conclusion)
+}
+
+/// Publishes the run and chooses its exit code.
+fn finish(session: &Session, conclusion: &libtest_mimic::Conclusion) -> ExitCode {
     match session.finish() {
         Err(error) => publish_failure(&error),
         Ok(_) if session.interrupted.load(Ordering::SeqCst) => ExitCode::from(EXIT_INTERRUPTED),
@@ -104,6 +103,17 @@ pub(super) fn run(
         }
         Ok(_) => conclusion.exit_code(),
     }
+}
+
+/// Until the run returns, what it prints reaches stdout whatever its reader does (a
+/// reader that goes away would otherwise stop the run before it cleans up).
+fn shield_stdout() -> Option<ShieldedStdout> {
+    ShieldedStdout::install().unwrap_or_else(|error| {
+        eprintln!(
+            "warning: stdout is not shielded ({error}): a reader that goes away stops the run"
+        );
+        None
+    })
 }
 
 /// libtest's options, with the trials run at once chosen for the target when not given: a

@@ -238,7 +238,9 @@ fn a_reader_that_goes_away_stops_neither_the_cleanup_nor_the_reports() {
     let (gateway, config) = crate::common::start(crate::support::gateway::GatewayConfig::default());
     let ledger = tempfile::tempdir().unwrap();
     let reports = tempfile::tempdir().unwrap();
-    let mut env = crate::common::live_env_with_ledger(&gateway, &config, &ledger);
+    // The specs the local gateway plays.
+    let mut env = crate::common::served_env_with_ledger(&gateway, &config, &ledger);
+    let specs = std::path::PathBuf::from(env["LEADLEX_SPECS"].clone());
     let junit = reports.path().join("junit.xml");
     env.insert("LEADLEX_JUNIT".into(), junit.display().to_string());
     env.insert("LEADLEX_COVERAGE".into(), "off".into());
@@ -264,7 +266,7 @@ fn a_reader_that_goes_away_stops_neither_the_cleanup_nor_the_reports() {
         let report = std::fs::read_to_string(&junit).unwrap();
         assert!(!report.contains("did not finish"), "{format:?}: {report}");
         // Every scenario is reported, as without the reader going away.
-        let suite = leadlex_conformance::load(&crate::common::root().join("specs")).unwrap();
+        let suite = leadlex_conformance::load(&specs).unwrap();
         let reported = report.matches("<testcase ").count();
         assert_eq!(reported, suite.scenarios.len(), "{format:?}: {report}");
     }
