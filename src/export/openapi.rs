@@ -161,8 +161,19 @@ fn operation(
     // Whether `serve` (and `cargo test`) can play this operation: tools pointed at the
     // stub leave out those it cannot.
     item["x-leadlex-stub"] = json!(crate::stub::serves(op));
-    if let Some(body) = usage.bodies.get(&op.id) {
-        let mut value = request_body(body, super::requests::body_schema(op, suite));
+    let schema = super::requests::body_schema(op, suite);
+    // An operation no scenario sends a body to still gets the body its `stub:` takes.
+    let unsent = Bodies {
+        always: true,
+        examples: Vec::new(),
+    };
+    let body = match (usage.bodies.get(&op.id), &schema) {
+        (Some(body), _) => Some(body),
+        (None, Some(_)) => Some(&unsent),
+        (None, None) => None,
+    };
+    if let Some(body) = body {
+        let mut value = request_body(body, schema);
         if super::requests::body_optional(op) {
             value["required"] = json!(false);
         }
@@ -361,10 +372,14 @@ fn request_body(body: &Bodies, schema: Option<Value>) -> Value {
         }
     };
     let schema = schema.unwrap_or_else(|| json!({"type": "object"}));
+    let mut media = json!({ "schema": schema });
+    if !examples.is_empty() {
+        media["examples"] = Value::Object(examples);
+    }
     json!({
         "required": body.always,
         "description": description,
-        "content": {"application/json": {"schema": schema, "examples": examples}},
+        "content": {"application/json": media},
     })
 }
 

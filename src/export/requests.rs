@@ -166,12 +166,55 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
     let creating = match stub.action {
         StubAction::Create => true,
         StubAction::Update => false,
+        StubAction::BulkCreate | StubAction::BulkDelete => return bulk_schema(op, suite),
         _ => return None,
     };
     let collection = suite.collections.get(&stub.collection)?;
     if collection.fields.is_empty() {
-        return None;
+        return required_only(&stub.validate.required);
     }
+    Some(record_schema(op, stub, collection, creating))
+}
+
+/// An object that must hold `required`, when the collection declares no field types.
+fn required_only(required: &[String]) -> Option<Value> {
+    (!required.is_empty()).then(|| json!({"type": "object", "required": required}))
+}
+
+/// The body of a bulk action: its field holding a non-empty array of at most `max`
+/// records to create (each as a create's body) or ids to remove, and its dry-run flag.
+fn bulk_schema(op: &Operation, suite: &Suite) -> Option<Value> {
+    let stub = op.stub.as_ref()?;
+    let bulk = stub.bulk.as_ref()?;
+    let item = match stub.action {
+        StubAction::BulkCreate => match suite.collections.get(&stub.collection) {
+            Some(collection) if !collection.fields.is_empty() => {
+                record_schema(op, stub, collection, true)
+            }
+            _ => json!({"type": "object"}),
+        },
+        // The docs' "array of UUID strings"; an item that is not an id is answered in the
+        // result's `errors` (a failed row), not refused, so any item is valid input.
+        _ => json!({"description": "a record id; an item that is not one is reported in `errors`"}),
+    };
+    let mut properties = Map::new();
+    properties.insert(
+        bulk.items.clone(),
+        json!({"type": "array", "minItems": 1, "maxItems": bulk.max, "items": item}),
+    );
+    if let Some(flag) = &bulk.dry_run {
+        properties.insert(flag.clone(), json!({"type": "boolean"}));
+    }
+    Some(json!({"type": "object", "required": [bulk.items], "properties": properties}))
+}
+
+/// The schema of one record sent to create (`creating`) or change one.
+fn record_schema(
+    op: &Operation,
+    stub: &StubBehaviour,
+    collection: &Collection,
+    creating: bool,
+) -> Value {
     let mut properties = Map::new();
     for field in accepted(collection, op) {
         if let Some(kind) = collection.fields.get(&field) {
@@ -193,7 +236,7 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
             &collection.requires_any,
         );
     }
-    Some(schema)
+    schema
 }
 
 /// The schema of one accepted field of the body: its type and words, the operation's
@@ -230,11 +273,20 @@ fn require_on_create(schema: &mut Value, required: &[String], requires_any: &[St
         .iter()
         .filter(|f| schema["properties"].get(f.as_str()).is_some())
         .collect();
+    for field in &present {
+        // A required text is not blank, as the stub (and the docs' "required") reads it.
+        let property = &mut schema["properties"][field.as_str()];
+        if property["type"] == "string" {
+            property["pattern"] = json!("\\S");
+        }
+    }
     if !present.is_empty() {
         schema["required"] = json!(present);
     }
+    // Only fields the operation takes can satisfy the rule.
     let any: Vec<Value> = requires_any
         .iter()
+        .filter(|f| schema["properties"].get(f.as_str()).is_some())
         .map(|f| json!({"required": [f], "properties": {f: {"type": "string", "pattern": "\\S"}}}))
         .collect();
     if !any.is_empty() {

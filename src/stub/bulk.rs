@@ -45,12 +45,20 @@ fn items<'b>(scope: &Scope<'b>, bulk: &Bulk) -> Result<&'b Vec<Value>, Refusal> 
 }
 
 /// Whether the body asks to change nothing.
-fn dry_run(scope: &Scope<'_>, bulk: &Bulk) -> bool {
-    let flag = bulk
-        .dry_run
-        .as_ref()
-        .and_then(|f| scope.call.body.as_ref()?.get(f));
-    flag == Some(&Value::Bool(true))
+fn dry_run(scope: &Scope<'_>, bulk: &Bulk) -> Result<bool, Refusal> {
+    let Some(field) = bulk.dry_run.as_ref() else {
+        return Ok(false);
+    };
+    match scope.call.body.as_ref().and_then(|b| b.get(field)) {
+        None => Ok(false),
+        Some(Value::Bool(flag)) => Ok(*flag),
+        Some(_) => Err(Refusal::field(
+            &scope.stub.validate,
+            Rule::Type,
+            field,
+            "must be true or false",
+        )),
+    }
 }
 
 /// Makes every item as a create would; the first item refused refuses them all, its
@@ -79,10 +87,11 @@ pub fn create(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         super::crud::check_unique(scope, state, &fields, None).map_err(at)?;
         made.push(make(scope, collection, fields, parent).map_err(at)?);
     }
+    let dry = dry_run(scope, bulk)?;
     let mut shown = Vec::new();
     for (id, record) in made {
         let record = Value::Object(record);
-        if !dry_run(scope, bulk) {
+        if !dry {
             state.insert(&scope.stub.collection, &id, record.clone());
         }
         shown.push(show(scope, &scope.stub.collection, state, &record));
@@ -103,7 +112,7 @@ pub fn delete(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         .as_ref()
         .expect("lint: a bulk action has `bulk:`");
     let ids = items(scope, bulk)?;
-    let dry = dry_run(scope, bulk);
+    let dry = dry_run(scope, bulk)?;
     let item_field = bulk.items.strip_suffix('s').unwrap_or("id");
     let code = scope.stub.validate.code_of(Rule::Type).to_string();
     let (mut deleted, mut not_found, mut errors) = (0, 0, Vec::new());
