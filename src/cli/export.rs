@@ -6,22 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::args::{ExportArgs, ExportFormat};
-use super::prepare::load_specs;
-use super::EXIT_BROKEN_INPUT;
-use crate::config::Config;
+use super::prepare::specs_or_exit;
 
 /// Writes the OpenAPI document of the specs. Exit code 0 when written, 2 when the specs
 /// are broken, 1 when it could not be made or written.
 pub fn export(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ExportArgs) -> ExitCode {
     let ExportFormat::Openapi = args.format;
     let output = args.output.as_ref().map(PathBuf::from);
-    let specs_dir = Config::specs_dir(lookup, root);
-    let suite = match load_specs(&specs_dir) {
-        Ok(suite) => suite,
-        Err(broken) => {
-            eprintln!("{}", broken.message(lookup));
-            return ExitCode::from(EXIT_BROKEN_INPUT);
-        }
+    let (specs_dir, suite) = match specs_or_exit(lookup, root) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let document = match crate::export::openapi::openapi(&suite, &specs_dir) {
         Ok(document) => document,

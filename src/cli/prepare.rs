@@ -97,6 +97,23 @@ pub(super) fn prepare(
     Ok((Session::new(Arc::new(suite), config), planned))
 }
 
+/// The specs directory of the settings and its specs, for a command that needs nothing
+/// else; when they are broken, their problems are printed and the command's exit code (2)
+/// is the error.
+pub(super) fn specs_or_exit(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+) -> Result<(PathBuf, Suite), std::process::ExitCode> {
+    let specs_dir = Config::specs_dir(lookup, root);
+    match load_specs(&specs_dir) {
+        Ok(suite) => Ok((specs_dir, suite)),
+        Err(broken) => {
+            eprintln!("{}", broken.message(lookup));
+            Err(std::process::ExitCode::from(super::EXIT_BROKEN_INPUT))
+        }
+    }
+}
+
 /// The specs, or why they cannot be used.
 pub(super) fn load_specs(specs_dir: &Path) -> Result<Suite, Broken> {
     spec::load(specs_dir).map_err(|errors| Broken::Specs {

@@ -8,9 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::args::ServeArgs;
-use super::prepare::load_specs;
+use super::prepare::specs_or_exit;
 use super::EXIT_BROKEN_INPUT;
-use crate::config::Config;
 use crate::live::ids::path_segment;
 use crate::spec;
 use crate::stub::faults::FaultOptions;
@@ -21,13 +20,9 @@ use crate::stub::RequestLog;
 /// Serves the stub until Ctrl-C. Exit code 0 when stopped, 2 when the specs or the seed
 /// file are broken, 1 when it could not start.
 pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeArgs) -> ExitCode {
-    let specs_dir = Config::specs_dir(lookup, root);
-    let suite = match load_specs(&specs_dir) {
-        Ok(suite) => suite,
-        Err(broken) => {
-            eprintln!("{}", broken.message(lookup));
-            return ExitCode::from(EXIT_BROKEN_INPUT);
-        }
+    let (specs_dir, suite) = match specs_or_exit(lookup, root) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let seed = match read_seed(args, root, &suite) {
         Ok(seed) => seed,

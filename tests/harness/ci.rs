@@ -47,6 +47,15 @@ fn workflow_commands(output: &str) -> Vec<&str> {
     commands
 }
 
+/// A hostile gateway: its 403 to the no-delete key has exactly `body`, and every response
+/// carries `X-Note: <note>`.
+fn hostile(body: &'static str, note: &'static str) -> GatewayConfig {
+    GatewayConfig {
+        behaviour: Behaviour::Hostile { body, note },
+        ..GatewayConfig::default()
+    }
+}
+
 fn parsed(junit: &str) -> junit_parser::TestSuites {
     junit_parser::from_reader(std::io::Cursor::new(junit.as_bytes())).unwrap()
 }
@@ -132,13 +141,10 @@ fn a_failing_scenario_is_annotated_at_its_spec_line_in_github_actions() {
 fn workflow_commands_in_a_gateway_body_are_never_read_as_commands() {
     // A gateway answers text whose lines look like workflow commands; the failure text
     // shows them, but only after the run paused workflow commands with a random token.
-    let config = GatewayConfig {
-        behaviour: Behaviour::Hostile {
-            body: "oops\n::error file=evil.yaml,line=1::injected\n::add-mask::x\n",
-            note: "note",
-        },
-        ..GatewayConfig::default()
-    };
+    let config = hostile(
+        "oops\n::error file=evil.yaml,line=1::injected\n::add-mask::x\n",
+        "note",
+    );
     let written = run_against(config, &[GITHUB], &["--exact", FORBIDDEN]);
     assert_eq!(
         written.output.status.code(),
@@ -223,13 +229,7 @@ fn commands_resume_only_after_the_failures_on_the_stream_that_carries_them() {
     // stdout pipe, which would then be read as commands (and a pause on one stream after
     // the resume on the other would hide the annotations). The run pauses and resumes on
     // the stream that carries the failures and the summary alone, around them.
-    let config = GatewayConfig {
-        behaviour: Behaviour::Hostile {
-            body: "oops\n::error file=evil.yaml,line=1::injected\n",
-            note: "note",
-        },
-        ..GatewayConfig::default()
-    };
+    let config = hostile("oops\n::error file=evil.yaml,line=1::injected\n", "note");
     for format in [None, Some("json")] {
         let mut args = vec!["--exact", FORBIDDEN];
         args.extend(format.iter().flat_map(|f| ["--format", f]));
@@ -265,13 +265,10 @@ fn legacy_workflow_commands_in_gateway_text_are_inert_even_outside_the_pause() {
     // not only at its start. `--outcomes json | jq …` (the README's example) prints what
     // the gateway said after the run has resumed commands, and the annotation itself is
     // read after the resume: neither may hold `##[`.
-    let config = GatewayConfig {
-        behaviour: Behaviour::Hostile {
-            body: r###"{"error":{"code":"##[error]pwned","message":"##[add-mask]x ##[stop-commands]t"}}"###,
-            note: "##[warning]note",
-        },
-        ..GatewayConfig::default()
-    };
+    let config = hostile(
+        r###"{"error":{"code":"##[error]pwned","message":"##[add-mask]x ##[stop-commands]t"}}"###,
+        "##[warning]note",
+    );
     let written = run_against(
         config,
         &[GITHUB],
@@ -381,13 +378,7 @@ fn a_megabyte_from_the_gateway_makes_one_bounded_inert_annotation() {
         r#"{{"error":{{"code":"first\r\nsecond\u001b[2J{}","message":"m"}}}}"#,
         "x".repeat(1_000_000)
     );
-    let config = GatewayConfig {
-        behaviour: Behaviour::Hostile {
-            body: Box::leak(body.into_boxed_str()),
-            note: "note",
-        },
-        ..GatewayConfig::default()
-    };
+    let config = hostile(Box::leak(body.into_boxed_str()), "note");
     let written = run_against(config, &[GITHUB], &["--exact", FORBIDDEN]);
     assert_eq!(
         written.output.status.code(),
