@@ -507,21 +507,60 @@ fn check_refs(
     source: &SchemaSource<'_>,
 ) -> Result<(), Box<SpecError>> {
     for (reference, pos) in tree.into_iter().flat_map(refs) {
+        let width = reference.chars().count() + 2;
+        if let Some(encoded) = needs_encoding(&reference) {
+            let message = format!(
+                "`$ref` is not a URI reference: a URI writes a space and such characters \
+                 percent-encoded, as `{encoded}`"
+            );
+            return Err(Box::new(source.error(pos, message).with_width(width)));
+        }
         let file = reference.split('#').next().unwrap_or_default();
         if file.is_empty() {
             continue;
         }
-        let problem = inside(root, dir, file).and_then(|target| {
+        let file = percent_decoded(file);
+        let problem = inside(root, dir, &file).and_then(|target| {
             read_limited(&target, MAX_SCHEMA_FILE_BYTES, "the referenced file")
                 .map(drop)
                 .map_err(SchemaFileError::from)
         });
         if let Err(refused) = problem {
             let located = source.error(pos, format!("`$ref` refused: {refused}"));
-            return Err(Box::new(located.with_width(reference.chars().count() + 2)));
+            return Err(Box::new(located.with_width(width)));
         }
     }
     Ok(())
+}
+
+/// The characters a URI reference must percent-encode: controls, a space, `"`, `<`, `>`,
+/// `\\`, `^`, `` ` ``, `{`, `|`, `}` (and every non-ASCII character).
+const NOT_IN_A_URI: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// `reference` written as a URI reference, when it holds characters a URI must
+/// percent-encode; `None` when it is one already. The `$ref` of a file named
+/// `my schema.json` is `my%20schema.json`.
+fn needs_encoding(reference: &str) -> Option<String> {
+    let encoded = percent_encoding::utf8_percent_encode(reference, NOT_IN_A_URI).to_string();
+    (encoded != reference).then_some(encoded)
+}
+
+/// The path of a relative URI reference with its percent-escapes decoded (`%20` is a
+/// space), as the schema validator reads it; text that does not decode to UTF-8 is kept.
+fn percent_decoded(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_or_else(|_| path.to_string(), String::from)
 }
 
 /// Every `$ref` string of a schema, with the position of its value.
@@ -572,5 +611,17 @@ mod tests {
         );
         assert_eq!(file_of_uri(&base).as_deref(), Some(path));
         assert_eq!(file_of_uri("https://example.com/a.json"), None);
+    }
+
+    #[test]
+    fn a_ref_is_a_uri_reference_its_escapes_decoded() {
+        assert_eq!(needs_encoding("my%20schema.json"), None);
+        assert_eq!(
+            needs_encoding("my schema.json#/a b").as_deref(),
+            Some("my%20schema.json#/a%20b")
+        );
+        assert_eq!(percent_decoded("my%20sch%C3%A9ma.json"), "my schéma.json");
+        assert_eq!(percent_decoded("100%.json"), "100%.json");
+        assert_eq!(percent_decoded("%ZZ%4"), "%ZZ%4");
     }
 }
