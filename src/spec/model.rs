@@ -237,5 +237,6 @@ pub struct BodyAssertion {
 /// Credentials every suite has without declaring them.
 pub const BUILTIN_CREDENTIALS: [&str; 2] = ["invalid", "none"];
 
-/// Variables every template may use without capturing them.
+/// Variables every template may use without capturing them (and the clock: `now`,
+/// `now_minus_3d`, `now_plus_2h`, see `template`).
 pub const BUILTIN_VARIABLES: [&str; 3] = ["run_id", "scenario_id", "uuid"];

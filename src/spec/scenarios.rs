@@ -349,7 +349,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         let mut built = Vec::new();
         for (name, capture) in captures {
             let path = join(&join(at, "capture"), name);
-            if BUILTIN_VARIABLES.contains(&name.as_str()) {
+            if BUILTIN_VARIABLES.contains(&name.as_str()) || template::is_clock(name) {
                 self.errors.push(self.ctx.error(
                     &path,
                     format!("`{name}` is a built-in variable; capture into another name"),
@@ -722,7 +722,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             let names = template::variables(value).unwrap_or_default();
             if !known_param
                 || template::variables(value).is_err()
-                || names.iter().any(|n| !self.defined.contains(*n))
+                || names
+                    .iter()
+                    .any(|n| !self.defined.contains(*n) && !template::is_clock(n))
             {
                 continue;
             }
@@ -929,7 +931,10 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                 for name in names {
                     // Behind an unknown shared record, any variable may be one of its
                     // captures: that record's message is the one to read.
-                    if !self.defined.contains(name) && !self.unknown_uses {
+                    if !self.defined.contains(name)
+                        && !template::is_clock(name)
+                        && !self.unknown_uses
+                    {
                         let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
                         let used = template_text(text, name);
                         let error = self
@@ -940,7 +945,8 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                                 format!("variable `{name}` is not defined at this point"),
                             )
                             .with_hint(format!(
-                                "defined here: {} (captures of earlier setup steps and built-ins)",
+                                "defined here: {} (captures of earlier setup steps and built-ins), and the \
+                                 clock: now, now_minus_3d, now_plus_2h",
                                 known.join(", ")
                             ));
                         self.errors.push(did_you_mean(error, name, &known));

@@ -4,7 +4,9 @@
 //! responses, `run_id` (the run's id, the mark of everything it creates), `scenario_id`
 //! (the run's id and the scenario's number in the run: a value no other scenario, in this
 //! run or another, sees, so parallel scenarios can tell their records apart; it carries
-//! the run's mark) and `uuid` (a fresh random UUID at each use).
+//! the run's mark), `uuid` (a fresh random UUID at each use) and the clock: `now` (the
+//! time of use, ISO 8601 UTC with `Z`, to the second) shifted by `now_minus_3d` or
+//! `now_plus_2h` (units `s`, `m`, `h`, `d`), for back-dated records with distinct times.
 //! A string that is exactly one `{{name}}` takes the variable's JSON value as is, so a
 //! captured number stays a number.
 
@@ -47,7 +49,10 @@ impl Vars {
     fn get(&self, name: &str) -> Option<Value> {
         match name {
             "uuid" => Some(Value::String(uuid::Uuid::new_v4().to_string())),
-            _ => self.values.get(name).cloned(),
+            _ => match clock_shift(name) {
+                Some(shift) => Some(Value::String(clock_at(chrono::Utc::now(), shift))),
+                None => self.values.get(name).cloned(),
+            },
         }
     }
 
@@ -86,6 +91,40 @@ impl Vars {
             other => other.clone(),
         })
     }
+}
+
+/// Whether `name` is a clock variable: `now`, `now_minus_<n><unit>`, `now_plus_<n><unit>`.
+pub fn is_clock(name: &str) -> bool {
+    clock_shift(name).is_some()
+}
+
+/// The shift a clock variable names from now, or `None` for any other name (or a shift
+/// past a hundred years).
+fn clock_shift(name: &str) -> Option<chrono::TimeDelta> {
+    let rest = name.strip_prefix("now")?;
+    if rest.is_empty() {
+        return Some(chrono::TimeDelta::zero());
+    }
+    let (sign, amount) = match (rest.strip_prefix("_minus_"), rest.strip_prefix("_plus_")) {
+        (Some(amount), _) => (-1, amount),
+        (None, Some(amount)) => (1, amount),
+        (None, None) => return None,
+    };
+    let unit_at = amount.len().checked_sub(1)?;
+    let count: i64 = amount[..unit_at].parse().ok().filter(|n| *n <= 36_500)?;
+    let seconds = match &amount[unit_at..] {
+        "s" => count,
+        "m" => count * 60,
+        "h" => count * 3600,
+        "d" => count * 86_400,
+        _ => return None,
+    };
+    chrono::TimeDelta::try_seconds(sign * seconds)
+}
+
+/// `now` shifted, as ISO 8601 UTC with `Z`, to the second.
+fn clock_at(now: chrono::DateTime<chrono::Utc>, shift: chrono::TimeDelta) -> String {
+    (now + shift).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A value as it fills a template: a string as is, anything else as JSON.
@@ -194,6 +233,35 @@ mod tests {
         assert_eq!(a, first.render_str("{{scenario_id}}").unwrap());
         assert_ne!(a, second.render_str("{{scenario_id}}").unwrap());
         assert!(a.starts_with("20261201T060000Z-abc123-"), "{a}");
+    }
+
+    #[test]
+    fn the_clock_fills_now_shifted_to_the_second() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00.750Z")
+            .unwrap()
+            .to_utc();
+        let at = |name: &str| clock_at(now, clock_shift(name).unwrap());
+        assert_eq!(at("now"), "2026-12-01T10:00:00Z");
+        assert_eq!(at("now_minus_3d"), "2026-11-28T10:00:00Z");
+        assert_eq!(at("now_plus_2h"), "2026-12-01T12:00:00Z");
+        assert_eq!(at("now_minus_90s"), "2026-12-01T09:58:30Z");
+        assert_eq!(at("now_minus_5m"), "2026-12-01T09:55:00Z");
+        for not_clock in [
+            "nowhere",
+            "now_minus_",
+            "now_minus_3",
+            "now_minus_3w",
+            "now_minus_x3d",
+            "now_plus_99999999d",
+            "run_id",
+        ] {
+            assert!(!is_clock(not_clock), "{not_clock}");
+        }
+        let filled = Vars::new("r", 1).render_str("{{now_minus_1d}}").unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&filled).is_ok(),
+            "{filled}"
+        );
     }
 
     #[test]
