@@ -162,7 +162,7 @@ fn lint_checks_the_specs_without_a_network_and_prints_the_coverage_matrix() {
     );
     assert!(
         stderr.contains(
-            "help: known credentials: full, no_contacts_delete, no_scoped_reads, read_only, invalid, none"
+            "help: known credentials: full, no_contacts_delete, no_scoped_reads, read_only, write_only, invalid, none"
         ),
         "{stderr}"
     );

@@ -208,8 +208,8 @@ pub fn gateway_specs() -> tempfile::TempDir {
     dir
 }
 
-/// The environment of a live run against `gateway`, with both keys set and the ledger in
-/// a temporary directory of its own.
+/// The environment of a live run against `gateway`, with every key of the scenarios it
+/// plays set and the ledger in a temporary directory of its own.
 pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
     let ledger = tempfile::tempdir().unwrap();
     let vars = [
@@ -217,6 +217,7 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
         ("LEADLEX_API_KEY", config.full_key.as_str()),
         ("LEADLEX_API_KEY_NO_DELETE", config.no_delete_key.as_str()),
         ("LEADLEX_API_KEY_READ_ONLY", config.read_only_key.as_str()),
+        ("LEADLEX_API_KEY_WRITE_ONLY", config.write_only_key.as_str()),
         ("LEADLEX_TIMEOUT_SECS", "5"),
         // Pacing is tested on its own; elsewhere it would only make the tests slow.
         ("LEADLEX_RATE_LIMIT_RPM", "600000"),

@@ -299,3 +299,116 @@ fn a_stalling_gateway_fails_within_the_timeout() {
         "{reason}"
     );
 }
+
+/// The 403 trials of the Read permission (Get and List Contacts) fail on their status when
+/// the write-only key may read.
+#[test]
+fn a_gateway_ignoring_the_read_permission_fails_both_read_403_trials() {
+    let failures = failures_with(Behaviour::ReadIgnoresPermission);
+    let trials: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        trials,
+        vec![
+            "contacts/get.yaml::key_without_read_permission_is_forbidden",
+            "contacts/list.yaml::key_without_read_permission_is_forbidden",
+        ]
+    );
+    for (trial, checks) in &failures {
+        assert!(
+            checks.contains(&request(Check::Status)),
+            "{trial}: {checks:?}"
+        );
+    }
+}
+
+/// Every 429 trial the gateway plays fails on its status when the gateway never answers
+/// 429, and leaves nothing behind.
+#[test]
+fn a_gateway_without_a_rate_limit_fails_every_429_trial() {
+    let (gateway, config) = start(behaving(Behaviour::NoRateLimit));
+    let mut env = served_env(&gateway, &config);
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    // Each burst runs to its bound (250 requests).
+    env.insert("LEADLEX_MAX_REQUESTS".into(), "5000".into());
+    let outcomes = run_with(&env, "rate_limit_exceeded");
+    let spending: Vec<&str> = served()
+        .trials
+        .iter()
+        .filter(|t| t.spends_quota)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(
+        outcomes.keys().map(String::as_str).collect::<Vec<_>>(),
+        spending
+    );
+    for trial in [
+        "contacts/create.yaml::rate_limit_exceeded",
+        "contacts/get.yaml::rate_limit_exceeded",
+        "contacts/list.yaml::rate_limit_exceeded",
+    ] {
+        assert!(spending.contains(&trial), "{trial} in {spending:?}");
+    }
+    for outcome in outcomes.values() {
+        let checks = failed_checks(outcome);
+        assert!(
+            matches!(outcome.verdict, Verdict::Failed(_))
+                && checks.contains(&request(Check::Status)),
+            "{}: {:?}",
+            outcome.trial_name,
+            outcome.verdict
+        );
+    }
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "{:?}",
+        gateway.contact_ids()
+    );
+}
+
+/// A gateway that creates where 400 is documented fails both 400 trials and the 429 trial
+/// of Create Contact; the 429 trial's burst stops at the first contact made, and every
+/// contact made is removed.
+#[test]
+fn a_create_that_skips_validation_fails_the_refusals_and_its_contacts_are_removed() {
+    let (gateway, config) = start(GatewayConfig {
+        create: crate::support::gateway::CreateAnswer::IgnoresValidation,
+        ..GatewayConfig::default()
+    });
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    let outcomes = run_with(&env, "contacts/create.yaml::");
+    let failed: Vec<&str> = outcomes
+        .values()
+        .filter(|o| !o.verdict.is_success())
+        .map(|o| o.scenario.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            "created_date_more_than_five_years_back_is_refused",
+            "no_name_and_no_email_is_a_validation_error",
+            "rate_limit_exceeded",
+        ]
+    );
+    let burst = &outcomes["contacts/create.yaml::rate_limit_exceeded"];
+    assert_eq!(failed_checks(burst), vec![request(Check::Status)]);
+    let text = leadlex_conformance::failure_text(burst, &Default::default(), Default::default());
+    assert!(
+        text.starts_with("status: expected 429 rate_limited within 1 requests"),
+        "{text}"
+    );
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "{:?}",
+        gateway.contact_ids()
+    );
+    let marked_posts = gateway
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.body.contains("+1 555 0100"))
+        .count();
+    assert_eq!(
+        marked_posts, 2,
+        "the 400 trial's create and one of the burst"
+    );
+}
