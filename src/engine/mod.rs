@@ -370,6 +370,14 @@ impl ScenarioRun<'_> {
         };
         let every = &self.engine.suite.every_response;
         let mut found = check_response(step, every, &response, &self.vars);
+        found.extend(self.keep(step, &response).await);
+        found
+    }
+
+    /// Captures a step's values from its response and, for a step that creates a record,
+    /// takes what it made on for cleanup.
+    async fn keep(&mut self, step: &Step, response: &HttpResponse) -> Vec<Mismatch> {
+        let mut found = Vec::new();
         // Capture whenever the status says the step did its job, even if another check
         // failed: the captured id is what lets cleanup remove what was created. A step
         // with a cleanup captures from any 2xx answer (what it made, even when it expected
@@ -380,10 +388,10 @@ impl ScenarioRun<'_> {
             None => step.expect.accepts(response.status),
         };
         if wanted {
-            found.extend(self.capture(step, &response));
+            found.extend(self.capture(step, response));
         }
         if let Some(cleanup) = &step.cleanup {
-            found.extend(self.adopt(step, cleanup, &response).await);
+            found.extend(self.adopt(step, cleanup, response).await);
         }
         found
     }
@@ -607,6 +615,9 @@ impl ScenarioRun<'_> {
 
     /// Sends the request until its expected status comes back, at most `max_requests`
     /// times and for at most `max_seconds`; the last response is the one checked in full.
+    /// A step that creates (it has a cleanup) stops at the first answer that may have made
+    /// a record (2xx, or 5xx), which is taken on for cleanup as a single step's would be:
+    /// a gateway that creates where a refusal is documented leaves one record, removed.
     async fn run_repeated(&mut self, step: &Step, repeat: &Repeat) -> Vec<Mismatch> {
         let every = &self.engine.suite.every_response;
         let deadline = Instant::now() + Duration::from_secs(u64::from(repeat.max_seconds));
@@ -620,7 +631,11 @@ impl ScenarioRun<'_> {
                 Err(mismatch) => return vec![mismatch],
             };
             let mut checked = check_response(step, every, &response, &self.vars);
-            let last = attempt == repeat.max_requests || Instant::now() >= deadline;
+            let status = response.status;
+            let may_have_made = (200..300).contains(&status) || status >= 500;
+            let last = attempt == repeat.max_requests
+                || Instant::now() >= deadline
+                || (step.cleanup.is_some() && may_have_made);
             if step.expect.accepts(response.status) || last {
                 if !step.expect.accepts(response.status) {
                     for m in checked.iter_mut().filter(|m| m.check == Check::Status) {
@@ -631,6 +646,7 @@ impl ScenarioRun<'_> {
                     }
                 }
                 found.extend(checked);
+                found.extend(self.keep(step, &response).await);
                 return found;
             }
             // Earlier attempts only answer to the checks every response must pass.

@@ -9,10 +9,124 @@ use leadlex_conformance::{Check, Outcome, Verdict};
 
 use crate::support::gateway::{Behaviour, Gateway, GatewayConfig};
 
-/// The scenarios and operations of the shipped specs (`specs/`), for the tests that run
-/// or read all of them (the local gateway's runs read `GATEWAY_SERVES` only: 27 scenarios).
-pub const SHIPPED_SCENARIOS: usize = 55;
-pub const SHIPPED_OPERATIONS: usize = 11;
+/// The scenarios and operations of the shipped specs (`specs/`), read by the library's
+/// loader: for the tests that run or read all of them. Adding a scenario needs no edit of
+/// a test; `specs::the_shipped_specs_load_and_share_compiled_schemas` holds the loader to
+/// the files' own `- name:` items, so a scenario the loader lost shows there.
+pub fn shipped_scenarios() -> usize {
+    shipped().trials.len()
+}
+
+/// See [`shipped_scenarios`].
+pub fn shipped_operations() -> usize {
+    shipped().operations
+}
+
+/// The scenarios the local test gateway plays (`GATEWAY_SERVES`), read by the loader from
+/// the copy its live runs read ([`gateway_specs`]).
+pub fn gateway_scenario_count() -> usize {
+    served().trials.len()
+}
+
+/// What the count assertions need to know of one scenario of a loaded suite.
+#[derive(Clone, Debug)]
+pub struct TrialFacts {
+    /// The trial name, `contacts/get.yaml::…`.
+    pub name: String,
+    /// Live runs ignore it unless `LEADLEX_SPEND_QUOTA=1`.
+    pub spends_quota: bool,
+    /// The `POST`s its own steps send (setup, request, verify): shared records aside.
+    pub posts: usize,
+    /// The shared records it uses.
+    pub shared: Vec<String>,
+    /// Cleanups it plans that a documented gateway makes needless: those of its creates
+    /// that expect a refusal, and one for each of its steps that deletes a record itself.
+    pub needless_cleanups: usize,
+}
+
+/// The operations and scenarios of a loaded suite, as plain data.
+#[derive(Clone, Debug)]
+pub struct SuiteFacts {
+    pub operations: usize,
+    /// Sorted by trial name, as the loader sorts them.
+    pub trials: Vec<TrialFacts>,
+}
+
+impl SuiteFacts {
+    fn of(dir: &Path) -> SuiteFacts {
+        let suite = leadlex_conformance::load(dir).expect("the specs load");
+        let trials = suite.scenarios.iter().map(|s| trial_facts(s)).collect();
+        SuiteFacts {
+            operations: suite.operations.len(),
+            trials,
+        }
+    }
+
+    /// The scenarios that spend quota (ignored by live runs without `LEADLEX_SPEND_QUOTA`).
+    pub fn spending_quota(&self) -> usize {
+        self.trials.iter().filter(|t| t.spends_quota).count()
+    }
+
+    /// The scenarios a live run without `LEADLEX_SPEND_QUOTA` runs.
+    pub fn runs_live(&self) -> usize {
+        self.trials.len() - self.spending_quota()
+    }
+
+    /// The trials whose name contains `filter` and none of `skips` (libtest's selection).
+    pub fn matching(&self, filter: &str, skips: &[&str]) -> usize {
+        let chosen = |t: &&TrialFacts| {
+            t.name.contains(filter) && !skips.iter().any(|skip| t.name.contains(skip))
+        };
+        self.trials.iter().filter(chosen).count()
+    }
+
+    /// The `POST`s a live run without `LEADLEX_SPEND_QUOTA` sends: its scenarios' own, and
+    /// one for each shared record they use (made once per run).
+    pub fn live_posts(&self) -> usize {
+        let live = || self.trials.iter().filter(|t| !t.spends_quota);
+        let shared: std::collections::BTreeSet<&String> = live().flat_map(|t| &t.shared).collect();
+        live().map(|t| t.posts).sum::<usize>() + shared.len()
+    }
+
+    /// The cleanups a live run without `LEADLEX_SPEND_QUOTA` plans that a documented
+    /// gateway makes needless (see [`TrialFacts::needless_cleanups`]).
+    pub fn live_needless_cleanups(&self) -> usize {
+        let live = self.trials.iter().filter(|t| !t.spends_quota);
+        live.map(|t| t.needless_cleanups).sum()
+    }
+}
+
+fn trial_facts(scenario: &leadlex_conformance::Scenario) -> TrialFacts {
+    let own = || {
+        scenario
+            .setup
+            .iter()
+            .chain(std::iter::once(&scenario.main))
+            .chain(&scenario.verify)
+    };
+    let succeeds = |s: &leadlex_conformance::Step| (200u16..300).any(|c| s.expect.accepts(c));
+    let refused_create = |s: &&leadlex_conformance::Step| s.cleanup.is_some() && !succeeds(s);
+    let deletes = |s: &&leadlex_conformance::Step| s.operation.method == "DELETE" && succeeds(s);
+    TrialFacts {
+        name: scenario.trial_name.clone(),
+        spends_quota: scenario.spends_quota,
+        posts: own().filter(|s| s.operation.method == "POST").count(),
+        shared: scenario.uses.iter().map(|u| u.name.clone()).collect(),
+        needless_cleanups: own().filter(refused_create).count() + own().filter(deletes).count(),
+    }
+}
+
+/// The shipped specs (`specs/`), loaded once.
+pub fn shipped() -> &'static SuiteFacts {
+    static FACTS: std::sync::OnceLock<SuiteFacts> = std::sync::OnceLock::new();
+    FACTS.get_or_init(|| SuiteFacts::of(&root().join("specs")))
+}
+
+/// The specs the local gateway plays ([`gateway_specs`]), loaded once.
+pub fn served() -> &'static SuiteFacts {
+    static FACTS: std::sync::OnceLock<SuiteFacts> = std::sync::OnceLock::new();
+    FACTS.get_or_init(|| SuiteFacts::of(gateway_specs().path()))
+}
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -94,8 +208,8 @@ pub fn gateway_specs() -> tempfile::TempDir {
     dir
 }
 
-/// The environment of a live run against `gateway`, with both keys set and the ledger in
-/// a temporary directory of its own.
+/// The environment of a live run against `gateway`, with every key of the scenarios it
+/// plays set and the ledger in a temporary directory of its own.
 pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
     let ledger = tempfile::tempdir().unwrap();
     let vars = [
@@ -103,6 +217,7 @@ pub fn live_env(gateway: &Gateway, config: &GatewayConfig) -> LiveEnv {
         ("LEADLEX_API_KEY", config.full_key.as_str()),
         ("LEADLEX_API_KEY_NO_DELETE", config.no_delete_key.as_str()),
         ("LEADLEX_API_KEY_READ_ONLY", config.read_only_key.as_str()),
+        ("LEADLEX_API_KEY_WRITE_ONLY", config.write_only_key.as_str()),
         ("LEADLEX_TIMEOUT_SECS", "5"),
         // Pacing is tested on its own; elsewhere it would only make the tests slow.
         ("LEADLEX_RATE_LIMIT_RPM", "600000"),
@@ -168,14 +283,24 @@ fn assert_ledger_elsewhere(env: &BTreeMap<String, String>) {
     );
 }
 
-/// Runs the scenarios matching `filter` in-process and returns their outcomes by trial name.
+/// Runs the scenarios matching `filter` in-process and returns their outcomes by trial
+/// name; a trial that ran twice fails the test (the map would hide it from a count).
 pub fn run_with(env: &BTreeMap<String, String>, filter: &str) -> BTreeMap<String, Outcome> {
     assert_ledger_elsewhere(env);
-    run_quietly(&|k| env.get(k).cloned(), root(), filter)
-        .expect("the shipped specs load")
+    let outcomes =
+        run_quietly(&|k| env.get(k).cloned(), root(), filter).expect("the shipped specs load");
+    let ran = outcomes.len();
+    let by_name: BTreeMap<String, Outcome> = outcomes
         .into_iter()
         .map(|o| (o.trial_name.clone(), o))
-        .collect()
+        .collect();
+    assert_eq!(
+        by_name.len(),
+        ran,
+        "a trial ran twice: {:?}",
+        by_name.keys()
+    );
+    by_name
 }
 
 /// The checks that failed in an outcome, as `step check` strings.

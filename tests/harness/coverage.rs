@@ -126,7 +126,11 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "401 invalid_key",
             vec!["invalid_key_is_rejected"],
         ),
-        ("contacts.create", "429 rate_limited", vec![]),
+        (
+            "contacts.create",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         ("contacts.create-note", "201", vec![]),
         ("contacts.create-note", "400 validation_error", vec![]),
         ("contacts.create-note", "401 invalid_key", vec![]),
@@ -195,13 +199,21 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "401 invalid_key",
             vec!["invalid_key_is_rejected"],
         ),
-        ("contacts.get", "403 insufficient_permissions", vec![]),
+        (
+            "contacts.get",
+            "403 insufficient_permissions",
+            vec!["key_without_read_permission_is_forbidden"],
+        ),
         (
             "contacts.get",
             "404 not_found",
             vec!["unknown_id_is_not_found"],
         ),
-        ("contacts.get", "429 rate_limited", vec![]),
+        (
+            "contacts.get",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         (
             "contacts.list",
             "200",
@@ -217,8 +229,16 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "401 invalid_key",
             vec!["invalid_key_is_rejected"],
         ),
-        ("contacts.list", "403 insufficient_permissions", vec![]),
-        ("contacts.list", "429 rate_limited", vec![]),
+        (
+            "contacts.list",
+            "403 insufficient_permissions",
+            vec!["key_without_read_permission_is_forbidden"],
+        ),
+        (
+            "contacts.list",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
         (
             "contacts.list-notes",
             "200",
@@ -295,7 +315,12 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         .all(|op| op.tested_undocumented.is_empty()));
     assert_eq!(
         coverage.summary("contacts.get").unwrap(),
-        "3/5 documented pairs declared, not run; untested: 403 insufficient_permissions, 429 rate_limited"
+        "5/5 documented pairs declared, not run"
+    );
+    assert_eq!(
+        coverage.summary("contacts.create-note").unwrap(),
+        "0/6 documented pairs declared, not run; untested: 201, 400 validation_error, \
+         401 invalid_key, 403 insufficient_permissions, 404 not_found, 429 rate_limited"
     );
 }
 

@@ -3,23 +3,23 @@
 
 use leadlex_conformance::{Check, Verdict};
 
-use crate::common::{behaving, failed_checks, live_env, run_with, served_env, start};
+use crate::common::{behaving, failed_checks, live_env, run_with, served, served_env, start};
 use crate::support::gateway::{Behaviour, GatewayConfig};
 
 const DELETES: &str = "contacts/delete.yaml::deletes_a_contact_it_created";
 const FORBIDDEN: &str = "contacts/delete.yaml::key_without_delete_permission_is_forbidden";
 const DELETE_401: &str = "contacts/delete.yaml::invalid_key_is_rejected";
 const GET_401: &str = "contacts/get.yaml::invalid_key_is_rejected";
-const RATE_LIMITS: [&str; 2] = [
-    "contacts/delete.yaml::rate_limit_exceeded",
-    "contacts/update.yaml::rate_limit_exceeded",
-];
 
 /// Runs every scenario against a gateway with one behaviour; returns trial → failed checks.
 fn failures_with(behaviour: Behaviour) -> Vec<(String, Vec<(String, Check)>)> {
     let (gateway, config) = start(behaving(behaviour));
     let outcomes = run_with(&served_env(&gateway, &config), "");
-    assert_eq!(outcomes.len(), 27, "every shipped scenario ran");
+    assert_eq!(
+        outcomes.len(),
+        served().trials.len(),
+        "every scenario the gateway plays ran"
+    );
     assert!(
         gateway.contact_ids().is_empty() || behaviour == Behaviour::Stall,
         "{behaviour:?}: cleanup removed every created contact, left {:?}",
@@ -59,8 +59,16 @@ fn request(check: Check) -> (String, Check) {
 fn a_documented_gateway_passes_every_trial() {
     let (gateway, config) = start(GatewayConfig::default());
     let outcomes = run_with(&served_env(&gateway, &config), "");
+    assert_eq!(outcomes.len(), served().trials.len());
+    let spending: Vec<&str> = served()
+        .trials
+        .iter()
+        .filter(|t| t.spends_quota)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert!(spending.len() >= 2, "{spending:?}");
     for outcome in outcomes.values() {
-        if RATE_LIMITS.contains(&outcome.trial_name.as_str()) {
+        if spending.contains(&outcome.trial_name.as_str()) {
             assert!(
                 matches!(&outcome.verdict, Verdict::Ignored(r) if r.contains("LEADLEX_SPEND_QUOTA=1"))
             );
@@ -119,7 +127,11 @@ fn a_missing_data_envelope_fails_the_schema() {
 #[test]
 fn a_missing_rate_limit_header_fails_every_trial() {
     let failures = failures_with(Behaviour::MissingRateLimitHeader);
-    assert_eq!(failures.len(), 25, "every trial that ran: {failures:#?}");
+    assert_eq!(
+        failures.len(),
+        served().runs_live(),
+        "every trial that ran: {failures:#?}"
+    );
     for (trial, checks) in failures {
         assert!(
             checks
@@ -285,5 +297,118 @@ fn a_stalling_gateway_fails_within_the_timeout() {
     assert!(
         reason.contains("no complete response within 0.5 s"),
         "{reason}"
+    );
+}
+
+/// The 403 trials of the Read permission (Get and List Contacts) fail on their status when
+/// the write-only key may read.
+#[test]
+fn a_gateway_ignoring_the_read_permission_fails_both_read_403_trials() {
+    let failures = failures_with(Behaviour::ReadIgnoresPermission);
+    let trials: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        trials,
+        vec![
+            "contacts/get.yaml::key_without_read_permission_is_forbidden",
+            "contacts/list.yaml::key_without_read_permission_is_forbidden",
+        ]
+    );
+    for (trial, checks) in &failures {
+        assert!(
+            checks.contains(&request(Check::Status)),
+            "{trial}: {checks:?}"
+        );
+    }
+}
+
+/// Every 429 trial the gateway plays fails on its status when the gateway never answers
+/// 429, and leaves nothing behind.
+#[test]
+fn a_gateway_without_a_rate_limit_fails_every_429_trial() {
+    let (gateway, config) = start(behaving(Behaviour::NoRateLimit));
+    let mut env = served_env(&gateway, &config);
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    // Each burst runs to its bound (250 requests).
+    env.insert("LEADLEX_MAX_REQUESTS".into(), "5000".into());
+    let outcomes = run_with(&env, "rate_limit_exceeded");
+    let spending: Vec<&str> = served()
+        .trials
+        .iter()
+        .filter(|t| t.spends_quota)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(
+        outcomes.keys().map(String::as_str).collect::<Vec<_>>(),
+        spending
+    );
+    for trial in [
+        "contacts/create.yaml::rate_limit_exceeded",
+        "contacts/get.yaml::rate_limit_exceeded",
+        "contacts/list.yaml::rate_limit_exceeded",
+    ] {
+        assert!(spending.contains(&trial), "{trial} in {spending:?}");
+    }
+    for outcome in outcomes.values() {
+        let checks = failed_checks(outcome);
+        assert!(
+            matches!(outcome.verdict, Verdict::Failed(_))
+                && checks.contains(&request(Check::Status)),
+            "{}: {:?}",
+            outcome.trial_name,
+            outcome.verdict
+        );
+    }
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "{:?}",
+        gateway.contact_ids()
+    );
+}
+
+/// A gateway that creates where 400 is documented fails both 400 trials and the 429 trial
+/// of Create Contact; the 429 trial's burst stops at the first contact made, and every
+/// contact made is removed.
+#[test]
+fn a_create_that_skips_validation_fails_the_refusals_and_its_contacts_are_removed() {
+    let (gateway, config) = start(GatewayConfig {
+        create: crate::support::gateway::CreateAnswer::IgnoresValidation,
+        ..GatewayConfig::default()
+    });
+    let mut env = live_env(&gateway, &config);
+    env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
+    let outcomes = run_with(&env, "contacts/create.yaml::");
+    let failed: Vec<&str> = outcomes
+        .values()
+        .filter(|o| !o.verdict.is_success())
+        .map(|o| o.scenario.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            "created_date_more_than_five_years_back_is_refused",
+            "no_name_and_no_email_is_a_validation_error",
+            "rate_limit_exceeded",
+        ]
+    );
+    let burst = &outcomes["contacts/create.yaml::rate_limit_exceeded"];
+    assert_eq!(failed_checks(burst), vec![request(Check::Status)]);
+    let text = leadlex_conformance::failure_text(burst, &Default::default(), Default::default());
+    assert!(
+        text.starts_with("status: expected 429 rate_limited within 1 requests"),
+        "{text}"
+    );
+    assert!(
+        gateway.contact_ids().is_empty(),
+        "{:?}",
+        gateway.contact_ids()
+    );
+    let marked_posts = gateway
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.body.contains("+1 555 0100"))
+        .count();
+    assert_eq!(
+        marked_posts, 2,
+        "the 400 trial's create and one of the burst"
     );
 }

@@ -734,3 +734,38 @@ fn list_contacts_searches_filters_pages_and_sorts_as_documented() {
         assert_eq!(refused.error_code(), "validation_error", "{bad}");
     }
 }
+
+/// The write-only key may write but not read (403 "Missing read permission"), unless the
+/// gateway ignores the Read permission; without a rate limit no key is ever answered 429.
+#[test]
+fn the_write_only_key_is_refused_reads_and_the_new_deviations_change_one_thing() {
+    let (gw, config) = gateway(1000, Behaviour::Documented);
+    let key = Some(config.write_only_key.as_str());
+    let body = r#"{"full_name":"Write Only"}"#;
+    let created = send(&gw, "POST", "/v1/contacts", key, body);
+    assert_eq!(created.status, 201);
+    let id = created.json()["data"]["id"].as_str().unwrap().to_owned();
+    for path in ["/v1/contacts".to_string(), format!("/v1/contacts/{id}")] {
+        let refused = send(&gw, "GET", &path, key, "");
+        assert_eq!(
+            (refused.status, refused.error_code()),
+            (403, "insufficient_permissions".to_owned()),
+            "{path}"
+        );
+        assert_eq!(
+            refused.json()["error"]["message"],
+            "Missing read permission"
+        );
+    }
+
+    let (gw, config) = gateway(1000, Behaviour::ReadIgnoresPermission);
+    let key = Some(config.write_only_key.as_str());
+    assert_eq!(send(&gw, "GET", "/v1/contacts", key, "").status, 200);
+
+    let (gw, config) = gateway(1, Behaviour::NoRateLimit);
+    for _ in 0..3 {
+        let answer = send(&gw, "GET", "/v1/contacts", Some(&config.full_key), "");
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("X-RateLimit-Remaining"), Some("1"));
+    }
+}

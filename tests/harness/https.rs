@@ -36,7 +36,7 @@ fn every_trial_passes_over_https_with_the_test_ca() {
     let mut env = crate::common::served_env(&gateway, &config);
     with_ca(&mut env, &dir, &pki.ca_pem);
     let outcomes = run_with(&env, "");
-    assert_eq!(outcomes.len(), 27);
+    assert_eq!(outcomes.len(), crate::common::gateway_scenario_count());
     for outcome in outcomes.values() {
         assert!(
             matches!(outcome.verdict, Verdict::Passed | Verdict::Ignored(_)),

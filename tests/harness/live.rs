@@ -2,7 +2,7 @@
 //! documented (not the stub): the same trials, real HTTP, and nothing touched that the run
 //! did not create.
 
-use crate::common::{behaving, command, junit_in, live_env, served_env, start, text};
+use crate::common::{behaving, command, junit_in, live_env, served, served_env, start, text};
 use crate::support::gateway::{Behaviour, GatewayConfig};
 
 #[test]
@@ -20,14 +20,13 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let output = command(&env, &["--test-threads", "2"]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    let (runs, quota) = (served().runs_live(), served().spending_quota());
     assert!(
-        stdout.contains("25 passed; 0 failed; 2 ignored"),
+        stdout.contains(&format!("{runs} passed; 0 failed; {quota} ignored")),
         "{stdout}"
     );
-    for trial in [
-        "contacts/delete.yaml::rate_limit_exceeded",
-        "contacts/update.yaml::rate_limit_exceeded",
-    ] {
+    let spending = served().trials.iter().filter(|t| t.spends_quota);
+    for trial in spending.map(|t| t.name.as_str()) {
         assert!(
             stdout.lines().any(|l| {
                 l.starts_with(&format!("test {trial} ")) && l.contains(
@@ -44,11 +43,10 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     let requests = gateway.requests();
     let created = requests.iter().filter(|r| r.method == "POST").count();
     assert_eq!(
-        created, 22,
-        "the create scenarios sent seven (three of them refused), the delete scenario created \
-         its own contact, the run one shared contact for the six scenarios that must leave it \
-         unchanged or only read it, the list scenarios nine of their own and the update \
-         scenarios four"
+        created,
+        served().live_posts(),
+        "every POST of the scenarios' steps (the refused creates too), and one for each shared \
+         record, made once for the scenarios that use it"
     );
     assert!(requests.iter().all(|r| !r.path.contains(someone_elses)));
     assert!(requests.iter().any(|r| r.method == "DELETE"));
@@ -68,7 +66,8 @@ fn the_same_trials_pass_live_and_leave_nothing_behind() {
     }
 
     let junit = std::fs::read_to_string(junit_in(&reports)).unwrap();
-    assert_eq!(junit.matches("<testcase ").count(), 27, "{junit}");
+    let scenarios = served().trials.len();
+    assert_eq!(junit.matches("<testcase ").count(), scenarios, "{junit}");
     assert!(
         junit.contains(r#"<property name="target" value="live"/>"#),
         "{junit}"
@@ -134,8 +133,9 @@ fn a_deviating_gateway_fails_the_run_with_exit_code_101() {
     let output = command(&env, &[]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(101), "{stdout}");
+    let (runs, quota) = (served().runs_live(), served().spending_quota());
     assert!(
-        stdout.contains("24 passed; 1 failed; 2 ignored"),
+        stdout.contains(&format!("{} passed; 1 failed; {quota} ignored", runs - 1)),
         "{stdout}"
     );
     assert!(
@@ -169,14 +169,16 @@ fn a_live_run_announces_its_requests_and_counts_what_it_sent() {
     );
     assert!(output.status.success(), "{stdout}{stderr}");
     let sent = gateway.requests().len();
-    // At most five more: the cleanups that a DELETE under test or in setup makes needless
-    // (Delete Contact's, and Update Contact's deleted contact), and those of the three
+    // At most a few more: the cleanups that a DELETE under test or in setup makes
+    // needless (Delete Contact's, and Update Contact's deleted contact), and those of the
     // creates that expect a refusal.
+    let (runs, needless) = (served().runs_live(), served().live_needless_cleanups());
+    assert!(needless >= 5, "{needless}");
     assert!(
         stderr.contains(&format!(
-            "live run: 25 scenario(s), about {sent} request(s) (at most {}); at \
+            "live run: {runs} scenario(s), about {sent} request(s) (at most {}); at \
              LEADLEX_RATE_LIMIT_RPM=600000 that takes about 1 s",
-            sent + 5
+            sent + needless
         )),
         "{sent}: {stderr}"
     );

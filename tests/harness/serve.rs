@@ -256,6 +256,10 @@ fn serves_the_stub_over_http_logs_each_request_and_stops_on_ctrl_c() {
                 "wbk_stub_0_no_scoped_reads".to_string()
             ),
             ("read_only".to_string(), "wbk_stub_0_read_only".to_string()),
+            (
+                "write_only".to_string(),
+                "wbk_stub_0_write_only".to_string()
+            ),
         ])
     );
     assert!(served

@@ -26,6 +26,7 @@ fn live_env(
             "LEADLEX_API_KEY_NO_DELETE",
             "LEADLEX_API_KEY_NO_SCOPED_READS",
             "LEADLEX_API_KEY_READ_ONLY",
+            "LEADLEX_API_KEY_WRITE_ONLY",
             "LEADLEX_BASE_URL"
         ],
         "{:?}",

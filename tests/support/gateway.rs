@@ -12,8 +12,8 @@
 //!   `DELETE /v1/contacts/{id}`, and `GET /v1/contacts` (List Contacts: search, filters,
 //!   pages, sort; see `support::list`);
 //! - `Authorization: Bearer <key>` auth (401 `invalid_key`), a per-key request
-//!   budget (429 `rate_limited`), the `contacts:delete` permission and the Write
-//!   permission (403 `insufficient_permissions`);
+//!   budget (429 `rate_limited`), the `contacts:delete` permission, the Write
+//!   permission and the Read permission (403 `insufficient_permissions`);
 //! - `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and
 //!   `X-Request-ID` on every response.
 //!
@@ -79,6 +79,8 @@ pub struct GatewayConfig {
     pub no_delete_key: String,
     /// Key with the Read permission only (no Write, no `contacts:delete`).
     pub read_only_key: String,
+    /// Key with the Write permission only (no Read).
+    pub write_only_key: String,
     /// Requests each key may make before it gets 429.
     pub rate_limit: u32,
     /// Documented behaviour, or one deviation from it.
@@ -114,6 +116,9 @@ pub enum CreateAnswer {
     Unreadable,
     /// Stores the new contact and answers 500.
     ServerError,
+    /// Skips the documented checks of the body (a name or an email, `created_date`
+    /// bounds): stores and answers 201 what it was sent, where 400 is documented.
+    IgnoresValidation,
 }
 
 /// PEM certificate chain (leaf first) and private key the gateway serves HTTPS with.
@@ -131,6 +136,7 @@ impl Default for GatewayConfig {
             full_key: "wbk_test_full_0123456789".to_owned(),
             no_delete_key: "wbk_test_nodelete_0123456789".to_owned(),
             read_only_key: "wbk_test_readonly_0123456789".to_owned(),
+            write_only_key: "wbk_test_writeonly_0123456789".to_owned(),
             rate_limit: 1000,
             behaviour: Behaviour::Documented,
             tls: None,
@@ -169,6 +175,12 @@ pub enum Behaviour {
     Stall,
     /// The no-delete key can delete (200, really deletes): permission not enforced.
     DeleteIgnoresPermission,
+    /// The write-only key can read (Get and List Contacts answer 200): the Read permission
+    /// is not enforced.
+    ReadIgnoresPermission,
+    /// No request budget: a key is never answered 429 (its `X-RateLimit-Remaining` stays
+    /// at the limit).
+    NoRateLimit,
     /// A careless gateway: every response sends the request's `Authorization` back in an
     /// `X-Echoed-Authorization` header, and the 403 answers code `echoed-<key>` with the
     /// key in its message and in an `authorization` field.
@@ -420,6 +432,7 @@ enum Role {
     Full,
     NoDelete,
     ReadOnly,
+    WriteOnly,
 }
 
 /// A parsed HTTP request: only the parts the gateway looks at.
@@ -782,6 +795,8 @@ impl Shared {
             Some((Role::NoDelete, &self.config.no_delete_key))
         } else if key == self.config.read_only_key {
             Some((Role::ReadOnly, &self.config.read_only_key))
+        } else if key == self.config.write_only_key {
+            Some((Role::WriteOnly, &self.config.write_only_key))
         } else {
             None
         }
@@ -799,6 +814,9 @@ impl Shared {
     /// Counts one request against `key`; `None` when its budget is used up.
     fn spend(&self, key: &str) -> Option<u32> {
         let limit = self.config.rate_limit;
+        if self.config.behaviour == Behaviour::NoRateLimit {
+            return Some(limit);
+        }
         let mut state = self.state();
         let used = state.used.entry(key.to_owned()).or_insert(0);
         if *used >= limit {
@@ -814,6 +832,10 @@ impl Shared {
         if role == Role::ReadOnly && writes {
             return Reply::error(403, "insufficient_permissions", "Missing write permission");
         }
+        let reads = method == "GET" && self.config.behaviour != Behaviour::ReadIgnoresPermission;
+        if role == Role::WriteOnly && reads {
+            return Reply::error(403, "insufficient_permissions", "Missing read permission");
+        }
         match (method, segments.as_slice()) {
             ("POST", ["v1", "contacts"]) => self.create(&request.body),
             ("GET", ["v1", "contacts"]) => self.list(&request.query),
@@ -827,6 +849,11 @@ impl Shared {
     fn create(&self, body: &str) -> Reply {
         let mut contact = match new_contact(body) {
             Ok(contact) => contact,
+            Err(_) if self.config.create == CreateAnswer::IgnoresValidation => {
+                let mut sent = serde_json::from_str::<Value>(body).unwrap_or(json!({}));
+                sent["id"] = json!(Uuid::new_v4().to_string());
+                sent
+            }
             Err(message) => return Reply::error(400, "validation_error", message),
         };
         let mut state = self.state();
@@ -852,9 +879,9 @@ impl Shared {
         }
         let id = contact_id(&contact).unwrap_or_default().to_owned();
         match &self.config.create {
-            CreateAnswer::Documented | CreateAnswer::WithId(_) => {
-                Reply::json(201, &json!({ "data": contact }))
-            }
+            CreateAnswer::Documented
+            | CreateAnswer::WithId(_)
+            | CreateAnswer::IgnoresValidation => Reply::json(201, &json!({ "data": contact })),
             CreateAnswer::ExistingRecord => Reply::json(201, &json!({ "data": first })),
             CreateAnswer::RepeatedId => {
                 let fields = contact.to_string();
