@@ -504,6 +504,10 @@ fn a_request_waiting_for_its_slot_is_not_sent_after_an_interrupt() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The DELETE's slot is two seconds after the POST: by now the trial waits for it
+    // (on a loaded machine it may still be reading the POST's answer: then the interrupt
+    // stops it before it asks for the slot, which sends nothing either).
+    std::thread::sleep(Duration::from_millis(700));
     let pid = child.id().to_string();
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -520,7 +524,8 @@ fn a_request_waiting_for_its_slot_is_not_sent_after_an_interrupt() {
     assert_eq!(deletes.len(), 1, "only the cleanup: {stdout}");
     assert!(gateway.contact_ids().is_empty(), "the contact was removed");
     assert!(
-        stdout.contains("interrupted while the request waited for its slot"),
+        stdout.contains("interrupted while the request waited for its slot")
+            || stdout.contains("interrupted: the remaining steps were not sent"),
         "{stdout}"
     );
 }
