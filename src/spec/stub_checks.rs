@@ -225,6 +225,7 @@ pub(super) fn check_behaviour(
     checks.links(collections, collection);
     checks.list(collections, collection);
     checks.include(collections);
+    checks.merge(collections);
     checks.codes();
 }
 
@@ -287,6 +288,7 @@ impl<'c> Checks<'_, 'c> {
                 stub.members.is_some(),
                 "members",
             ),
+            (action == StubAction::Merge, stub.merge.is_some(), "merge"),
         ] {
             if needed && !given {
                 self.error(
@@ -657,6 +659,51 @@ impl<'c> Checks<'_, 'c> {
                     self.errors.push(did_you_mean(error, field, &known));
                 }
             }
+        }
+    }
+
+    /// What a merge moves are collections with the field that points at the record, and
+    /// its circular-chain refusal is a documented 409.
+    fn merge(&mut self, collections: &BTreeMap<String, Collection>) {
+        let Some(merge) = &self.stub.merge else {
+            return;
+        };
+        let here = join(&at("merge"), "moves");
+        for (name, mv) in &merge.moves {
+            let path = join(&join(&here, name), "collection");
+            let Some(moved) = collections.get(&mv.collection) else {
+                let known: Vec<&str> = collections.keys().map(String::as_str).collect();
+                let error = self
+                    .ctx
+                    .value_error(&path, format!("unknown collection `{}`", mv.collection))
+                    .with_hint(format!("collections of suite.yaml: {}", listed(&known)));
+                self.errors
+                    .push(did_you_mean(error, &mv.collection, &known));
+                continue;
+            };
+            if !has_field(moved, &mv.field) {
+                let known = fields_of(moved);
+                let error = self
+                    .ctx
+                    .value_error(
+                        &join(&join(&here, name), "field"),
+                        format!(
+                            "`{}` is not a field of collection `{}`",
+                            mv.field, mv.collection
+                        ),
+                    )
+                    .with_hint(format!("its fields: {}", listed(&known)));
+                self.errors.push(did_you_mean(error, &mv.field, &known));
+            }
+        }
+        if !self.facts.documents(409, &merge.conflict) {
+            self.error(
+                &at("merge"),
+                format!(
+                    "a merge answers 409 {} for a circular chain, which this operation does not document",
+                    merge.conflict
+                ),
+            );
         }
     }
 
