@@ -340,6 +340,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             .and_then(|cleanup| self.build_cleanup(at, cleanup, &built.operation, &step.capture));
         self.note_created(built.cleanup.as_ref(), &step.capture, creates);
         self.check_targets(at, &built);
+        self.check_body_targets(at, &built);
         Some(built)
     }
 
@@ -471,6 +472,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             &raw.expect,
         );
         self.check_targets(at, &step);
+        self.check_body_targets(at, &step);
         let mut step = step;
         // The request under test may create a record (Create Contact's own scenarios): it
         // is held to the rules of a create step, its captures defined for `verify`.
@@ -755,6 +757,59 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                 self.errors.push(error.with_hint(
                     "create the record in `setup` (with a capture and a cleanup) and use its \
                      captured id, so a live run never touches data it did not create",
+                ));
+            }
+        }
+    }
+
+    /// The ids a data-changing request sends in its body (`ids_in_body` of its operation)
+    /// are held to the rule of path ids: records this scenario created, or a shared record
+    /// in a request the gateway must refuse.
+    fn check_body_targets(&mut self, at: &str, step: &Step) {
+        let op = &step.operation;
+        if !safety::changes_by_body(op) || self.known.disposable_target {
+            return;
+        }
+        let Some(body) = &step.request.body else {
+            return;
+        };
+        let may_succeed = step.expect.status.as_ref().is_none_or(|s| s.accepts_2xx());
+        for (place, value) in safety::body_ids(body, &op.ids_in_body) {
+            let path = join(&join(&join(at, "request"), "body"), &place);
+            let problem = match value {
+                serde_json::Value::String(text) => {
+                    let names = template::variables(text).unwrap_or_default();
+                    if template::variables(text).is_err()
+                        || names.iter().any(|n| !self.defined.contains(*n))
+                    {
+                        continue; // reported as a template problem already
+                    }
+                    let shared =
+                        safety::sole_variable(text).is_some_and(|n| self.shared_vars.contains(n));
+                    match shared {
+                        true if may_succeed => Some(format!(
+                            "{text} names a shared record, which other scenarios read: a \
+                             request that may change it must be one the gateway refuses \
+                             (expect a 4xx)"
+                        )),
+                        true => None,
+                        false => safety::foreign_target(text, &self.created),
+                    }
+                }
+                other => Some(format!("`{other}` is not a record this scenario created")),
+            };
+            if let Some(problem) = problem {
+                let error = self.ctx.value_error(
+                    &path,
+                    format!(
+                        "{} {} changes data by the ids in its body (`ids_in_body`), so `{place}` \
+                         must name a record created earlier in this scenario: {problem}",
+                        op.method, op.path
+                    ),
+                );
+                self.errors.push(error.with_hint(
+                    "create the record in `setup` (with a capture and a cleanup) and send its \
+                     captured id, so a live run never merges or removes data it did not create",
                 ));
             }
         }
