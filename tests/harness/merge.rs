@@ -23,15 +23,12 @@ fn specs_with_merge_stub(stub: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Runs the shipped merge scenarios live against `served`: trial → (verdict, failed
-/// `step check` pairs), and the ledger's (created, removed) URLs.
-fn run_merge_trials(
-    served: &Served,
-) -> (
-    BTreeMap<String, (String, Vec<String>)>,
-    Vec<String>,
-    Vec<String>,
-) {
+/// Trial → (verdict, failed `step check` pairs).
+type Trials = BTreeMap<String, (String, Vec<String>)>;
+
+/// Runs the shipped merge scenarios live against `served`: the trials, and the ledger's
+/// created and removed URLs.
+fn run_merge_trials(served: &Served) -> (Trials, Vec<String>, Vec<String>) {
     let ledger = tempfile::tempdir().unwrap();
     let mut env = served.live.clone();
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600000".into());
