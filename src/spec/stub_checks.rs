@@ -350,9 +350,18 @@ impl<'c> Checks<'_, 'c> {
         }
     }
 
-    /// A fill from a path parameter names a parameter of the operation's path.
+    /// A fill from a path parameter names a parameter of the operation's path; a merge's
+    /// fills are for `action: merge`.
     fn fill_params(&mut self) {
         for (pointer, fill) in &self.stub.fill {
+            let of_a_merge = matches!(fill, Fill::Merged | Fill::Populated | Fill::Moved);
+            if of_a_merge && self.stub.action != StubAction::Merge {
+                let path = join(&at("fill"), pointer);
+                self.value_error(
+                    &path,
+                    "this fill is what a merge did: it is for `action: merge`",
+                );
+            }
             if let Fill::Param(param) = fill {
                 if !self.facts.params.contains(param) {
                     let path = join(&at("fill"), pointer);
