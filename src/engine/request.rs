@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Secret;
 use crate::live::ids::path_segment;
+use crate::live::ownership::body_targets;
 use crate::spec::template::Vars;
 use crate::spec::{Operation, Request};
 use crate::stub::Stub;
@@ -50,6 +51,13 @@ pub fn build_request(
         Some(body) => Some(vars.render_value(body)?),
         None => None,
     };
+    // Ids sent in the body change data as path ids do: the same guard holds them.
+    let mut targets = targets;
+    targets.extend(body_targets(
+        &operation.method,
+        body.as_ref(),
+        &operation.ids_in_body,
+    ));
     Ok(HttpRequest {
         method: operation.method.clone(),
         url,

@@ -167,6 +167,7 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
         StubAction::Create => true,
         StubAction::Update => false,
         StubAction::BulkCreate | StubAction::BulkDelete => return bulk_schema(op, suite),
+        StubAction::Merge => return merge_schema(stub),
         _ => return None,
     };
     let collection = suite.collections.get(&stub.collection)?;
@@ -206,6 +207,26 @@ fn bulk_schema(op: &Operation, suite: &Suite) -> Option<Value> {
         properties.insert(flag.clone(), json!({"type": "boolean"}));
     }
     Some(json!({"type": "object", "required": [bulk.items], "properties": properties}))
+}
+
+/// The body of a merge: the primary's id, one to `max` duplicate ids, and its flags.
+fn merge_schema(stub: &StubBehaviour) -> Option<Value> {
+    let merge = stub.merge.as_ref()?;
+    let id = json!({"type": "string", "minLength": 1});
+    let mut properties = Map::new();
+    properties.insert(merge.primary.clone(), id.clone());
+    properties.insert(
+        merge.duplicates.clone(),
+        json!({"type": "array", "minItems": 1, "maxItems": merge.max, "items": id}),
+    );
+    for flag in [&merge.overwrite, &merge.dry_run].into_iter().flatten() {
+        properties.insert(flag.clone(), json!({"type": "boolean"}));
+    }
+    Some(json!({
+        "type": "object",
+        "required": [merge.primary, merge.duplicates],
+        "properties": properties,
+    }))
 }
 
 /// The schema of one record sent to create (`creating`) or change one.

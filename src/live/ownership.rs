@@ -78,6 +78,31 @@ pub fn guard(method: &str, targets: &[String], owned: &HashSet<String>) -> Resul
     }
 }
 
+/// The ids a request of a data-changing method sends in its body, at the operation's
+/// `ids_in_body` pointers (each item of an array; null and absent left out), as the
+/// values [`guard`] checks: a text as it is, anything else as its JSON (which no owned id
+/// is, so it is refused).
+pub fn body_targets(method: &str, body: Option<&Value>, pointers: &[String]) -> Vec<String> {
+    let Some(body) = body.filter(|_| !matches!(method, "GET" | "HEAD" | "OPTIONS")) else {
+        return Vec::new();
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut targets = Vec::new();
+    for pointer in pointers {
+        match body.pointer(pointer) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                targets.extend(items.iter().filter(|v| !v.is_null()).map(text));
+            }
+            Some(one) => targets.push(text(one)),
+        }
+    }
+    targets
+}
+
 /// The operation that reads a record back: `GET` on the same path as `cleanup`.
 pub fn read_operation(suite: &Suite, cleanup: &Operation) -> Option<Arc<Operation>> {
     suite
@@ -151,5 +176,22 @@ mod tests {
             assert!(refused.starts_with("not sent:"), "{refused}");
         }
         assert!(guard("POST", &[], &owned).is_ok());
+    }
+
+    #[test]
+    fn ids_in_a_body_are_targets_of_a_data_changing_request() {
+        let body = json!({"primary_id": "a", "duplicate_ids": ["b", null, 7], "x": "c"});
+        let pointers = [
+            "/primary_id".to_string(),
+            "/duplicate_ids".into(),
+            "/gone".into(),
+        ];
+        let targets = body_targets("POST", Some(&body), &pointers);
+        assert_eq!(targets, ["a", "b", "7"]);
+        assert!(body_targets("GET", Some(&body), &pointers).is_empty());
+        assert!(body_targets("POST", None, &pointers).is_empty());
+        let owned: HashSet<String> = ["a".to_string(), "b".into()].into();
+        let refused = guard("POST", &targets, &owned).unwrap_err();
+        assert!(refused.contains("\"7\""), "{refused}");
     }
 }

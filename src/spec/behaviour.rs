@@ -255,6 +255,9 @@ pub struct StubBehaviour {
     /// `link`: the body field holding the ids of the records to link.
     pub members: Option<String>,
     pub bulk: Option<Bulk>,
+    /// `merge`: the body fields naming the record that stays and those retired into it,
+    /// and the records that follow them.
+    pub merge: Option<Merge>,
     /// `delete`: link collections whose links to the deleted record go with it.
     pub cascade: Vec<String>,
     /// JSON pointer of the answer → what is put there.
@@ -295,13 +298,16 @@ pub enum StubAction {
     BulkCreate,
     /// Removes the records a body array names, with per-item results.
     BulkDelete,
+    /// Merges the records a body array names into the one a body field names: empty
+    /// fields filled, child records moved, the others retired (with a merge history).
+    Merge,
     /// Answers the documented example: the effect is outside the API. A last resort,
     /// marked as such in the coverage matrix.
     Example,
 }
 
 impl StubAction {
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "create",
         "read",
         "list",
@@ -311,6 +317,7 @@ impl StubAction {
         "unlink",
         "bulk_create",
         "bulk_delete",
+        "merge",
         "example",
     ];
 
@@ -325,6 +332,7 @@ impl StubAction {
             "unlink" => StubAction::Unlink,
             "bulk_create" => StubAction::BulkCreate,
             "bulk_delete" => StubAction::BulkDelete,
+            "merge" => StubAction::Merge,
             "example" => StubAction::Example,
             _ => return None,
         })
@@ -536,6 +544,33 @@ pub struct Bulk {
     pub dry_run: Option<String>,
 }
 
+/// `merge:` of a merge action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Merge {
+    /// The body field holding the id of the record that stays.
+    pub primary: String,
+    /// The body field holding the ids of the records retired into it, in order.
+    pub duplicates: String,
+    /// The most duplicates one request may name.
+    pub max: u64,
+    /// A boolean body field: the duplicates' values replace the primary's non-empty ones.
+    pub overwrite: Option<String>,
+    /// A boolean body field that makes the request change nothing.
+    pub dry_run: Option<String>,
+    /// The code of the 409 of a request whose ids form a circular chain with earlier
+    /// merges (a retired id that was merged into another id of the same request).
+    pub conflict: String,
+    /// Count name → the records that follow a retired record to the one that stays.
+    pub moves: BTreeMap<String, Move>,
+}
+
+/// Records of `collection` whose `field` holds a record's id (a contact's notes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub collection: String,
+    pub field: String,
+}
+
 /// What an answer holds at a pointer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fill {
@@ -559,6 +594,12 @@ pub enum Fill {
     Now,
     /// The credits the key's workspace has left after the request.
     Credits,
+    /// The ids a merge retired.
+    Merged,
+    /// The fields a merge filled in on the record that stays.
+    Populated,
+    /// What a merge moved: `{count name: records}`, one entry per `moves`.
+    Moved,
 }
 
 impl Fill {
@@ -591,12 +632,15 @@ impl Fill {
             "added" => Fill::Added,
             "now" => Fill::Now,
             "credits" => Fill::Credits,
+            "merged" => Fill::Merged,
+            "populated" => Fill::Populated,
+            "moved" => Fill::Moved,
             _ => return None,
         })
     }
 
     pub const SHAPES: &'static str =
-        "record, id, param.<name>, count.<added|skipped|created|deleted|not_found|removed|members|total>, records, errors, added, now, credits";
+        "record, id, param.<name>, count.<added|skipped|created|deleted|not_found|removed|members|total>, records, errors, added, now, credits, merged, populated, moved";
 }
 
 /// An effect outside the API, declared on an operation.

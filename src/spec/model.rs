@@ -47,6 +47,8 @@ pub struct Operation {
     pub params: Vec<String>,
     pub doc: String,
     pub permission: Option<String>,
+    /// JSON pointers of the body fields holding record ids (an id or an array of ids).
+    pub ids_in_body: Vec<String>,
     pub stub: Option<StubBehaviour>,
     pub responses: Vec<DocumentedResponse>,
     pub span: Span,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::behaviour::Collection;
+use super::behaviour::{Collection, StubAction};
 use super::diagnostics::{did_you_mean, operation_id, FileCtx};
 use super::error::SpecError;
 use super::files::{display_path, read_limited, Parsed, ReadError};
@@ -71,6 +71,7 @@ pub(super) fn build_operation(
         };
         check_behaviour(&ctx, stub, &facts, errors);
     }
+    check_ids_in_body(&ctx, raw, errors);
     let mut documented = Responses {
         ctx: &ctx,
         base_dir: spec.source.path.parent().unwrap_or(Path::new(".")),
@@ -92,10 +93,58 @@ pub(super) fn build_operation(
         params,
         doc: raw.doc.clone(),
         permission: raw.permission.clone(),
+        ids_in_body: raw.ids_in_body.clone(),
         stub: raw.stub.clone(),
         responses,
         span: ctx.span("operation"),
     })
+}
+
+/// `ids_in_body` holds JSON pointers, and names every body field in which the stub's
+/// action reads ids of records it removes or merges (`bulk.items` of a bulk delete,
+/// `merge.primary` and `merge.duplicates`): the live safety rules check the values there.
+fn check_ids_in_body(
+    ctx: &FileCtx<'_, raw::SpecFile>,
+    raw: &raw::Operation,
+    errors: &mut Vec<SpecError>,
+) {
+    for (i, pointer) in raw.ids_in_body.iter().enumerate() {
+        if !pointer.starts_with('/') {
+            errors.push(ctx.value_error(
+                &format!("operation.ids_in_body[{i}]"),
+                format!("`{pointer}` must be a JSON pointer into the body (`/contact_ids`)"),
+            ));
+        }
+    }
+    let Some(stub) = &raw.stub else {
+        return;
+    };
+    let mut read: Vec<(&str, &str)> = Vec::new();
+    if let (StubAction::BulkDelete, Some(bulk)) = (stub.action, &stub.bulk) {
+        read.push(("operation.stub.bulk.items", &bulk.items));
+    }
+    if let (StubAction::Merge, Some(merge)) = (stub.action, &stub.merge) {
+        read.push(("operation.stub.merge.primary", &merge.primary));
+        read.push(("operation.stub.merge.duplicates", &merge.duplicates));
+    }
+    for (at, field) in read {
+        let pointer = format!("/{field}");
+        if !raw.ids_in_body.contains(&pointer) {
+            errors.push(
+                ctx.value_error(
+                    at,
+                    format!(
+                        "`{field}` holds ids of records this operation changes or removes, so \
+                         `ids_in_body` must list `{pointer}`"
+                    ),
+                )
+                .with_hint(format!(
+                    "add `ids_in_body: [{pointer}]` to the operation: live runs then send only \
+                     ids the scenario created there"
+                )),
+            );
+        }
+    }
 }
 
 /// The method in capitals; one not among [`METHODS`] is reported.

@@ -109,6 +109,9 @@ pub struct Operation {
     pub doc: String,
     /// The permission the documentation names for this operation.
     pub permission: Option<String>,
+    /// JSON pointers of the body fields that hold record ids (an id, or an array of ids):
+    /// in a data-changing request each must be one of the scenario's own records.
+    pub ids_in_body: Vec<String>,
     /// How the stub serves this operation.
     pub stub: Option<StubBehaviour>,
     pub responses: Vec<Response>,

@@ -50,6 +50,7 @@ const OPERATION: &[&str] = &[
     "path",
     "doc",
     "permission",
+    "ids_in_body",
     "stub",
     "responses",
 ];
@@ -496,6 +497,7 @@ impl Reader {
         let path = self.required(&f, "path", Self::text);
         let doc = self.required(&f, "doc", Self::text);
         let permission = self.optional(&f, "permission", Self::text);
+        let ids_in_body = self.optional(&f, "ids_in_body", Self::texts);
         let stub = self.optional(&f, "stub", Self::stub_behaviour);
         let responses = self.required(&f, "responses", |r, e| {
             let items = r.list(e, "documented responses (`- status: …` items)")?;
@@ -508,6 +510,7 @@ impl Reader {
             path: path?,
             doc: doc?,
             permission: permission.ok()?,
+            ids_in_body: ids_in_body.ok()?.unwrap_or_default(),
             stub: stub.ok()?,
             responses: responses?,
         })

@@ -31,6 +31,43 @@ pub(super) fn changes(op: &Operation) -> bool {
     !matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS") && op.path.contains('{')
 }
 
+/// Whether a request of `op` may change data with the ids in its body (`ids_in_body`):
+/// any method but GET, HEAD and OPTIONS, whatever its path.
+pub(super) fn changes_by_body(op: &Operation) -> bool {
+    !matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS") && !op.ids_in_body.is_empty()
+}
+
+/// The values at the `ids_in_body` pointers of a request body, each with where it is
+/// under the body in the spec's own notation (`duplicate_ids[1]`): the items of an array
+/// one by one; what is not there, or null, is left out.
+pub(super) fn body_ids<'b>(
+    body: &'b serde_json::Value,
+    pointers: &[String],
+) -> Vec<(String, &'b serde_json::Value)> {
+    use serde_json::Value;
+    let mut found = Vec::new();
+    for pointer in pointers {
+        let place = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect::<Vec<_>>()
+            .join(".");
+        match body.pointer(pointer) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => found.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(i, v)| (format!("{place}[{i}]"), v)),
+            ),
+            Some(one) => found.push((place, one)),
+        }
+    }
+    found
+}
+
 /// Why `cleanup` cannot remove what a step of `create` made, if it cannot: it must be the
 /// `DELETE` of `<collection path>/{param}`, or, when the stub plays both, a `delete` of the
 /// collection the create fills (Bulk Create Contacts' `POST /v1/contacts/bulk` is undone

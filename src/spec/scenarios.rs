@@ -340,6 +340,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             .and_then(|cleanup| self.build_cleanup(at, cleanup, &built.operation, &step.capture));
         self.note_created(built.cleanup.as_ref(), &step.capture, creates);
         self.check_targets(at, &built);
+        self.check_body_targets(at, &built);
         Some(built)
     }
 
@@ -471,6 +472,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             &raw.expect,
         );
         self.check_targets(at, &step);
+        self.check_body_targets(at, &step);
         let mut step = step;
         // The request under test may create a record (Create Contact's own scenarios): it
         // is held to the rules of a create step, its captures defined for `verify`.
@@ -759,6 +761,72 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                      captured id, so a live run never touches data it did not create",
                 ));
             }
+        }
+    }
+
+    /// The ids a data-changing request sends in its body (`ids_in_body` of its operation)
+    /// are held to the rule of path ids: records this scenario created, or a shared record
+    /// in a request the gateway must refuse.
+    fn check_body_targets(&mut self, at: &str, step: &Step) {
+        let op = &step.operation;
+        if !safety::changes_by_body(op) || self.known.disposable_target {
+            return;
+        }
+        let Some(body) = &step.request.body else {
+            return;
+        };
+        if let serde_json::Value::String(text) = body {
+            // A body that is one template could hold any ids: nothing here can check them.
+            let error = self.ctx.value_error(
+                &join(&join(at, "request"), "body"),
+                format!(
+                    "{} {} changes data by the ids in its body (`ids_in_body`), so its body \
+                     must be written out, not `{text}`, for its ids to be checked",
+                    op.method, op.path
+                ),
+            );
+            self.errors.push(error);
+            return;
+        }
+        let may_succeed = step.expect.status.as_ref().is_none_or(|s| s.accepts_2xx());
+        for (place, value) in safety::body_ids(body, &op.ids_in_body) {
+            let path = join(&join(&join(at, "request"), "body"), &place);
+            let problem = self.body_id_problem(value, may_succeed);
+            if let Some(problem) = problem {
+                let error = self.ctx.value_error(
+                    &path,
+                    format!(
+                        "{} {} changes data by the ids in its body (`ids_in_body`), so `{place}` \
+                         must name a record created earlier in this scenario: {problem}",
+                        op.method, op.path
+                    ),
+                );
+                self.errors.push(error.with_hint(
+                    "create the record in `setup` (with a capture and a cleanup) and send its \
+                     captured id, so a live run never merges or removes data it did not create",
+                ));
+            }
+        }
+    }
+
+    /// Why a value sent as an id in a body is not the scenario's own, if it is not (an
+    /// undefined variable or a broken template has its own message).
+    fn body_id_problem(&self, value: &serde_json::Value, may_succeed: bool) -> Option<String> {
+        let serde_json::Value::String(text) = value else {
+            return Some(format!("`{value}` is not a record this scenario created"));
+        };
+        let names = template::variables(text).ok()?;
+        if names.iter().any(|n| !self.defined.contains(*n)) {
+            return None;
+        }
+        let shared = safety::sole_variable(text).is_some_and(|n| self.shared_vars.contains(n));
+        match shared {
+            true if may_succeed => Some(format!(
+                "{text} names a shared record, which other scenarios read: a request that may \
+                 change it must be one the gateway refuses (expect a 4xx)"
+            )),
+            true => None,
+            false => safety::foreign_target(text, &self.created),
         }
     }
 

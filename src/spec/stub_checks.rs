@@ -225,6 +225,7 @@ pub(super) fn check_behaviour(
     checks.links(collections, collection);
     checks.list(collections, collection);
     checks.include(collections);
+    checks.merge(collections);
     checks.codes();
 }
 
@@ -287,6 +288,7 @@ impl<'c> Checks<'_, 'c> {
                 stub.members.is_some(),
                 "members",
             ),
+            (action == StubAction::Merge, stub.merge.is_some(), "merge"),
         ] {
             if needed && !given {
                 self.error(
@@ -348,9 +350,18 @@ impl<'c> Checks<'_, 'c> {
         }
     }
 
-    /// A fill from a path parameter names a parameter of the operation's path.
+    /// A fill from a path parameter names a parameter of the operation's path; a merge's
+    /// fills are for `action: merge`.
     fn fill_params(&mut self) {
         for (pointer, fill) in &self.stub.fill {
+            let of_a_merge = matches!(fill, Fill::Merged | Fill::Populated | Fill::Moved);
+            if of_a_merge && self.stub.action != StubAction::Merge {
+                let path = join(&at("fill"), pointer);
+                self.value_error(
+                    &path,
+                    "this fill is what a merge did: it is for `action: merge`",
+                );
+            }
             if let Fill::Param(param) = fill {
                 if !self.facts.params.contains(param) {
                     let path = join(&at("fill"), pointer);
@@ -657,6 +668,51 @@ impl<'c> Checks<'_, 'c> {
                     self.errors.push(did_you_mean(error, field, &known));
                 }
             }
+        }
+    }
+
+    /// What a merge moves are collections with the field that points at the record, and
+    /// its circular-chain refusal is a documented 409.
+    fn merge(&mut self, collections: &BTreeMap<String, Collection>) {
+        let Some(merge) = &self.stub.merge else {
+            return;
+        };
+        let here = join(&at("merge"), "moves");
+        for (name, mv) in &merge.moves {
+            let path = join(&join(&here, name), "collection");
+            let Some(moved) = collections.get(&mv.collection) else {
+                let known: Vec<&str> = collections.keys().map(String::as_str).collect();
+                let error = self
+                    .ctx
+                    .value_error(&path, format!("unknown collection `{}`", mv.collection))
+                    .with_hint(format!("collections of suite.yaml: {}", listed(&known)));
+                self.errors
+                    .push(did_you_mean(error, &mv.collection, &known));
+                continue;
+            };
+            if !has_field(moved, &mv.field) {
+                let known = fields_of(moved);
+                let error = self
+                    .ctx
+                    .value_error(
+                        &join(&join(&here, name), "field"),
+                        format!(
+                            "`{}` is not a field of collection `{}`",
+                            mv.field, mv.collection
+                        ),
+                    )
+                    .with_hint(format!("its fields: {}", listed(&known)));
+                self.errors.push(did_you_mean(error, &mv.field, &known));
+            }
+        }
+        if !self.facts.documents(409, &merge.conflict) {
+            self.error(
+                &at("merge"),
+                format!(
+                    "a merge answers 409 {} for a circular chain, which this operation does not document",
+                    merge.conflict
+                ),
+            );
         }
     }
 

@@ -142,6 +142,16 @@ pub struct Done {
     pub added: Option<Vec<Value>>,
     /// Page and page size of a list (`records` holds its items; `counts` its total).
     pub page: Option<(u64, u64)>,
+    /// What a merge did: the ids it retired, the fields it filled, what it moved.
+    pub merged: Option<Merged>,
+}
+
+/// The outcome of a merge, for its answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Merged {
+    pub ids: Vec<Value>,
+    pub populated: Vec<Value>,
+    pub moved: Map<String, Value>,
 }
 
 /// Why an action did nothing.

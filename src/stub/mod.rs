@@ -49,6 +49,7 @@ mod gate;
 mod include;
 mod links;
 mod list;
+mod merge;
 mod names;
 mod play;
 mod record;

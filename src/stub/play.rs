@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::answer::{put, Answer, Done, Refusal};
 use super::scope::Scope;
 use super::state::State;
-use super::{bulk, crud, links};
+use super::{bulk, crud, links, merge};
 use crate::spec::behaviour::{Effect, Fill, StubAction};
 
 /// The credits of the key's workspace, as the gate knows them.
@@ -73,6 +73,7 @@ fn act(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         StubAction::Unlink => links::unlink(scope, state),
         StubAction::BulkCreate => bulk::create(scope, state),
         StubAction::BulkDelete => bulk::delete(scope, state),
+        StubAction::Merge => merge::merge(scope, state),
         StubAction::Example => scope.parent(state).map(|_| Done::default()),
     }
 }
@@ -93,7 +94,9 @@ fn keep_a_copy(scope: &Scope<'_>, state: &mut State, outbox: &str) {
 fn default_fills(scope: &Scope<'_>) -> Vec<(String, Fill)> {
     let record = scope.stub.record.clone();
     match scope.stub.action {
-        StubAction::Create | StubAction::Read | StubAction::Update => vec![(record, Fill::Record)],
+        StubAction::Create | StubAction::Read | StubAction::Update | StubAction::Merge => {
+            vec![(record, Fill::Record)]
+        }
         StubAction::Delete => vec![(format!("{record}/id"), Fill::Id)],
         _ => Vec::new(),
     }
@@ -136,6 +139,12 @@ fn success(scope: &Scope<'_>, done: &Done, credits_left: u64) -> Answer {
             Fill::Added => Some(Value::Array(done.added.clone().unwrap_or_default())),
             Fill::Now => Some(json!(scope.call.timestamp())),
             Fill::Credits => Some(json!(credits_left)),
+            Fill::Merged => done.merged.as_ref().map(|m| Value::Array(m.ids.clone())),
+            Fill::Populated => done
+                .merged
+                .as_ref()
+                .map(|m| Value::Array(m.populated.clone())),
+            Fill::Moved => done.merged.as_ref().map(|m| Value::Object(m.moved.clone())),
         };
         put(&mut body, &pointer, value.unwrap_or(Value::Null));
     }

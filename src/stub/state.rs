@@ -21,6 +21,9 @@ pub struct State {
     pub used: HashMap<String, u32>,
     /// Credits spent so far, by key.
     pub spent: HashMap<String, u64>,
+    /// The merge history: (collection, id of a retired record) → the id it was merged
+    /// into.
+    pub retired: HashMap<(String, String), String>,
     /// When each record was made, by collection and id: its place in creation order.
     made: HashMap<(String, String), u64>,
     next: u64,

@@ -18,7 +18,8 @@ pub struct HttpRequest {
     pub url: reqwest::Url,
     pub bearer: Option<Bearer>,
     pub body: Option<serde_json::Value>,
-    /// The values of its path parameters: the records it addresses.
+    /// The values of its path parameters and the ids it sends in its body (`ids_in_body`):
+    /// the records it addresses.
     pub targets: Vec<String>,
 }
 

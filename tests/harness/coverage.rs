@@ -265,6 +265,45 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             vec!["rate_limit_exceeded"],
         ),
         (
+            "contacts.merge",
+            "200",
+            vec![
+                "dry_run_changes_nothing",
+                "merges_a_duplicate_it_created",
+                "overwrite_lets_the_duplicate_values_win",
+            ],
+        ),
+        (
+            "contacts.merge",
+            "400 validation_error",
+            vec!["primary_among_the_duplicates_is_a_validation_error"],
+        ),
+        (
+            "contacts.merge",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.merge",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        (
+            "contacts.merge",
+            "404 not_found",
+            vec!["a_deleted_duplicate_is_not_found"],
+        ),
+        (
+            "contacts.merge",
+            "409 merge_conflict",
+            vec!["merging_back_into_a_retired_duplicate_is_a_conflict"],
+        ),
+        (
+            "contacts.merge",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
             "contacts.update",
             "200",
             vec![
@@ -549,6 +588,21 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             "429 rate_limited",
             PairState::Untested,
         ),
+        ("contacts.merge", "200", PairState::Untested),
+        (
+            "contacts.merge",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        ("contacts.merge", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.merge",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.merge", "404 not_found", PairState::Untested),
+        ("contacts.merge", "409 merge_conflict", PairState::Untested),
+        ("contacts.merge", "429 rate_limited", PairState::Untested),
         ("contacts.update", "200", PairState::Untested),
         (
             "contacts.update",

@@ -21,6 +21,7 @@ mod https;
 mod interop;
 mod live;
 mod matchers;
+mod merge;
 mod output;
 mod reports;
 mod resilience;

@@ -266,13 +266,15 @@ fn an_id_holding_an_api_key_is_never_sent_nor_written_to_the_ledger() {
 /// Lint refuses such a spec; the engine refuses it again. Here a scenario built in memory
 /// (past lint) takes on its own contact, then sends its DELETE to another field of that
 /// contact, which holds someone else's id.
-#[test]
-fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
+/// A scenario built in code (so lint never saw it) whose setup creates a contact of its
+/// own and also captures another field of the answer, `other_id`, which the gateway fills
+/// with the id of someone else's contact; its request is `main` of `main_op`.
+fn scenario_capturing_a_stranger(
+    suite: &leadlex_conformance::Suite,
+    main_op: &str,
+    main: leadlex_conformance::Request,
+) -> leadlex_conformance::Scenario {
     use leadlex_conformance::{Captured, Cleanup, Request, Scenario, Step};
-    let (gateway, config) = gateway_creating(CreateAnswer::Documented);
-    let suite = std::sync::Arc::new(
-        leadlex_conformance::load(&crate::common::root().join("specs")).unwrap(),
-    );
     let op = |id: &str| {
         suite
             .operations
@@ -280,15 +282,6 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
             .find(|o| o.id == id)
             .unwrap()
             .clone()
-    };
-    let request = |path: &[(&str, &str)], body: Option<serde_json::Value>| Request {
-        credential: "full".into(),
-        path: path
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        query: Default::default(),
-        body,
     };
     let step = |label: &str, id: &str, request: Request| Step {
         label: label.into(),
@@ -323,25 +316,43 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
         operation: op("contacts.delete"),
         request: request(&[("id", "{{contact_id}}")], None),
     });
-    let scenario = Scenario {
-        trial_name: "contacts/delete.yaml::in_memory".into(),
+    Scenario {
+        trial_name: format!("{main_op}::in_memory"),
         name: "in_memory".into(),
-        operation: op("contacts.delete"),
+        operation: op(main_op),
         about: None,
         ignore: None,
         spends_quota: false,
         uses: Vec::new(),
         setup: vec![create],
-        main: step(
-            "request",
-            "contacts.delete",
-            request(&[("id", "{{other_id}}")], None),
-        ),
+        main: step("request", main_op, main),
         repeat_until_status: None,
         verify: Vec::new(),
         span: Default::default(),
-    };
-    let env = live_env(&gateway, &config);
+    }
+}
+
+/// A request of the full key with these path parameters and body.
+fn request(path: &[(&str, &str)], body: Option<serde_json::Value>) -> leadlex_conformance::Request {
+    leadlex_conformance::Request {
+        credential: "full".into(),
+        path: path
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        query: Default::default(),
+        body,
+    }
+}
+
+/// Runs `scenario` live against `gateway` with the full key, in-process.
+fn run_live(
+    gateway: &Gateway,
+    config: &GatewayConfig,
+    suite: std::sync::Arc<leadlex_conformance::Suite>,
+    scenario: &leadlex_conformance::Scenario,
+) -> Outcome {
+    let env = live_env(gateway, config);
     let lookup = |k: &str| env.get(k).cloned();
     let keys = ["LEADLEX_API_KEY", "LEADLEX_API_KEY_NO_DELETE"];
     let settings =
@@ -362,14 +373,27 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
         })
         .collect();
     let engine = leadlex_conformance::Engine::new(
-        suite.clone(),
+        suite,
         delivery,
         &gateway.base_url,
         leadlex_conformance::Keys::Live(live_keys),
         "2026RUN".into(),
     )
     .unwrap();
-    let outcome = engine.run(&runtime, &scenario);
+    engine.run(&runtime, scenario)
+}
+
+fn shipped_suite() -> std::sync::Arc<leadlex_conformance::Suite> {
+    std::sync::Arc::new(leadlex_conformance::load(&crate::common::root().join("specs")).unwrap())
+}
+
+#[test]
+fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
+    let (gateway, config) = gateway_creating(CreateAnswer::Documented);
+    let suite = shipped_suite();
+    let main = request(&[("id", "{{other_id}}")], None);
+    let scenario = scenario_capturing_a_stranger(&suite, "contacts.delete", main);
+    let outcome = run_live(&gateway, &config, suite, &scenario);
     let Verdict::Errored { reason, .. } = &outcome.verdict else {
         panic!("{:?}", outcome.verdict);
     };
@@ -381,6 +405,50 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
     let deletes = deletes_sent(&gateway);
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert!(!deletes[0].ends_with(VICTIM));
+    assert_eq!(gateway.contact_ids(), vec![VICTIM.to_string()]);
+}
+
+/// The same for ids in a body (`ids_in_body`): a merge that would retire someone else's
+/// contact into the scenario's own is never sent, nor a bulk delete naming it.
+#[test]
+fn a_body_naming_a_record_it_did_not_create_is_not_sent() {
+    let (gateway, config) = gateway_creating(CreateAnswer::Documented);
+    let suite = shipped_suite();
+    let bodies = [
+        (
+            "contacts.merge",
+            serde_json::json!({"primary_id": "{{contact_id}}", "duplicate_ids": ["{{other_id}}"]}),
+        ),
+        (
+            "contacts.merge",
+            serde_json::json!({"primary_id": "{{other_id}}", "duplicate_ids": ["{{contact_id}}"]}),
+        ),
+        (
+            "contacts.bulk-delete",
+            serde_json::json!({"contact_ids": ["{{contact_id}}", "{{other_id}}"]}),
+        ),
+    ];
+    for (op, body) in bodies {
+        let scenario = scenario_capturing_a_stranger(&suite, op, request(&[], Some(body)));
+        let outcome = run_live(&gateway, &config, suite.clone(), &scenario);
+        let Verdict::Errored { reason, .. } = &outcome.verdict else {
+            panic!("{op}: {:?}", outcome.verdict);
+        };
+        assert!(
+            reason.contains("not sent: POST would address") && reason.contains(VICTIM),
+            "{op}: {reason}"
+        );
+    }
+    let posts: Vec<String> = gateway
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path != "/v1/contacts")
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        posts.is_empty(),
+        "nothing but creates was posted: {posts:?}"
+    );
     assert_eq!(gateway.contact_ids(), vec![VICTIM.to_string()]);
 }
 

@@ -198,6 +198,7 @@ mod tests {
             params: Vec::new(),
             doc: String::new(),
             permission: None,
+            ids_in_body: Vec::new(),
             stub: None,
             responses: vec![documented],
             span: Default::default(),

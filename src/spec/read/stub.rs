@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::super::behaviour::{
     default_record, Backdating, Bulk, Collection, Effect, Embed, FieldType, Fill, Filter, IdStyle,
-    Include, ListSpec, NameRuleSet, NameRules, OutOfRange, Parent, PerPage, Rule, Sort, StubAction,
-    StubBehaviour, Unknown, Validate,
+    Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange, Parent, PerPage, Rule,
+    Sort, StubAction, StubBehaviour, Unknown, Validate,
 };
 use super::super::yaml::{Entry, Node, Yaml};
 use super::Reader;
@@ -50,6 +50,7 @@ const BEHAVIOUR: &[&str] = &[
     "include",
     "members",
     "bulk",
+    "merge",
     "cascade",
     "fill",
     "effects",
@@ -78,6 +79,16 @@ const SORT: &[&str] = &["param", "default", "fields"];
 const INCLUDE: &[&str] = &["param", "all", "each"];
 const EMBED: &[&str] = &["into", "collection", "field", "top", "sort", "only"];
 const BULK: &[&str] = &["items", "max", "dry_run"];
+const MERGE: &[&str] = &[
+    "primary",
+    "duplicates",
+    "max",
+    "overwrite",
+    "dry_run",
+    "conflict",
+    "moves",
+];
+const MOVE: &[&str] = &["collection", "field"];
 const EFFECT: &[&str] = &["credits", "outbox"];
 
 /// Days back a back-dated record may go: a century.
@@ -278,6 +289,7 @@ impl Reader {
         let include = self.optional(&f, "include", Self::include);
         let members = self.optional(&f, "members", Self::text);
         let bulk = self.optional(&f, "bulk", Self::bulk);
+        let merge = self.optional(&f, "merge", Self::merge);
         let cascade = self.optional(&f, "cascade", Self::texts);
         let fill = self.optional(&f, "fill", |r, e| {
             r.named(e, "what to put there", |r, item| {
@@ -312,6 +324,7 @@ impl Reader {
             include: include.ok()?,
             members: members.ok()?,
             bulk: bulk.ok()?,
+            merge: merge.ok()?,
             cascade: cascade.ok()?.unwrap_or_default(),
             fill: fill.ok()?.unwrap_or_default(),
             effects: effects.ok()?.unwrap_or_default(),
@@ -545,6 +558,39 @@ impl Reader {
         })
     }
 
+    fn merge(&mut self, e: &Entry) -> Option<Merge> {
+        let f = self.fields(&e.value, e.key_pos, "`merge`", "`merge`", MERGE)?;
+        let primary = self.required(&f, "primary", Self::text);
+        let duplicates = self.required(&f, "duplicates", Self::text);
+        let max = self.required(&f, "max", |r, e| {
+            r.number(&e.value, "`max`", "a number of duplicates", &SIZES)
+        });
+        let overwrite = self.optional(&f, "overwrite", Self::text);
+        let dry_run = self.optional(&f, "dry_run", Self::text);
+        let conflict = self.optional(&f, "conflict", Self::text);
+        let moves = self.optional(&f, "moves", |r, e| {
+            r.named(e, "what follows a retired record", |r, item| {
+                let name = format!("`{}`", item.key);
+                let f = r.fields(&item.value, item.key_pos, &name, "this move", MOVE)?;
+                let collection = r.required(&f, "collection", Self::text);
+                let field = r.required(&f, "field", Self::text);
+                Some(Move {
+                    collection: collection?,
+                    field: field?,
+                })
+            })
+        });
+        Some(Merge {
+            primary: primary?,
+            duplicates: duplicates?,
+            max: max?,
+            overwrite: overwrite.ok()?,
+            dry_run: dry_run.ok()?,
+            conflict: conflict.ok()?.unwrap_or_else(|| "merge_conflict".into()),
+            moves: moves.ok()?.unwrap_or_default(),
+        })
+    }
+
     /// `effects`: a list of one-key mappings (`- credits: 1`, `- outbox: emails`).
     fn effects(&mut self, e: &Entry) -> Option<Vec<Effect>> {
         let items = self.list(e, "effects (`- credits: 1`, `- outbox: <collection>`)")?;
@@ -576,6 +622,16 @@ impl Reader {
 }
 
 /// The fills without an argument, for a did-you-mean.
-const FILL_WORDS: [&str; 8] = [
-    "record", "id", "records", "errors", "added", "now", "credits", "count.",
+const FILL_WORDS: [&str; 11] = [
+    "record",
+    "id",
+    "records",
+    "errors",
+    "added",
+    "now",
+    "credits",
+    "count.",
+    "merged",
+    "populated",
+    "moved",
 ];

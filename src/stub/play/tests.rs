@@ -206,6 +206,7 @@ operation:
   method: POST
   path: /v1/contacts/bulk-delete
   doc: d
+  ids_in_body: [/contact_ids]
   stub:
     action: bulk_delete
     collection: contacts
@@ -216,6 +217,40 @@ operation:
       example: { data: { deleted_count: 2, not_found_count: 0, errors: [] } }
     - status: 400
       code: validation_error
+"#,
+    ),
+    (
+        "contacts/merge.yaml",
+        r#"
+operation:
+  title: Merge Contacts
+  method: POST
+  path: /v1/contacts/merge
+  doc: d
+  ids_in_body: [/primary_id, /duplicate_ids]
+  stub:
+    action: merge
+    collection: contacts
+    record: /data/primary
+    merge:
+      primary: primary_id
+      duplicates: duplicate_ids
+      max: 3
+      overwrite: overwrite
+      dry_run: dry_run
+      moves:
+        notes: { collection: notes, field: contact_id }
+        list_memberships: { collection: members, field: contact_id }
+    fill: { /data/merged_ids: merged, /data/fields_populated: populated, /data/counts: moved }
+  responses:
+    - status: 200
+      example: { data: { primary: { id: x }, merged_ids: [], fields_populated: [], counts: {} } }
+    - status: 400
+      code: validation_error
+    - status: 404
+      code: not_found
+    - status: 409
+      code: merge_conflict
 "#,
     ),
     (
@@ -860,4 +895,102 @@ fn an_example_answers_as_documented_and_spends_credits() {
     let outbox: Vec<&Value> = stub.state.in_order("outbox");
     assert_eq!(outbox.len(), 2, "a copy of each request that was sent");
     assert_eq!(outbox[0]["body"]["to"], "a@b.co");
+}
+
+#[test]
+fn a_merge_fills_moves_retires_and_remembers() {
+    let mut stub = Stub::new();
+    let a = stub.contact(json!({"full_name": "Ann Lee"}));
+    let b =
+        stub.contact(json!({"full_name": "Bob Ray", "company_name": "Acme", "email": "b@x.co"}));
+    let c = stub.contact(json!({"full_name": "Cy Po"}));
+    stub.state
+        .insert("notes", "n1", json!({"id": "n1", "contact_id": b}));
+    for (list, who) in [("l1", &a), ("l1", &b), ("l2", &b)] {
+        let key = format!("{list}:{who}");
+        stub.state.insert(
+            "members",
+            &key,
+            json!({"id": key, "list_id": list, "contact_id": who}),
+        );
+    }
+    let merge = |stub: &mut Stub, body: Value| {
+        stub.call(
+            "contacts.merge",
+            "/v1/contacts/merge",
+            "",
+            &body.to_string(),
+        )
+    };
+    // A dry run answers what would happen and changes nothing.
+    let (status, answer) = merge(
+        &mut stub,
+        json!({"primary_id": a, "duplicate_ids": [b], "dry_run": true}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["data"]["counts"],
+        json!({"notes": 1, "list_memberships": 2})
+    );
+    assert_eq!(answer["data"]["primary"]["company"], "Acme");
+    assert!(
+        stub.state.get("contacts", &b).is_some()
+            && stub.state.get("members", &format!("l2:{a}")).is_none()
+    );
+    // The merge: empty fields filled (not the name), children moved, the duplicate retired.
+    let (status, answer) = merge(&mut stub, json!({"primary_id": a, "duplicate_ids": [b, b]}));
+    assert_eq!(status, 200, "{answer}");
+    let data = &answer["data"];
+    assert_eq!(
+        (&data["primary"]["id"], &data["merged_ids"]),
+        (&json!(a), &json!([b]))
+    );
+    assert_eq!(data["fields_populated"], json!(["company", "email"]));
+    assert_eq!(data["primary"]["full_name"], "Ann Lee");
+    assert!(stub.state.get("contacts", &b).is_none());
+    assert_eq!(
+        stub.state.get("notes", "n1").unwrap()["contact_id"],
+        json!(a)
+    );
+    let mut links: Vec<&String> = stub.state.collection("members").unwrap().keys().collect();
+    links.sort();
+    assert_eq!(links, [&format!("l1:{a}"), &format!("l2:{a}")]);
+    // Overwrite: the duplicate's values win.
+    let (_, answer) = merge(
+        &mut stub,
+        json!({"primary_id": c, "duplicate_ids": [a], "overwrite": true}),
+    );
+    assert_eq!(answer["data"]["primary"]["full_name"], "Ann Lee");
+    // b went into a, a into c: naming b with a or c again is a circular chain.
+    for body in [
+        json!({"primary_id": b, "duplicate_ids": [c]}),
+        json!({"primary_id": c, "duplicate_ids": [b]}),
+    ] {
+        let (status, answer) = merge(&mut stub, body);
+        assert_eq!(
+            (status, &answer["error"]["code"]),
+            (409, &json!("merge_conflict")),
+            "{answer}"
+        );
+    }
+    let d = stub.contact(json!({"full_name": "Di Ko"}));
+    let (status, _) = merge(&mut stub, json!({"primary_id": d, "duplicate_ids": [b]}));
+    assert_eq!(
+        status, 404,
+        "a retired id outside the request's chain is not found"
+    );
+    for body in [
+        json!({"primary_id": d, "duplicate_ids": [d]}),
+        json!({"primary_id": d, "duplicate_ids": ["1", "2", "3", "4"]}),
+        json!({"duplicate_ids": [d]}),
+        json!({"primary_id": d, "duplicate_ids": []}),
+        json!({"primary_id": d, "duplicate_ids": [c], "dry_run": "yes"}),
+    ] {
+        let (status, answer) = merge(&mut stub, body.clone());
+        assert_eq!(
+            (status, &answer["error"]["code"]),
+            (400, &json!("validation_error")),
+            "{body}"
+        );
+    }
 }
