@@ -126,6 +126,7 @@ fn build_scenarios(
         let main = builder.main_step(&at, own, raw);
         let verify = builder.steps(&at, "verify", &raw.verify);
         builder.check_shared_read_back(&at, &main, &verify);
+        super::residue::check(&ctx, &at, own, known.operations, raw, errors);
         built.push(Arc::new(Scenario {
             trial_name: format!("{}::{}", spec.relative, raw.name),
             name: raw.name.clone(),
@@ -133,6 +134,7 @@ fn build_scenarios(
             about: raw.about.clone(),
             ignore: raw.ignore.clone(),
             spends_quota: raw.spends_quota,
+            leaves: raw.leaves.clone(),
             uses,
             setup,
             main,
@@ -476,7 +478,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         // is held to the rules of a create step, its captures defined for `verify`.
         step.capture = self.captures(at, &raw.capture);
         let creates = safety::creates(own);
-        self.check_creation(at, &raw.request, raw.cleanup.is_some(), own, creates);
+        // A scenario that declares what it `leaves` may create without a cleanup.
+        let accounted = raw.cleanup.is_some() || raw.leaves.is_some();
+        self.check_creation(at, &raw.request, accounted, own, creates);
         step.cleanup = raw
             .cleanup
             .as_ref()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::answer::{put, Answer, Done, Refusal};
 use super::scope::Scope;
 use super::state::State;
-use super::{bulk, crud, links};
+use super::{bulk, crud, import, links};
 use crate::spec::behaviour::{Effect, Fill, StubAction};
 
 /// The credits of the key's workspace, as the gate knows them.
@@ -74,6 +74,7 @@ fn act(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         StubAction::BulkCreate => bulk::create(scope, state),
         StubAction::BulkDelete => bulk::delete(scope, state),
         StubAction::Example => scope.parent(state).map(|_| Done::default()),
+        StubAction::Import => import::import(scope, state),
     }
 }
 
@@ -136,6 +137,7 @@ fn success(scope: &Scope<'_>, done: &Done, credits_left: u64) -> Answer {
             Fill::Added => Some(Value::Array(done.added.clone().unwrap_or_default())),
             Fill::Now => Some(json!(scope.call.timestamp())),
             Fill::Credits => Some(json!(credits_left)),
+            Fill::Status => done.status.clone().map(Value::String),
         };
         put(&mut body, &pointer, value.unwrap_or(Value::Null));
     }

@@ -330,6 +330,7 @@ fn a_scenario_that_would_delete_a_record_it_did_not_create_sends_nothing() {
         about: None,
         ignore: None,
         spends_quota: false,
+        leaves: None,
         uses: Vec::new(),
         setup: vec![create],
         main: step(
