@@ -72,9 +72,9 @@ fn import_creates_nothing(
         Some(StatusSet::AnyOf(statuses)) => statuses.iter().any(|s| (200..300).contains(s)),
     };
     let created = created_pointer(op);
-    let checked = created.as_ref().is_some_and(|pointer| {
-        expect.and_then(|e| e.equals.get(pointer)) == Some(&json!(0))
-    });
+    let checked = created
+        .as_ref()
+        .is_some_and(|pointer| expect.and_then(|e| e.equals.get(pointer)) == Some(&json!(0)));
     if !success || checked {
         return;
     }

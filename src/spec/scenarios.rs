@@ -329,12 +329,14 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         let mut built = self.step(at, label, operation, &step.request, &expect);
         built.capture = self.captures(at, &step.capture);
         let creates = safety::creates(&built.operation);
+        let cleans_up = step.cleanup.is_some();
         self.check_creation(
             at,
             &step.request,
-            step.cleanup.is_some(),
+            cleans_up,
             &built.operation,
             creates,
+            creates && !cleans_up,
         );
         built.cleanup = step
             .cleanup
@@ -379,8 +381,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         built
     }
 
-    /// A step that `creates` a record needs a cleanup that removes it; a step that creates
-    /// or cleans up must mark what it creates with the run's id.
+    /// A step that `creates` a record needs a cleanup that removes it (`unremoved`: it has
+    /// none, and its scenario does not declare what it `leaves`); a step that creates or
+    /// cleans up must mark what it creates with the run's id.
     fn check_creation(
         &mut self,
         at: &str,
@@ -388,8 +391,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         cleans_up: bool,
         operation: &Operation,
         creates: bool,
+        unremoved: bool,
     ) {
-        if creates && !cleans_up {
+        if unremoved {
             self.errors.push(
                 self.ctx
                     .error(
@@ -479,8 +483,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         step.capture = self.captures(at, &raw.capture);
         let creates = safety::creates(own);
         // A scenario that declares what it `leaves` may create without a cleanup.
-        let accounted = raw.cleanup.is_some() || raw.leaves.is_some();
-        self.check_creation(at, &raw.request, accounted, own, creates);
+        let cleans_up = raw.cleanup.is_some();
+        let unremoved = creates && !cleans_up && raw.leaves.is_none();
+        self.check_creation(at, &raw.request, cleans_up, own, creates, unremoved);
         step.cleanup = raw
             .cleanup
             .as_ref()

@@ -61,7 +61,10 @@ pub fn import(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         errors.clear();
     }
     Ok(Done {
-        id: Some(new_id(&IdStyle::Prefixed(spec.job_prefix.clone()), scope.call)),
+        id: Some(new_id(
+            &IdStyle::Prefixed(spec.job_prefix.clone()),
+            scope.call,
+        )),
         status: Some(if queued { "queued" } else { "completed" }.to_string()),
         counts,
         errors: Some(errors),
@@ -109,7 +112,11 @@ fn flag(
 }
 
 /// The rows: the JSON array, or the CSV's lines as objects; one of the two, not empty.
-fn rows(scope: &Scope<'_>, spec: &Import, body: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+fn rows(
+    scope: &Scope<'_>,
+    spec: &Import,
+    body: &Map<String, Value>,
+) -> Result<Vec<Value>, Refusal> {
     let given = |field: &str| body.get(field).filter(|v| !v.is_null());
     match (given(&spec.rows), given(&spec.csv)) {
         (Some(_), Some(_)) => {
@@ -156,7 +163,12 @@ fn mapping(
                 )),
             })
             .collect(),
-        Some(_) => Err(invalid(scope, Rule::Type, &spec.mapping, "must be an object")),
+        Some(_) => Err(invalid(
+            scope,
+            Rule::Type,
+            &spec.mapping,
+            "must be an object",
+        )),
     }
 }
 
@@ -181,7 +193,14 @@ pub fn csv_rows(
             Some(header) => header
                 .map_err(|e| format!("is not CSV: {e}"))?
                 .iter()
-                .map(|h| Some(mapping.get(h.trim()).cloned().unwrap_or(h.trim().to_string())))
+                .map(|h| {
+                    Some(
+                        mapping
+                            .get(h.trim())
+                            .cloned()
+                            .unwrap_or(h.trim().to_string()),
+                    )
+                })
                 .collect(),
             None => Vec::new(),
         },

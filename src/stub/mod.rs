@@ -42,11 +42,11 @@ use crate::transport::http::HttpResponse;
 
 mod answer;
 mod bulk;
-mod import;
 mod call;
 mod crud;
 pub mod faults;
 mod gate;
+mod import;
 mod include;
 mod links;
 mod list;

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::super::behaviour::{
     default_record, Backdating, Bulk, Collection, Effect, Embed, FieldType, Fill, Filter, IdStyle,
-    Import, Include, ListSpec, NameRuleSet, NameRules, OutOfRange, Parent, PerPage, Rule, Sort, StubAction,
-    StubBehaviour, Unknown, Validate,
+    Import, Include, ListSpec, NameRuleSet, NameRules, OutOfRange, Parent, PerPage, Rule, Sort,
+    StubAction, StubBehaviour, Unknown, Validate,
 };
 use super::super::yaml::{Entry, Node, Yaml};
 use super::Reader;
