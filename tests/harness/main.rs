@@ -23,6 +23,7 @@ mod live;
 mod matchers;
 mod output;
 mod reports;
+mod residue;
 mod resilience;
 mod safety;
 mod secrets;
