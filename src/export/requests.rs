@@ -167,6 +167,7 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
         StubAction::Create => true,
         StubAction::Update => false,
         StubAction::BulkCreate | StubAction::BulkDelete => return bulk_schema(op, suite),
+        StubAction::Import => return stub.import.as_ref().map(import_schema),
         _ => return None,
     };
     let collection = suite.collections.get(&stub.collection)?;
@@ -206,6 +207,37 @@ fn bulk_schema(op: &Operation, suite: &Suite) -> Option<Value> {
         properties.insert(flag.clone(), json!({"type": "boolean"}));
     }
     Some(json!({"type": "object", "required": [bulk.items], "properties": properties}))
+}
+
+/// The body of an import: rows (a non-empty array; a row that is not a valid record is
+/// answered in the result's `errors`, not refused) or CSV text, one of the two, and the
+/// options.
+fn import_schema(import: &crate::spec::behaviour::Import) -> Value {
+    let mut properties = Map::new();
+    properties.insert(import.rows.clone(), json!({"type": "array", "minItems": 1}));
+    properties.insert(import.csv.clone(), json!({"type": "string"}));
+    // The options may be null (their defaults).
+    properties.insert(
+        import.has_header.clone(),
+        json!({"type": ["boolean", "null"]}),
+    );
+    properties.insert(
+        import.mapping.clone(),
+        json!({"type": ["object", "null"], "additionalProperties": {"type": "string"}}),
+    );
+    properties.insert(
+        import.update_existing.clone(),
+        json!({"type": ["boolean", "null"]}),
+    );
+    properties.insert(
+        import.tags.clone(),
+        json!({"type": ["array", "null"], "items": {"type": "string"}}),
+    );
+    json!({
+        "type": "object",
+        "properties": properties,
+        "oneOf": [{"required": [import.rows]}, {"required": [import.csv]}],
+    })
 }
 
 /// The schema of one record sent to create (`creating`) or change one.

@@ -16,10 +16,12 @@ use super::scope::Scope;
 use super::state::State;
 use crate::spec::behaviour::{Collection, FieldType, IdStyle, Import, Rule};
 
-/// The options a request gives, checked.
+/// The options a request gives, checked (the CSV's too, whether or not it sends one).
 struct Options {
     update_existing: bool,
     tags: Vec<Value>,
+    has_header: bool,
+    mapping: BTreeMap<String, String>,
 }
 
 /// What became of one row.
@@ -40,7 +42,7 @@ pub fn import(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         _ => return Err(invalid(scope, Rule::Type, "body", "must be a JSON object")),
     };
     let options = options(scope, spec, body)?;
-    let rows = rows(scope, spec, body)?;
+    let rows = rows(scope, spec, &options, body)?;
     let mut counts = BTreeMap::from([("created", 0), ("updated", 0), ("skipped", 0)]);
     let mut errors = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -94,6 +96,8 @@ fn options(
     Ok(Options {
         update_existing,
         tags,
+        has_header: flag(scope, body, &spec.has_header, true)?,
+        mapping: mapping(scope, spec, body)?,
     })
 }
 
@@ -111,14 +115,16 @@ fn flag(
     }
 }
 
-/// The rows: the JSON array, or the CSV's lines as objects; one of the two, not empty.
+/// The rows: the JSON array (not empty), or the CSV's lines as objects (none when it holds
+/// none); one of the two.
 fn rows(
     scope: &Scope<'_>,
     spec: &Import,
+    options: &Options,
     body: &Map<String, Value>,
 ) -> Result<Vec<Value>, Refusal> {
-    let given = |field: &str| body.get(field).filter(|v| !v.is_null());
-    match (given(&spec.rows), given(&spec.csv)) {
+    // A null is sent, and is neither an array nor text.
+    match (body.get(&spec.rows), body.get(&spec.csv)) {
         (Some(_), Some(_)) => {
             let problem = format!("send either {} or {}, not both", spec.rows, spec.csv);
             Err(invalid(scope, Rule::Type, &spec.rows, &problem))
@@ -129,16 +135,13 @@ fn rows(
             Err(invalid(scope, Rule::Required, &spec.rows, &problem))
         }
         (Some(_), None) => Err(invalid(scope, Rule::Type, &spec.rows, "must be an array")),
-        (None, Some(Value::String(text))) => {
-            let has_header = flag(scope, body, &spec.has_header, true)?;
-            let mapping = mapping(scope, spec, body)?;
-            let rows = csv_rows(scope.collection(), text, has_header, &mapping)
-                .map_err(|problem| invalid(scope, Rule::Type, &spec.csv, &problem))?;
-            match rows.is_empty() {
-                true => Err(invalid(scope, Rule::Required, &spec.csv, "holds no rows")),
-                false => Ok(rows),
-            }
-        }
+        (None, Some(Value::String(text))) => csv_rows(
+            scope.collection(),
+            text,
+            options.has_header,
+            &options.mapping,
+        )
+        .map_err(|problem| invalid(scope, Rule::Type, &spec.csv, &problem)),
         (None, Some(_)) => Err(invalid(scope, Rule::Type, &spec.csv, "must be a string")),
     }
 }
