@@ -184,3 +184,40 @@ fn a_gateway_that_takes_any_note_or_echoes_another_fails_those_checks() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_coverage_matrix_shows_a_pair_covered_with_what_its_scenario_leaves() {
+    let reports = tempfile::tempdir().unwrap();
+    let coverage = reports.path().join("coverage.json");
+    let env = BTreeMap::from([(
+        "LEADLEX_COVERAGE".to_string(),
+        coverage.display().to_string(),
+    )]);
+    let output = command(&env, &["contacts/create-note.yaml"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("201 ") && l.contains("creates_a_note_on_the_contact"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        row.contains(
+            "covered   passed: creates_a_note_on_the_contact  [residue: \
+             creates_a_note_on_the_contact leaves a note on the scenario's own contact (no \
+             documented endpoint deletes notes)]"
+        ),
+        "{row}"
+    );
+    let matrix: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&coverage).unwrap()).unwrap();
+    let note = matrix["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["id"] == "contacts.create-note")
+        .unwrap();
+    assert_eq!(note["pairs"][0]["state"], "covered");
+    assert_eq!(note["pairs"][0]["leaves"].as_array().unwrap().len(), 1);
+    // A pair no residue scenario expects has no such field.
+    assert!(note["pairs"][5].get("leaves").is_none(), "{note}");
+}
