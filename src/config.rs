@@ -15,6 +15,9 @@ use std::time::Duration;
 pub const BASE_URL: &str = "LEADLEX_BASE_URL";
 /// `1` lets live runs include scenarios that spend the rate-limit quota on purpose.
 pub const SPEND_QUOTA: &str = "LEADLEX_SPEND_QUOTA";
+/// `1` lets live runs include scenarios that declare they leave something no documented
+/// endpoint removes (`leaves:`).
+pub const ALLOW_RESIDUE: &str = "LEADLEX_ALLOW_RESIDUE";
 /// Total time allowed for one request, in seconds.
 pub const TIMEOUT: &str = "LEADLEX_TIMEOUT_SECS";
 /// Time allowed to open a connection, in seconds.
@@ -96,6 +99,8 @@ pub struct Config {
     /// Keys by environment variable name, for the variables that are set.
     pub keys: BTreeMap<String, Secret>,
     pub spend_quota: bool,
+    /// Live runs include scenarios that leave residue ([`ALLOW_RESIDUE`]).
+    pub allow_residue: bool,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
@@ -226,6 +231,7 @@ impl Config {
             target,
             keys,
             spend_quota: parse_flag(SPEND_QUOTA, non_empty(SPEND_QUOTA))?,
+            allow_residue: parse_flag(ALLOW_RESIDUE, non_empty(ALLOW_RESIDUE))?,
             timeout: parse_seconds(TIMEOUT, non_empty(TIMEOUT), 30.0)?,
             connect_timeout: parse_seconds(CONNECT_TIMEOUT, non_empty(CONNECT_TIMEOUT), 10.0)?,
             max_body_bytes: parse_count(MAX_BODY, non_empty(MAX_BODY), 1 << 20)?,
@@ -468,6 +474,7 @@ mod tests {
         assert_eq!(c.junit, Some(PathBuf::from("/crate/reports/junit.xml")));
         assert_eq!(c.timeout, Duration::from_secs(30));
         assert!(!c.spend_quota);
+        assert!(!c.allow_residue);
     }
 
     #[test]
@@ -476,6 +483,7 @@ mod tests {
             (BASE_URL, "https://gw.example/api/"),
             ("LEADLEX_API_KEY", "wbk_x"),
             (SPEND_QUOTA, "yes"),
+            (ALLOW_RESIDUE, "1"),
             (TIMEOUT, "2.5"),
         ])
         .unwrap();
@@ -487,6 +495,7 @@ mod tests {
         );
         assert_eq!(c.keys["LEADLEX_API_KEY"].expose(), "wbk_x");
         assert!(c.spend_quota);
+        assert!(c.allow_residue);
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(
             config(&[(BASE_URL, "ftp://x")]).unwrap_err().variable,
@@ -496,6 +505,10 @@ mod tests {
         assert_eq!(
             config(&[(SPEND_QUOTA, "maybe")]).unwrap_err().variable,
             SPEND_QUOTA
+        );
+        assert_eq!(
+            config(&[(ALLOW_RESIDUE, "sure")]).unwrap_err().variable,
+            ALLOW_RESIDUE
         );
     }
 

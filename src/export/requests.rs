@@ -168,6 +168,7 @@ pub fn body_schema(op: &Operation, suite: &Suite) -> Option<Value> {
         StubAction::Update => false,
         StubAction::BulkCreate | StubAction::BulkDelete => return bulk_schema(op, suite),
         StubAction::Merge => return merge_schema(stub),
+        StubAction::Import => return stub.import.as_ref().map(import_schema),
         _ => return None,
     };
     let collection = suite.collections.get(&stub.collection)?;
@@ -227,6 +228,37 @@ fn merge_schema(stub: &StubBehaviour) -> Option<Value> {
         "required": [merge.primary, merge.duplicates],
         "properties": properties,
     }))
+}
+
+/// The body of an import: rows (a non-empty array; a row that is not a valid record is
+/// answered in the result's `errors`, not refused) or CSV text, one of the two, and the
+/// options.
+fn import_schema(import: &crate::spec::behaviour::Import) -> Value {
+    let mut properties = Map::new();
+    properties.insert(import.rows.clone(), json!({"type": "array", "minItems": 1}));
+    properties.insert(import.csv.clone(), json!({"type": "string"}));
+    // The options may be null (their defaults).
+    properties.insert(
+        import.has_header.clone(),
+        json!({"type": ["boolean", "null"]}),
+    );
+    properties.insert(
+        import.mapping.clone(),
+        json!({"type": ["object", "null"], "additionalProperties": {"type": "string"}}),
+    );
+    properties.insert(
+        import.update_existing.clone(),
+        json!({"type": ["boolean", "null"]}),
+    );
+    properties.insert(
+        import.tags.clone(),
+        json!({"type": ["array", "null"], "items": {"type": "string"}}),
+    );
+    json!({
+        "type": "object",
+        "properties": properties,
+        "oneOf": [{"required": [import.rows]}, {"required": [import.csv]}],
+    })
 }
 
 /// The schema of one record sent to create (`creating`) or change one.

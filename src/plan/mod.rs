@@ -7,7 +7,7 @@ pub mod selection;
 
 use std::sync::Arc;
 
-use crate::config::{Config, TargetConfig, SPEND_QUOTA};
+use crate::config::{Config, TargetConfig, ALLOW_RESIDUE, SPEND_QUOTA};
 use crate::spec::{Scenario, Suite};
 
 pub struct Planned {
@@ -57,6 +57,11 @@ fn cannot_run(suite: &Suite, config: &Config, scenario: &Scenario) -> Option<Str
     if scenario.spends_quota && !config.spend_quota {
         return Some(format!(
             "spends the workspace's rate-limit quota; set {SPEND_QUOTA}=1 to run it live"
+        ));
+    }
+    if let Some(residue) = scenario.leaves.as_ref().filter(|_| !config.allow_residue) {
+        return Some(format!(
+            "leaves {residue}; set {ALLOW_RESIDUE}=1 to run it live"
         ));
     }
     None

@@ -86,6 +86,10 @@ pub struct PairCoverage {
     pub ignored: Vec<String>,
     /// The ones that did not run at all (left out by a filter, or nothing ran: `lint`).
     pub not_run: Vec<String>,
+    /// The caveat of each of those scenarios that leaves what no documented endpoint
+    /// removes (`<scenario> leaves <what>`): covered, but not without residue.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leaves: Vec<String>,
 }
 
 /// What a run showed about one documented pair.
@@ -108,13 +112,17 @@ impl PairCoverage {
     /// The row of one documented response before any run: the scenarios of `own` whose
     /// request under test expects it, none of them run yet.
     fn declared(response: &DocumentedResponse, own: &[&Scenario]) -> PairCoverage {
-        let scenarios: Vec<String> = own
+        let expecting: Vec<&&Scenario> = own
             .iter()
             .filter(|s| {
                 s.main.expect.status == Some(StatusSet::One(response.status))
                     && s.main.expect.code == response.code
             })
-            .map(|s| s.name.clone())
+            .collect();
+        let scenarios: Vec<String> = expecting.iter().map(|s| s.name.clone()).collect();
+        let leaves = expecting
+            .iter()
+            .filter_map(|s| Some(format!("{} leaves {}", s.name, s.leaves.as_ref()?)))
             .collect();
         PairCoverage {
             pair: Pair {
@@ -130,6 +138,7 @@ impl PairCoverage {
             passed: Vec::new(),
             failed: Vec::new(),
             ignored: Vec::new(),
+            leaves,
         }
     }
 
@@ -145,6 +154,14 @@ impl PairCoverage {
 
     /// The cell of the terminal matrix: the state, then the scenarios of each kind.
     fn describe(&self) -> String {
+        let caveat = match self.leaves.is_empty() {
+            true => String::new(),
+            false => format!("  [residue: {}]", self.leaves.join("; ")),
+        };
+        format!("{}{caveat}", self.state_and_scenarios())
+    }
+
+    fn state_and_scenarios(&self) -> String {
         if self.state == PairState::Declared {
             return format!("declared, not run: {}", self.scenarios.join(", "));
         }

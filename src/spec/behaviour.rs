@@ -258,6 +258,8 @@ pub struct StubBehaviour {
     /// `merge`: the body fields naming the record that stays and those retired into it,
     /// and the records that follow them.
     pub merge: Option<Merge>,
+    /// `import`: where the rows come from and how they meet existing records.
+    pub import: Option<Import>,
     /// `delete`: link collections whose links to the deleted record go with it.
     pub cascade: Vec<String>,
     /// JSON pointer of the answer → what is put there.
@@ -304,10 +306,13 @@ pub enum StubAction {
     /// Answers the documented example: the effect is outside the API. A last resort,
     /// marked as such in the coverage matrix.
     Example,
+    /// Imports rows (JSON objects or CSV lines): each made as a create would, or matched
+    /// to an existing record and skipped or updated; per-row errors; queued above a size.
+    Import,
 }
 
 impl StubAction {
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "create",
         "read",
         "list",
@@ -318,6 +323,7 @@ impl StubAction {
         "bulk_create",
         "bulk_delete",
         "merge",
+        "import",
         "example",
     ];
 
@@ -334,6 +340,7 @@ impl StubAction {
             "bulk_delete" => StubAction::BulkDelete,
             "merge" => StubAction::Merge,
             "example" => StubAction::Example,
+            "import" => StubAction::Import,
             _ => return None,
         })
     }
@@ -354,7 +361,7 @@ impl StubAction {
     pub fn fills(self) -> bool {
         matches!(
             self,
-            StubAction::Create | StubAction::BulkCreate | StubAction::Link
+            StubAction::Create | StubAction::BulkCreate | StubAction::Link | StubAction::Import
         )
     }
 }
@@ -571,6 +578,30 @@ pub struct Move {
     pub field: String,
 }
 
+/// `import:` of an import action: the body fields it reads (each named as the Import
+/// Contacts page names it, by default) and how a row meets the records already there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The body field holding an array of row objects.
+    pub rows: String,
+    /// The body field holding CSV text.
+    pub csv: String,
+    /// The boolean body field saying the CSV's first line names its columns (default true).
+    pub has_header: String,
+    /// The body field mapping a CSV header to a field (`{"Email Address": "email"}`).
+    pub mapping: String,
+    /// The boolean body field: a matched row updates its record (true) or is skipped.
+    pub update_existing: String,
+    /// The body field whose strings are added to every row's field of the same name.
+    pub tags: String,
+    /// Fields by which a row matches a stored record (any one equal; emails in any case).
+    pub matches: Vec<String>,
+    /// The most rows done at once; more are queued (answered with a job id, counts 0).
+    pub max: u64,
+    /// The prefix of the job id (`imp_`), followed by 26 characters as a ULID's.
+    pub job_prefix: String,
+}
+
 /// What an answer holds at a pointer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fill {
@@ -580,7 +611,7 @@ pub enum Fill {
     Id,
     /// A path parameter.
     Param(String),
-    /// A count of the action: added, skipped, created, deleted, not_found, removed (links
+    /// A count of the action: added, updated, skipped, created, deleted, not_found, removed (links
     /// that went with a delete), members (links of the parent after a link), total (the
     /// matches of a list).
     Count(String),
@@ -600,11 +631,14 @@ pub enum Fill {
     Populated,
     /// What a merge moved: `{count name: records}`, one entry per `moves`.
     Moved,
+    /// What became of the request: `completed`, or `queued` (an import above its max).
+    Status,
 }
 
 impl Fill {
-    pub const COUNTS: [&'static str; 8] = [
+    pub const COUNTS: [&'static str; 9] = [
         "added",
+        "updated",
         "skipped",
         "created",
         "deleted",
@@ -635,12 +669,13 @@ impl Fill {
             "merged" => Fill::Merged,
             "populated" => Fill::Populated,
             "moved" => Fill::Moved,
+            "status" => Fill::Status,
             _ => return None,
         })
     }
 
     pub const SHAPES: &'static str =
-        "record, id, param.<name>, count.<added|skipped|created|deleted|not_found|removed|members|total>, records, errors, added, now, credits, merged, populated, moved";
+        "record, id, param.<name>, count.<added|updated|skipped|created|deleted|not_found|removed|members|total>, records, errors, added, now, credits, merged, populated, moved, status";
 }
 
 /// An effect outside the API, declared on an operation.

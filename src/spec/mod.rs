@@ -13,6 +13,7 @@ mod operations;
 mod parallel;
 pub mod raw;
 mod read;
+mod residue;
 mod safety;
 mod scenarios;
 mod stub_checks;

@@ -120,6 +120,9 @@ pub struct Scenario {
     pub about: Option<String>,
     pub ignore: Option<String>,
     pub spends_quota: bool,
+    /// What it leaves behind that no documented endpoint removes: lint lets it create
+    /// without a cleanup, live runs skip it unless `LEADLEX_ALLOW_RESIDUE=1`.
+    pub leaves: Option<String>,
     /// Shared records (created once per run) whose captures the scenario uses.
     pub uses: Vec<Arc<SharedRecord>>,
     pub setup: Vec<Step>,

@@ -141,6 +141,9 @@ pub struct Scenario {
     pub ignore: Option<String>,
     /// Live runs skip it unless `LEADLEX_SPEND_QUOTA=1`.
     pub spends_quota: bool,
+    /// What the scenario leaves that no documented endpoint removes (it may then create
+    /// without a cleanup); live runs skip it unless `LEADLEX_ALLOW_RESIDUE=1`.
+    pub leaves: Option<String>,
     /// Shared records of `suite.yaml` whose captures this scenario uses.
     pub uses: Vec<String>,
     pub setup: Vec<Step>,

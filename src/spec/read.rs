@@ -67,6 +67,7 @@ const SCENARIO: &[&str] = &[
     "about",
     "ignore",
     "spends_quota",
+    "leaves",
     "uses",
     "setup",
     "request",
@@ -546,6 +547,7 @@ impl Reader {
         let about = self.optional(&f, "about", Self::text);
         let ignore = self.optional(&f, "ignore", Self::text);
         let spends_quota = self.optional(&f, "spends_quota", Self::boolean);
+        let leaves = self.optional(&f, "leaves", Self::text);
         let uses = self.optional(&f, "uses", Self::texts);
         let setup = self.optional(&f, "setup", Self::steps);
         let request = self.optional(&f, "request", Self::request);
@@ -563,6 +565,7 @@ impl Reader {
             about: about.ok()?,
             ignore: ignore.ok()?,
             spends_quota: spends_quota.ok()?.unwrap_or(false),
+            leaves: leaves.ok()?,
             uses: uses.ok()?.unwrap_or_default(),
             setup: setup.ok()?.unwrap_or_default(),
             request: request.ok()?.unwrap_or_default(),

@@ -126,6 +126,7 @@ fn build_scenarios(
         let main = builder.main_step(&at, own, raw);
         let verify = builder.steps(&at, "verify", &raw.verify);
         builder.check_shared_read_back(&at, &main, &verify);
+        super::residue::check(&ctx, &at, own, known.operations, raw, errors);
         built.push(Arc::new(Scenario {
             trial_name: format!("{}::{}", spec.relative, raw.name),
             name: raw.name.clone(),
@@ -133,6 +134,7 @@ fn build_scenarios(
             about: raw.about.clone(),
             ignore: raw.ignore.clone(),
             spends_quota: raw.spends_quota,
+            leaves: raw.leaves.clone(),
             uses,
             setup,
             main,
@@ -327,12 +329,14 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         let mut built = self.step(at, label, operation, &step.request, &expect);
         built.capture = self.captures(at, &step.capture);
         let creates = safety::creates(&built.operation);
+        let cleans_up = step.cleanup.is_some();
         self.check_creation(
             at,
             &step.request,
-            step.cleanup.is_some(),
+            cleans_up,
             &built.operation,
             creates,
+            creates && !cleans_up,
         );
         built.cleanup = step
             .cleanup
@@ -378,8 +382,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         built
     }
 
-    /// A step that `creates` a record needs a cleanup that removes it; a step that creates
-    /// or cleans up must mark what it creates with the run's id.
+    /// A step that `creates` a record needs a cleanup that removes it (`unremoved`: it has
+    /// none, and its scenario does not declare what it `leaves`); a step that creates or
+    /// cleans up must mark what it creates with the run's id.
     fn check_creation(
         &mut self,
         at: &str,
@@ -387,8 +392,9 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         cleans_up: bool,
         operation: &Operation,
         creates: bool,
+        unremoved: bool,
     ) {
-        if creates && !cleans_up {
+        if unremoved {
             self.errors.push(
                 self.ctx
                     .error(
@@ -478,7 +484,10 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         // is held to the rules of a create step, its captures defined for `verify`.
         step.capture = self.captures(at, &raw.capture);
         let creates = safety::creates(own);
-        self.check_creation(at, &raw.request, raw.cleanup.is_some(), own, creates);
+        // A scenario that declares what it `leaves` may create without a cleanup.
+        let cleans_up = raw.cleanup.is_some();
+        let unremoved = creates && !cleans_up && raw.leaves.is_none();
+        self.check_creation(at, &raw.request, cleans_up, own, creates, unremoved);
         step.cleanup = raw
             .cleanup
             .as_ref()

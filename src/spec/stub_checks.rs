@@ -289,6 +289,11 @@ impl<'c> Checks<'_, 'c> {
                 "members",
             ),
             (action == StubAction::Merge, stub.merge.is_some(), "merge"),
+            (
+                action == StubAction::Import,
+                stub.import.is_some(),
+                "import",
+            ),
         ] {
             if needed && !given {
                 self.error(
@@ -451,6 +456,12 @@ impl<'c> Checks<'_, 'c> {
         }
         for (shown, stored) in &stub.shows {
             named.push((join(&at("shows"), shown), stored));
+        }
+        if let Some(import) = &stub.import {
+            for (i, f) in import.matches.iter().enumerate() {
+                named.push((format!("{}[{i}]", join(&at("import"), "match")), f));
+            }
+            named.push((join(&at("import"), "tags"), &import.tags));
         }
         let validate = join(AT, "validate");
         for (i, f) in stub.validate.required.iter().enumerate() {

@@ -140,6 +140,8 @@ pub struct Done {
     pub errors: Option<Vec<Value>>,
     /// Ids a link added.
     pub added: Option<Vec<Value>>,
+    /// What became of the request (an import's `completed` or `queued`).
+    pub status: Option<String>,
     /// Page and page size of a list (`records` holds its items; `counts` its total).
     pub page: Option<(u64, u64)>,
     /// What a merge did: the ids it retired, the fields it filled, what it moved.

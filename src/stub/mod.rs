@@ -6,7 +6,7 @@
 //! The gate ([`gate`]) checks the bearer key (401), spends a per-key rate-limit budget
 //! (429) and enforces the operation's documented permission (403); then the action plays
 //! ([`play`]): create, read, list, update, delete ([`crud`]), link and unlink
-//! ([`links`]), bulk create and delete ([`bulk`]), or the documented example for an effect
+//! ([`links`]), bulk create and delete ([`bulk`]), imports ([`import`]), or the documented example for an effect
 //! outside the API. Records are complete ([`record`]: every documented field, ids,
 //! timestamps, names derived by [`names`]), input is checked ([`validate`]), lists are
 //! paged, filtered and sorted ([`list`]), related records embedded ([`include`]), all on
@@ -46,6 +46,7 @@ mod call;
 mod crud;
 pub mod faults;
 mod gate;
+mod import;
 mod include;
 mod links;
 mod list;

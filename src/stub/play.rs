@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::answer::{put, Answer, Done, Refusal};
 use super::scope::Scope;
 use super::state::State;
-use super::{bulk, crud, links, merge};
+use super::{bulk, crud, import, links, merge};
 use crate::spec::behaviour::{Effect, Fill, StubAction};
 
 /// The credits of the key's workspace, as the gate knows them.
@@ -75,6 +75,7 @@ fn act(scope: &Scope<'_>, state: &mut State) -> Result<Done, Refusal> {
         StubAction::BulkDelete => bulk::delete(scope, state),
         StubAction::Merge => merge::merge(scope, state),
         StubAction::Example => scope.parent(state).map(|_| Done::default()),
+        StubAction::Import => import::import(scope, state),
     }
 }
 
@@ -145,6 +146,7 @@ fn success(scope: &Scope<'_>, done: &Done, credits_left: u64) -> Answer {
                 .as_ref()
                 .map(|m| Value::Array(m.populated.clone())),
             Fill::Moved => done.merged.as_ref().map(|m| Value::Object(m.moved.clone())),
+            Fill::Status => done.status.clone().map(Value::String),
         };
         put(&mut body, &pointer, value.unwrap_or(Value::Null));
     }

@@ -131,15 +131,34 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "429 rate_limited",
             vec!["rate_limit_exceeded"],
         ),
-        ("contacts.create-note", "201", vec![]),
-        ("contacts.create-note", "400 validation_error", vec![]),
-        ("contacts.create-note", "401 invalid_key", vec![]),
+        (
+            "contacts.create-note",
+            "201",
+            vec!["creates_a_note_on_the_contact"],
+        ),
+        (
+            "contacts.create-note",
+            "400 validation_error",
+            vec![
+                "a_missing_title_is_a_validation_error",
+                "content_over_10000_characters_is_a_validation_error",
+            ],
+        ),
+        (
+            "contacts.create-note",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
         (
             "contacts.create-note",
             "403 insufficient_permissions",
-            vec![],
+            vec!["key_without_contacts_write_is_forbidden"],
         ),
-        ("contacts.create-note", "404 not_found", vec![]),
+        (
+            "contacts.create-note",
+            "404 not_found",
+            vec!["a_deleted_contact_is_not_found"],
+        ),
         ("contacts.create-note", "429 rate_limited", vec![]),
         (
             "contacts.delete",
@@ -211,6 +230,37 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
         ),
         (
             "contacts.get",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
+            "contacts.import",
+            "200",
+            vec![
+                "a_row_matching_a_contact_is_skipped",
+                "a_row_without_name_or_email_gets_an_error",
+                "csv_columns_are_mapped_and_unknown_ones_ignored",
+                "update_existing_updates_the_matched_contact",
+            ],
+        ),
+        (
+            "contacts.import",
+            "400 validation_error",
+            vec!["neither_rows_nor_csv_is_a_validation_error"],
+        ),
+        (
+            "contacts.import",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.import",
+            "403 insufficient_permissions",
+            vec!["key_without_write_permission_is_forbidden"],
+        ),
+        ("contacts.import", "413 payload_too_large", vec![]),
+        (
+            "contacts.import",
             "429 rate_limited",
             vec!["rate_limit_exceeded"],
         ),
@@ -563,6 +613,24 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
         ),
         ("contacts.get", "404 not_found", PairState::Covered),
         ("contacts.get", "429 rate_limited", PairState::Untested),
+        ("contacts.import", "200", PairState::Untested),
+        (
+            "contacts.import",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        ("contacts.import", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.import",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        (
+            "contacts.import",
+            "413 payload_too_large",
+            PairState::Untested,
+        ),
+        ("contacts.import", "429 rate_limited", PairState::Untested),
         ("contacts.list", "200", PairState::Untested),
         ("contacts.list", "401 invalid_key", PairState::Untested),
         (

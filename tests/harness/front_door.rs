@@ -165,7 +165,8 @@ fn a_mistyped_command_fails_with_exit_code_2_and_names_the_command_meant() {
     let output = command(&no_env(), &["delete", "--skip", "rate_limit"]);
     let stdout = text(&output.stdout);
     // The trials with `delete` in their name but the 429 ones (delete.yaml's, bulk-delete's,
-    // and the deleted contacts of update, list-notes, activities, documents and merge).
+    // and the deleted contacts of update, list-notes, activities, documents, merge and
+    // create-note).
     let chosen = shipped().matching("delete", &["rate_limit"]);
     assert!(chosen >= 13, "{chosen}");
     let filtered = shipped_scenarios() - chosen;

@@ -241,6 +241,12 @@ fn live_runs_include_the_scenarios_the_stub_cannot_serve() {
         vec![
             (CLEANED_UP_TRIAL, false),
             (VERIFIED_TRIAL, false),
+            // Import Contacts' `update_existing`: the filter's word, in a scenario the
+            // stub serves.
+            (
+                "contacts/import.yaml::update_existing_updates_the_matched_contact",
+                false
+            ),
             (UPDATE_TRIAL, false)
         ]
     );

@@ -24,6 +24,7 @@ mod matchers;
 mod merge;
 mod output;
 mod reports;
+mod residue;
 mod resilience;
 mod safety;
 mod secrets;

@@ -323,6 +323,7 @@ fn scenario_capturing_a_stranger(
         about: None,
         ignore: None,
         spends_quota: false,
+        leaves: None,
         uses: Vec::new(),
         setup: vec![create],
         main: step("request", main_op, main),

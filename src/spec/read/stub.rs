@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::super::behaviour::{
     default_record, Backdating, Bulk, Collection, Effect, Embed, FieldType, Fill, Filter, IdStyle,
-    Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange, Parent, PerPage, Rule,
-    Sort, StubAction, StubBehaviour, Unknown, Validate,
+    Import, Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange, Parent, PerPage,
+    Rule, Sort, StubAction, StubBehaviour, Unknown, Validate,
 };
 use super::super::yaml::{Entry, Node, Yaml};
 use super::Reader;
@@ -51,6 +51,7 @@ const BEHAVIOUR: &[&str] = &[
     "members",
     "bulk",
     "merge",
+    "import",
     "cascade",
     "fill",
     "effects",
@@ -89,6 +90,17 @@ const MERGE: &[&str] = &[
     "moves",
 ];
 const MOVE: &[&str] = &["collection", "field"];
+const IMPORT: &[&str] = &[
+    "rows",
+    "csv",
+    "has_header",
+    "mapping",
+    "update_existing",
+    "tags",
+    "match",
+    "max",
+    "job_prefix",
+];
 const EFFECT: &[&str] = &["credits", "outbox"];
 
 /// Days back a back-dated record may go: a century.
@@ -290,6 +302,7 @@ impl Reader {
         let members = self.optional(&f, "members", Self::text);
         let bulk = self.optional(&f, "bulk", Self::bulk);
         let merge = self.optional(&f, "merge", Self::merge);
+        let import = self.optional(&f, "import", Self::import);
         let cascade = self.optional(&f, "cascade", Self::texts);
         let fill = self.optional(&f, "fill", |r, e| {
             r.named(e, "what to put there", |r, item| {
@@ -325,6 +338,7 @@ impl Reader {
             members: members.ok()?,
             bulk: bulk.ok()?,
             merge: merge.ok()?,
+            import: import.ok()?,
             cascade: cascade.ok()?.unwrap_or_default(),
             fill: fill.ok()?.unwrap_or_default(),
             effects: effects.ok()?.unwrap_or_default(),
@@ -591,6 +605,38 @@ impl Reader {
         })
     }
 
+    /// `import` of an import action: the body fields it reads (the Import Contacts page's
+    /// names by default), the fields a row matches by, the most rows done at once.
+    fn import(&mut self, e: &Entry) -> Option<Import> {
+        let f = self.fields(&e.value, e.key_pos, "`import`", "`import`", IMPORT)?;
+        let named = |r: &mut Self, key: &str| {
+            r.optional(&f, key, Self::text)
+                .map(|v| v.unwrap_or_else(|| key.to_string()))
+        };
+        let rows = named(self, "rows");
+        let csv = named(self, "csv");
+        let has_header = named(self, "has_header");
+        let mapping = named(self, "mapping");
+        let update_existing = named(self, "update_existing");
+        let tags = named(self, "tags");
+        let matches = self.required(&f, "match", Self::texts);
+        let max = self.required(&f, "max", |r, e| {
+            r.number(&e.value, "`max`", "a number of rows", &SIZES)
+        });
+        let job_prefix = self.required(&f, "job_prefix", Self::text);
+        Some(Import {
+            rows: rows.ok()?,
+            csv: csv.ok()?,
+            has_header: has_header.ok()?,
+            mapping: mapping.ok()?,
+            update_existing: update_existing.ok()?,
+            tags: tags.ok()?,
+            matches: matches?,
+            max: max?,
+            job_prefix: job_prefix?,
+        })
+    }
+
     /// `effects`: a list of one-key mappings (`- credits: 1`, `- outbox: emails`).
     fn effects(&mut self, e: &Entry) -> Option<Vec<Effect>> {
         let items = self.list(e, "effects (`- credits: 1`, `- outbox: <collection>`)")?;
@@ -622,7 +668,7 @@ impl Reader {
 }
 
 /// The fills without an argument, for a did-you-mean.
-const FILL_WORDS: [&str; 11] = [
+const FILL_WORDS: [&str; 12] = [
     "record",
     "id",
     "records",
@@ -630,6 +676,7 @@ const FILL_WORDS: [&str; 11] = [
     "added",
     "now",
     "credits",
+    "status",
     "count.",
     "merged",
     "populated",

@@ -357,6 +357,33 @@ operation:
 "#,
     ),
     (
+        "contacts/import.yaml",
+        r#"
+operation:
+  title: Import Contacts
+  method: POST
+  path: /v1/import/contacts
+  doc: d
+  stub:
+    action: import
+    collection: contacts
+    accepts: [full_name, first_name, last_name, email, company, priority, tags]
+    import: { match: [email], max: 4, job_prefix: imp_ }
+    fill:
+      /data/job_id: id
+      /data/status: status
+      /data/created_count: count.created
+      /data/updated_count: count.updated
+      /data/skipped_count: count.skipped
+      /data/errors: errors
+  responses:
+    - status: 200
+      example: { data: { job_id: imp_1, status: completed, created_count: 1, updated_count: 0, skipped_count: 0, errors: [] } }
+    - status: 400
+      code: validation_error
+"#,
+    ),
+    (
         "api-keys/delete.yaml",
         r#"
 operation:
@@ -993,4 +1020,160 @@ fn a_merge_fills_moves_retires_and_remembers() {
             "{body}"
         );
     }
+}
+
+/// Imports `body`; (status, the answer's data).
+fn import(stub: &mut Stub, body: Value) -> (u16, Value) {
+    let (status, answer) = stub.call(
+        "contacts.import",
+        "/v1/import/contacts",
+        "",
+        &body.to_string(),
+    );
+    let data = answer.get("data").cloned().unwrap_or(answer);
+    (status, data)
+}
+
+/// (created, updated, skipped) of an import's answer.
+fn counts(data: &Value) -> (Value, Value, Value) {
+    (
+        data["created_count"].clone(),
+        data["updated_count"].clone(),
+        data["skipped_count"].clone(),
+    )
+}
+
+#[test]
+fn an_import_creates_skips_or_updates_each_row_and_reports_errors() {
+    let mut stub = Stub::new();
+    let jane = stub.contact(json!({"full_name": "Jane Doe", "email": "jane@acme.com"}));
+    let rows = json!({"rows": [
+        {"full_name": "Bob Smith", "email": "bob@beta.com", "tags": ["lead"]},
+        {"email": "JANE@acme.com", "company": "Acme"},
+        {"company": "Nameless"},
+        "not a row"
+    ], "tags": ["imported"]});
+    let (status, data) = import(&mut stub, rows);
+    assert_eq!(status, 200, "{data}");
+    assert_eq!(counts(&data), (json!(1), json!(0), json!(3)));
+    assert_eq!(data["status"], "completed");
+    assert!(data["job_id"].as_str().unwrap().starts_with("imp_"));
+    let numbers: Vec<&Value> = data["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["row_number"])
+        .collect();
+    assert_eq!(numbers, [&json!(3), &json!(4)]);
+    assert_eq!(data["errors"][0]["code"], "validation_error");
+    let bob = stub
+        .state
+        .in_order("contacts")
+        .into_iter()
+        .find(|r| r["email"] == "bob@beta.com")
+        .cloned()
+        .unwrap();
+    assert_eq!(bob["tags"], json!(["lead", "imported"]));
+    assert_eq!(bob["first_name"], "Bob");
+    // Skipped: Jane is as she was; with update_existing she is updated, nothing created.
+    assert_eq!(
+        stub.state.get("contacts", &jane).unwrap()["company"],
+        Value::Null
+    );
+    let update =
+        json!({"rows": [{"email": "jane@ACME.com", "company": "Acme"}], "update_existing": true});
+    let (_, data) = import(&mut stub, update);
+    assert_eq!(counts(&data), (json!(0), json!(1), json!(0)));
+    let record = stub.state.get("contacts", &jane).unwrap();
+    assert_eq!(
+        (&record["company"], &record["full_name"]),
+        (&json!("Acme"), &json!("Jane Doe"))
+    );
+    assert_eq!(stub.state.collection("contacts").unwrap().len(), 2);
+}
+
+#[test]
+fn an_import_reads_csv_through_its_mapping_and_queues_above_its_max() {
+    let mut stub = Stub::new();
+    let csv = "Email Address,Full Name,tags,priority,Colour\nann@x.io,\"Lee, Ann\",\"a, b\",2,red\n,,,,\n";
+    let body = json!({"csv": csv, "mapping": {"Email Address": "email", "Full Name": "full_name"}});
+    let (status, data) = import(&mut stub, body);
+    assert_eq!(status, 200, "{data}");
+    assert_eq!(counts(&data), (json!(1), json!(0), json!(1)));
+    assert_eq!(data["errors"][0]["row_number"], 2, "the header is no row");
+    let ann = stub.state.in_order("contacts")[0].clone();
+    assert_eq!(
+        (&ann["first_name"], &ann["last_name"]),
+        (&json!("Ann"), &json!("Lee"))
+    );
+    assert_eq!(
+        (&ann["tags"], &ann["priority"]),
+        (&json!(["a", "b"]), &json!(2))
+    );
+    assert!(ann.get("Colour").is_none(), "unknown columns are ignored");
+    // A CSV without rows imports nothing.
+    let (status, data) = import(&mut stub, json!({"csv": "email\n"}));
+    assert_eq!(
+        (status, counts(&data)),
+        (200, (json!(0), json!(0), json!(0)))
+    );
+    // Without a header no column has a name: every row is refused.
+    let (_, data) = import(
+        &mut stub,
+        json!({"csv": "zed@x.io,Zed\n", "has_header": false}),
+    );
+    assert_eq!(counts(&data), (json!(0), json!(0), json!(1)));
+    // Five rows, above the max of 4: queued, no counts yet; the stub does the job at once.
+    let rows: Vec<Value> = (0..5)
+        .map(|i| json!({"email": format!("q{i}@x.io")}))
+        .collect();
+    let (_, data) = import(&mut stub, json!({"rows": rows}));
+    assert_eq!(data["status"], "queued");
+    assert_eq!(counts(&data), (json!(0), json!(0), json!(0)));
+    assert_eq!(stub.state.collection("contacts").unwrap().len(), 6);
+}
+
+#[test]
+fn an_import_without_rows_or_with_wrong_options_is_refused() {
+    let mut stub = Stub::new();
+    for (body, field) in [
+        (json!({"tags": ["x"]}), "rows"),
+        (json!({"rows": []}), "rows"),
+        (
+            json!({"rows": [{"email": "a@x.io"}], "csv": "email\na@x.io"}),
+            "rows",
+        ),
+        (json!({"rows": {"email": "a@x.io"}}), "rows"),
+        (json!({"csv": 7}), "csv"),
+        (
+            json!({"rows": [{"email": "a@x.io"}], "update_existing": "yes"}),
+            "update_existing",
+        ),
+        (json!({"rows": [{"email": "a@x.io"}], "tags": "x"}), "tags"),
+        (
+            json!({"csv": "email\na@x.io", "mapping": {"email": 1}}),
+            "mapping",
+        ),
+        (
+            json!({"rows": [{"email": "a@x.io"}], "has_header": 1}),
+            "has_header",
+        ),
+        (json!([]), "body"),
+    ] {
+        let (status, answer) = stub.call(
+            "contacts.import",
+            "/v1/import/contacts",
+            "",
+            &body.to_string(),
+        );
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"]["details"]["fields"].get(field).is_some(),
+            "{body}: {answer}"
+        );
+    }
+    assert!(stub
+        .state
+        .collection("contacts")
+        .is_none_or(|c| c.is_empty()));
 }
