@@ -163,7 +163,7 @@ fn read_keys(
     Ok(keys)
 }
 
-/// The request rate and budget: defaults for live runs (10 per second, 300 requests),
+/// The request rate and budget: defaults for live runs (10 per second, 1000 requests),
 /// none for the stub unless set.
 fn pacing(
     non_empty: &dyn Fn(&str) -> Option<String>,
@@ -174,7 +174,7 @@ fn pacing(
         (value, _) => parse_count(variable, value, default).map(Some),
     };
     let rate_limit = live_default(RATE_LIMIT, 10)?.map(|n| n.min(u32::MAX as usize) as u32);
-    let max_requests = live_default(MAX_REQUESTS, 300)?.map(|n| n as u64);
+    let max_requests = live_default(MAX_REQUESTS, 1000)?.map(|n| n as u64);
     Ok((rate_limit, max_requests))
 }
 

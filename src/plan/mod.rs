@@ -163,12 +163,13 @@ mod tests {
             .rev()
             .take(quota.len())
             .all(|p| p.scenario.spends_quota));
-        // Delete and Update Contact's bursts need a contact of their own first: a burst that
-        // has run into the limit would leave their setup no quota.
+        // Create Contact Note, Delete and Update Contact's bursts need a contact of their own
+        // first: a burst that has run into the limit would leave their setup no quota.
         let with_setup: Vec<&str> = quota.iter().filter(|q| !q.1).map(|q| q.0).collect();
         assert_eq!(
             with_setup,
             [
+                "contacts/create-note.yaml::rate_limit_exceeded",
                 "contacts/delete.yaml::rate_limit_exceeded",
                 "contacts/update.yaml::rate_limit_exceeded"
             ]

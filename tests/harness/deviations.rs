@@ -328,8 +328,8 @@ fn a_gateway_without_a_rate_limit_fails_every_429_trial() {
     let (gateway, config) = start(behaving(Behaviour::NoRateLimit));
     let mut env = served_env(&gateway, &config);
     env.insert("LEADLEX_SPEND_QUOTA".into(), "1".into());
-    // Each burst runs to its bound (250 requests).
-    env.insert("LEADLEX_MAX_REQUESTS".into(), "5000".into());
+    // Each burst runs to its bound (1000 requests).
+    env.insert("LEADLEX_MAX_REQUESTS".into(), "20000".into());
     let outcomes = run_with(&env, "rate_limit_exceeded");
     let spending: Vec<&str> = served()
         .trials

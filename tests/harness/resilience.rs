@@ -351,7 +351,7 @@ fn the_burst_of_the_429_scenario_is_bounded_in_requests_and_in_time() {
     let original = std::fs::read_to_string(&delete).unwrap();
     let bounded = |requests: u32, seconds: u32| {
         let text = original
-            .replace("max_requests: 250", &format!("max_requests: {requests}"))
+            .replace("max_requests: 1000", &format!("max_requests: {requests}"))
             .replace("max_seconds: 90", &format!("max_seconds: {seconds}"));
         std::fs::write(&delete, text).unwrap();
     };
