@@ -71,6 +71,14 @@ pub(super) fn build_operation(
         };
         check_behaviour(&ctx, stub, &facts, errors);
     }
+    let limited = |r: &raw::Response| r.status == 429 && r.code.as_deref() == Some("rate_limited");
+    if raw.rate_limit.is_some() && !raw.responses.iter().any(limited) {
+        let error = ctx.error(
+            "operation.rate_limit",
+            "an operation with a `rate_limit` of its own must document 429 rate_limited",
+        );
+        errors.push(error.with_hint("add `- status: 429` with `code: rate_limited` to `responses`"));
+    }
     let mut documented = Responses {
         ctx: &ctx,
         base_dir: spec.source.path.parent().unwrap_or(Path::new(".")),
@@ -93,6 +101,7 @@ pub(super) fn build_operation(
         doc: raw.doc.clone(),
         permission: raw.permission.clone(),
         stub: raw.stub.clone(),
+        rate_limit: raw.rate_limit,
         responses,
         span: ctx.span("operation"),
     })
