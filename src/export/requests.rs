@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::spec::behaviour::{
-    Collection, FieldType, Filter, Include, ListSpec, StubAction, StubBehaviour,
+    Collection, FieldType, Filter, Include, ListSpec, Pages, StubAction, StubBehaviour,
 };
 use crate::spec::{Operation, Suite};
 
@@ -28,13 +28,22 @@ pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
 /// size, its sort or one of its filters.
 fn list_parameter(list: &ListSpec, name: &str) -> Option<(Value, String)> {
     match name {
-        "page" => {
+        "page" if list.pages == Pages::Numbered => {
             return Some((
                 json!({"type": "integer"}),
                 "The page, from 1 (the default).".into(),
             ))
         }
-        "per_page" => {
+        "limit" if list.pages == Pages::Limit => {
+            return Some((
+                json!({"type": "integer"}),
+                format!(
+                    "The most records: {} by default, at most {}.",
+                    list.per_page.default, list.per_page.max
+                ),
+            ))
+        }
+        "per_page" if list.pages == Pages::Numbered => {
             return Some((
                 json!({"type": "integer"}),
                 format!(
@@ -77,6 +86,10 @@ fn filter_parameter(filter: &Filter) -> (Value, String) {
         Filter::Linked(link) => (
             json!({"type": "string"}),
             format!("Records linked to this id ({link})."),
+        ),
+        Filter::Has(field) => (
+            json!({"type": "string"}),
+            format!("Records whose {field} holds this value; repeated, every value."),
         ),
     }
 }

@@ -35,7 +35,7 @@ pub fn safety_changes(op: &Operation) -> bool {
 }
 
 pub use behaviour::StubAction;
-pub use raw::{CsvExpect, HeaderRule, Per, RateLimit, Repeat, StatusSet};
+pub use raw::{CsvExpect, HeaderRule, RateLimit, Repeat, StatusSet};
 
 /// Loads and validates every spec under `specs_dir`.
 pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {

@@ -77,7 +77,8 @@ pub(super) fn build_operation(
             "operation.rate_limit",
             "an operation with a `rate_limit` of its own must document 429 rate_limited",
         );
-        errors.push(error.with_hint("add `- status: 429` with `code: rate_limited` to `responses`"));
+        errors
+            .push(error.with_hint("add `- status: 429` with `code: rate_limited` to `responses`"));
     }
     let mut documented = Responses {
         ctx: &ctx,

@@ -524,7 +524,13 @@ impl Reader {
 
     /// `rate_limit: { calls: 10, per: hour }`.
     fn rate_limit(&mut self, e: &Entry) -> Option<raw::RateLimit> {
-        let f = self.fields(&e.value, e.key_pos, "`rate_limit`", "`rate_limit`", OPERATION_LIMIT)?;
+        let f = self.fields(
+            &e.value,
+            e.key_pos,
+            "`rate_limit`",
+            "`rate_limit`",
+            OPERATION_LIMIT,
+        )?;
         let calls = self.required(&f, "calls", |r, e| {
             r.number(&e.value, "`calls`", "a number of calls", &CALLS)
         });

@@ -11,8 +11,8 @@ use super::matcher::pointer_problem;
 use super::operations::code_on_success;
 use super::safety;
 use super::{
-    raw, BodyAssertion, CsvExpect, Captured, Cleanup, Expectation, HeaderCheck, Matcher, Operation, Request,
-    Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    raw, BodyAssertion, Captured, Cleanup, CsvExpect, Expectation, HeaderCheck, Matcher, Operation,
+    Request, Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
 use crate::source::{join, Span};
 use crate::spec::template;

@@ -44,6 +44,7 @@ mod answer;
 mod bulk;
 mod call;
 mod crud;
+mod export;
 pub mod faults;
 mod gate;
 mod include;

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::Response;
 use crate::outcome::{Check, Mismatch};
-use crate::spec::CsvExpect;
 use crate::spec::template::Vars;
+use crate::spec::CsvExpect;
 
 /// A CSV body: its header row and data rows.
 #[derive(Debug, PartialEq)]
@@ -34,7 +34,10 @@ pub(super) fn check(response: &Response<'_>) -> Vec<Mismatch> {
     if let Some(name) = &csv.attachment {
         let header = response.http.header("content-disposition");
         if let Err(failed) = attachment(header, name) {
-            found.push(mismatch(Check::Header("Content-Disposition".into()), failed));
+            found.push(mismatch(
+                Check::Header("Content-Disposition".into()),
+                failed,
+            ));
         }
     }
     let table = match parse(&response.http.body) {
@@ -261,7 +264,11 @@ mod tests {
             failed,
             [
                 ("rows", "1 data row".into(), "2 data rows".into()),
-                ("min_rows", "at least 3 data rows".into(), "2 data rows".into()),
+                (
+                    "min_rows",
+                    "at least 3 data rows".into(),
+                    "2 data rows".into()
+                ),
             ]
         );
         let with = |cells: &[(&str, &str)]| CsvExpect {
@@ -273,7 +280,11 @@ mod tests {
         };
         let ok = [("id", "{{id}}"), ("full_name", "Jane Doe")];
         assert!(judge(&with(&ok), &read, &vars()).is_empty());
-        let none = judge(&with(&[("id", "{{id}}"), ("full_name", "Bob")]), &read, &vars());
+        let none = judge(
+            &with(&[("id", "{{id}}"), ("full_name", "Bob")]),
+            &read,
+            &vars(),
+        );
         assert_eq!(none[0].2, "2 data rows, none of them such a row");
         let no_column = judge(&with(&[("email", "x")]), &read, &vars());
         assert!(no_column[0].2.starts_with("no column \"email\""));
