@@ -49,6 +49,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
 
+pub use super::export::ExportAnswer;
 pub use super::list::ListAnswer;
 
 /// Path prefix under which the resource routes are served.
@@ -89,6 +90,8 @@ pub struct GatewayConfig {
     pub create: CreateAnswer,
     /// How `GET /v1/contacts` answers: as documented, or with one deviation.
     pub list: ListAnswer,
+    /// How `GET /v1/contacts/export` answers: as documented, or with one deviation.
+    pub export: ExportAnswer,
 }
 
 /// How `POST /v1/contacts` answers (every other route is unaffected): the deviations a
@@ -136,6 +139,7 @@ impl Default for GatewayConfig {
             tls: None,
             create: CreateAnswer::Documented,
             list: ListAnswer::Documented,
+            export: ExportAnswer::Documented,
         }
     }
 }
@@ -473,6 +477,8 @@ struct Reply {
     echo: Option<String>,
     /// Sent as `Retry-After` (the `RateLimited*` behaviours).
     retry_after: Option<u32>,
+    /// Sent as `Content-Disposition` (the export).
+    disposition: Option<&'static str>,
 }
 
 impl Reply {
@@ -485,6 +491,7 @@ impl Reply {
             remaining: 0,
             echo: None,
             retry_after: None,
+            disposition: None,
         }
     }
 
@@ -817,6 +824,7 @@ impl Shared {
         match (method, segments.as_slice()) {
             ("POST", ["v1", "contacts"]) => self.create(&request.body),
             ("GET", ["v1", "contacts"]) => self.list(&request.query),
+            ("GET", ["v1", "contacts", "export"]) => self.export(&request.query),
             ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id, &request.query),
             ("PATCH", ["v1", "contacts", id]) if !id.is_empty() => self.update(id, &request.body),
             ("DELETE", ["v1", "contacts", id]) if !id.is_empty() => self.delete(id, role),
@@ -880,6 +888,14 @@ impl Shared {
             Ok(body) => Reply::json(200, &body),
             Err(message) => Reply::error(400, "validation_error", &message),
         }
+    }
+
+    fn export(&self, query: &str) -> Reply {
+        let state = self.state();
+        let exported = super::export::answer(&state.contacts, query, self.config.export);
+        let mut reply = Reply::new(exported.status, exported.content_type, exported.body);
+        reply.disposition = exported.disposition;
+        reply
     }
 
     /// Get Contact; `include` adds the top 3 related notes, open tasks and open deals
@@ -1277,6 +1293,9 @@ fn render_head(reply: &Reply, config: &GatewayConfig) -> String {
     }
     if let Behaviour::Hostile { note, .. } = config.behaviour {
         head += &format!("X-Note: {note}\r\n");
+    }
+    if let Some(disposition) = reply.disposition {
+        head += &format!("Content-Disposition: {disposition}\r\n");
     }
     if let Some(seconds) = reply.retry_after {
         head += &format!("Retry-After: {seconds}\r\n");
