@@ -6,7 +6,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::spec::behaviour::{
-    Collection, FieldType, Filter, Include, ListSpec, Pages, StubAction, StubBehaviour,
+    Collection, CsvExport, Effect, FieldType, Filter, Include, ListSpec, Pages, StubAction,
+    StubBehaviour,
 };
 use crate::spec::{Operation, Suite};
 
@@ -20,8 +21,25 @@ pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
     if let Some(parameter) = stub.list.as_ref().and_then(|l| list_parameter(l, name)) {
         return Some(parameter);
     }
+    if let Some(csv) = csv_select(stub).filter(|c| c.select.as_deref() == Some(name)) {
+        return Some((
+            json!({"type": "string"}),
+            format!(
+                "The columns, comma-separated; `{}` by default.",
+                csv.fields.join(",")
+            ),
+        ));
+    }
     let include = stub.include.as_ref().filter(|i| i.param == name)?;
     Some(include_parameter(include))
+}
+
+/// The `csv` effect of an export.
+fn csv_select(stub: &StubBehaviour) -> Option<&CsvExport> {
+    stub.effects.iter().find_map(|e| match e {
+        Effect::Csv(csv) => Some(csv),
+        _ => None,
+    })
 }
 
 /// The schema and description of query parameter `name` of a list: its page, its page

@@ -27,6 +27,7 @@ use parallel::in_parallel;
 
 pub use matcher::{JsonType, Matcher, NullsAt, Pattern, SortOrder, SortSpec};
 pub use model::*;
+pub(crate) use operations::is_json;
 pub use operations::MAX_SCHEMA_FILE_BYTES;
 use std::path::{Path, PathBuf};
 /// Whether a request of `op` changes or removes an existing record.
