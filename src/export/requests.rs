@@ -22,10 +22,12 @@ pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
         return Some(parameter);
     }
     if let Some(csv) = csv_select(stub).filter(|c| c.select.as_deref() == Some(name)) {
+        let names: Vec<String> = csv.fields.iter().map(|n| regex_escape(n)).collect();
+        let one = format!("({})", names.join("|"));
         return Some((
-            json!({"type": "string"}),
+            json!({"type": "string", "pattern": format!("^{one}(,{one})*$")}),
             format!(
-                "The columns, comma-separated; `{}` by default.",
+                "Some of the columns, comma-separated; `{}` by default.",
                 csv.fields.join(",")
             ),
         ));
@@ -54,7 +56,7 @@ fn list_parameter(list: &ListSpec, name: &str) -> Option<(Value, String)> {
         }
         "limit" if list.pages == Pages::Limit => {
             return Some((
-                json!({"type": "integer"}),
+                json!({"type": "integer", "minimum": 1, "maximum": list.per_page.max}),
                 format!(
                     "The most records: {} by default, at most {}.",
                     list.per_page.default, list.per_page.max

@@ -1,12 +1,10 @@
 //! Exports: a list's records answered as CSV (the `csv` effect) instead of JSON. The
-//! columns are the effect's `fields` unless the query's `select` parameter names others
-//! (a comma-separated list of fields of the record as shown; an unknown one is a 400);
+//! columns are the effect's `fields` unless the query's `select` parameter chooses some of
+//! them (a comma-separated list of their names, in any order; another name is a 400);
 //! the header row comes first; a cell is the field's text (an array's items joined with
 //! commas, so the `csv` crate quotes it: `"lead,priority"`; null or missing is empty).
 //! The answer is `text/csv; charset=utf-8` with `Content-Disposition: attachment` and the
 //! effect's file name.
-
-use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -32,53 +30,32 @@ pub fn answer(scope: &Scope<'_>, csv: &CsvExport, records: &[Value]) -> Result<A
     ))
 }
 
-/// The columns the call asks for, or the effect's.
+/// The columns the call asks for (names of the effect's `fields`, comma-separated, as
+/// written), or the effect's.
 fn columns(scope: &Scope<'_>, csv: &CsvExport) -> Result<Vec<String>, Refusal> {
-    let asked = csv
-        .select
-        .as_deref()
-        .and_then(|p| Some((p, scope.call.query(p)?)));
+    let asked = csv.select.as_deref().and_then(|p| Some((p, scope.call.query(p)?)));
     let Some((param, asked)) = asked else {
         return Ok(csv.fields.clone());
     };
-    let known = known_fields(scope, csv);
-    let chosen: Vec<String> = asked.split(',').map(|f| f.trim().to_string()).collect();
-    let unknown: Vec<&str> = chosen
+    let chosen: Vec<String> = asked.split(',').map(str::to_string).collect();
+    let unknown: Vec<String> = chosen
         .iter()
-        .map(String::as_str)
-        .filter(|f| !known.contains(*f))
+        .filter(|f| !csv.fields.contains(f))
+        .map(|f| format!("{f:?}"))
         .collect();
     if unknown.is_empty() {
         return Ok(chosen);
     }
-    let fields: Vec<&str> = known.iter().map(String::as_str).collect();
     Err(Refusal::field(
         &scope.stub.validate,
         Rule::Type,
         param,
         format!(
-            "unknown field {}; one of {}",
+            "unknown column {}; the columns are {}",
             unknown.join(", "),
-            fields.join(", ")
+            csv.fields.join(",")
         ),
     ))
-}
-
-/// The fields of a record as shown: the id, the collection's fields but the hidden ones
-/// and those shown under another name, the names of `shows`, and the effect's own.
-fn known_fields(scope: &Scope<'_>, csv: &CsvExport) -> BTreeSet<String> {
-    let collection = scope.collection();
-    let renamed: BTreeSet<&String> = scope.stub.shows.values().collect();
-    let stored = collection
-        .fields
-        .keys()
-        .filter(|f| !collection.hidden.contains(f) && !renamed.contains(f));
-    let mut known: BTreeSet<String> = stored.cloned().collect();
-    known.insert("id".into());
-    known.extend(scope.stub.shows.keys().cloned());
-    known.extend(collection.counts.keys().cloned());
-    known.extend(csv.fields.iter().cloned());
-    known
 }
 
 /// The CSV text: the header row, then a row per record.
