@@ -33,7 +33,10 @@ pub fn answer(scope: &Scope<'_>, csv: &CsvExport, records: &[Value]) -> Result<A
 /// The columns the call asks for (names of the effect's `fields`, comma-separated, as
 /// written), or the effect's.
 fn columns(scope: &Scope<'_>, csv: &CsvExport) -> Result<Vec<String>, Refusal> {
-    let asked = csv.select.as_deref().and_then(|p| Some((p, scope.call.query(p)?)));
+    let asked = csv
+        .select
+        .as_deref()
+        .and_then(|p| Some((p, scope.call.query(p)?)));
     let Some((param, asked)) = asked else {
         return Ok(csv.fields.clone());
     };

@@ -95,7 +95,7 @@ impl Gate {
         *used += 1;
         let remaining = limit - *used;
         let workspace = workspace_of(key).unwrap_or(key);
-        if let Some(own) = op.rate_limit {
+        if let Some(own) = op.rate_limit.filter(|_| shared.operation_limits) {
             if !state.take_call(workspace, &op.id, own, call.now) {
                 let message = format!(
                     "Rate limit exceeded: {} calls per {} per workspace",
