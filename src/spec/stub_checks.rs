@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::behaviour::{Collection, Effect, Fill, Filter, Sort, StubAction, StubBehaviour};
+use super::behaviour::{
+    Collection, Effect, FieldType, Fill, Filter, Sort, StubAction, StubBehaviour,
+};
 use super::diagnostics::{did_you_mean, listed, FileCtx};
 use super::error::SpecError;
 use super::files::Parsed;
@@ -575,6 +577,13 @@ impl<'c> Checks<'_, 'c> {
         let path = join(&join(&at("list"), "filters"), param);
         let known = fields_of(collection);
         let own = &self.stub.collection;
+        if let Filter::Has(field) = filter {
+            let kind = collection.fields.get(field);
+            if kind.is_some_and(|k| !matches!(k, FieldType::Array(_) | FieldType::Any)) {
+                let message = format!("filter `{param}` is `has`, but `{field}` is no array");
+                self.value_error(&path, message);
+            }
+        }
         let fields: Vec<&String> = match filter {
             Filter::Contains(fields) => fields.iter().collect(),
             Filter::Equals(f) | Filter::After(f) | Filter::Before(f) | Filter::Has(f) => vec![f],
