@@ -53,7 +53,26 @@ fn failed(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn a_documented_export_passes() {
+fn a_documented_export_passes_and_is_asked_for_as_csv() {
+    let (gateway, config) = start(GatewayConfig::default());
+    let outcomes = run_with(&live_env(&gateway, &config), EXPORTS);
+    assert!(outcomes[EXPORTS].verdict.is_success(), "{outcomes:?}");
+    // "Send Accept: text/csv"; the other operations are asked for JSON.
+    let accepts: BTreeSet<(String, Option<String>)> = gateway
+        .requests()
+        .into_iter()
+        .map(|r| (format!("{} {}", r.method, r.path), r.accept))
+        .filter(|(line, _)| !line.contains("/v1/contacts/") || line.ends_with("/export"))
+        .collect();
+    let csv = Some("text/csv".to_string());
+    let json = Some("application/json".to_string());
+    assert_eq!(
+        accepts,
+        BTreeSet::from([
+            ("GET /v1/contacts/export".to_string(), csv),
+            ("POST /v1/contacts".to_string(), json),
+        ])
+    );
     assert_eq!(failures(ExportAnswer::Documented), failed(&[]));
 }
 

@@ -313,6 +313,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw `Authorization` header value, if any.
     pub authorization: Option<String>,
+    /// The `Accept` header value, if any.
+    pub accept: Option<String>,
     /// Request body (lossy UTF-8).
     pub body: String,
     /// When the request head (request line and headers) had been fully read.
@@ -434,6 +436,7 @@ struct Request {
     /// The query string, without its `?`.
     query: String,
     authorization: Option<String>,
+    accept: Option<String>,
     content_length: usize,
     body: String,
     /// When the head had been fully read.
@@ -682,6 +685,7 @@ fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
         path: path.to_owned(),
         query: query.to_owned(),
         authorization: None,
+        accept: None,
         content_length: 0,
         body: String::new(),
         at,
@@ -691,6 +695,7 @@ fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
             "authorization" => request.authorization = Some(value.to_owned()),
+            "accept" => request.accept = Some(value.to_owned()),
             "content-length" => request.content_length = value.parse().map_err(|_| "Bad length")?,
             "transfer-encoding" => return Err("Transfer-Encoding is not supported"),
             _ => {}
@@ -713,6 +718,7 @@ impl Shared {
             method: request.method.clone(),
             path: path.to_owned(),
             authorization: request.authorization.clone(),
+            accept: request.accept.clone(),
             body: request.body.clone(),
             at: request.at,
         };
