@@ -58,6 +58,9 @@ pub enum Check {
     /// The `Content-Type` against the documented media type.
     MediaType,
     Body,
+    /// A promise of `expect.csv` about a CSV body: `body` (it is CSV), `columns`, `rows`,
+    /// `min_rows`, `contains`.
+    Csv(&'static str),
     Schema,
     Equals(String),
     /// A matcher of `expect.body` other than `equals` (`contains`, `sorted_by`…) at a JSON
@@ -82,6 +85,7 @@ impl fmt::Display for Check {
             Check::Header(name) => write!(f, "header {name}"),
             Check::MediaType => f.write_str("Content-Type"),
             Check::Body => f.write_str("body"),
+            Check::Csv(name) => write!(f, "csv {name}"),
             Check::Schema => f.write_str("schema"),
             Check::Equals(pointer) => write!(f, "equals {pointer}"),
             Check::Matcher { name, pointer } if pointer.is_empty() => {

@@ -166,6 +166,9 @@ pub struct ServeArgs {
     /// Requests per key before 429 [default: suite.yaml's stub.rate_limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
+    /// Ignore the operations' own rate limits (an export's 10 calls an hour per workspace)
+    #[arg(long)]
+    pub no_operation_limits: bool,
     /// Records to start with: a JSON object of collections, e.g. {"contacts": [{"id": "…"}]}
     #[arg(long, value_name = "FILE", value_parser = NonEmptyStringValueParser::new())]
     pub seed: Option<String>,

@@ -191,6 +191,7 @@ async fn remove(
         bearer,
         body: None,
         targets: Vec::new(),
+        accept: crate::transport::http::ACCEPT_JSON.to_string(),
     };
     match delivery.send(&request, Kind::Cleanup, false, |_| {}).await {
         Ok(r) if ledger::gone(r.status) => Ok(()),

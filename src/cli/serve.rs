@@ -34,6 +34,7 @@ pub fn serve(lookup: &dyn Fn(&str) -> Option<String>, root: &Path, args: &ServeA
     let options = ServeOptions {
         port: args.port,
         rate_limit: args.rate_limit,
+        operation_limits: !args.no_operation_limits,
         seed,
         faults: FaultOptions {
             latency: args.latency,

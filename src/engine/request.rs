@@ -11,7 +11,7 @@ use crate::live::ownership::body_targets;
 use crate::spec::template::Vars;
 use crate::spec::{Operation, Request};
 use crate::stub::Stub;
-use crate::transport::http::{Bearer, HttpRequest};
+use crate::transport::http::{Bearer, HttpRequest, ACCEPT_JSON};
 
 /// A well-formed key that no workspace has: what the `invalid` credential sends.
 pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
@@ -64,6 +64,10 @@ pub fn build_request(
         bearer,
         body,
         targets,
+        accept: operation
+            .success()
+            .map_or(ACCEPT_JSON, |r| r.media_type.as_str())
+            .to_string(),
     })
 }
 

@@ -260,6 +260,15 @@ fn response(
             (h.name.clone(), json!({ "$ref": reference }))
         })
         .collect();
+    let mut headers = headers;
+    if let Some(name) = attachment(op).filter(|_| documented.iter().any(|r| r.status < 300)) {
+        let header = json!({
+            "required": true,
+            "description": "The export is a file to save (the stub's `csv` effect).",
+            "schema": {"type": "string", "const": format!("attachment; filename=\"{name}\"")},
+        });
+        headers.insert("Content-Disposition".into(), header);
+    }
     if !headers.is_empty() {
         value["headers"] = Value::Object(headers);
     }
@@ -267,6 +276,14 @@ fn response(
         value["links"] = json!(links);
     }
     Ok(value)
+}
+
+/// The file name of an export's answer (its `csv` effect's), if it has one.
+fn attachment(op: &Operation) -> Option<&str> {
+    op.stub.as_ref()?.effects.iter().find_map(|e| match e {
+        crate::spec::behaviour::Effect::Csv(csv) => csv.filename.as_deref(),
+        _ => None,
+    })
 }
 
 /// Where each pair of one status is documented: for the response's description, and as
@@ -320,7 +337,12 @@ fn media_type(
         }
     }
     let mut value = json!({});
+    let text = responses
+        .first()
+        .is_some_and(|r| !crate::spec::is_json(&r.media_type));
     match schemas.len() {
+        // A body that is not JSON (an export's CSV) is text, never read as JSON.
+        0 if text => value["schema"] = json!({"type": "string"}),
         0 => {}
         1 => value["schema"] = schemas.remove(0),
         _ => value["schema"] = json!({ "anyOf": schemas }),

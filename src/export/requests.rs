@@ -6,7 +6,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::spec::behaviour::{
-    Collection, FieldType, Filter, Include, ListSpec, StubAction, StubBehaviour,
+    Collection, CsvExport, Effect, FieldType, Filter, Include, ListSpec, Pages, StubAction,
+    StubBehaviour,
 };
 use crate::spec::{Operation, Suite};
 
@@ -20,21 +21,49 @@ pub fn query_parameter(op: &Operation, name: &str) -> Option<(Value, String)> {
     if let Some(parameter) = stub.list.as_ref().and_then(|l| list_parameter(l, name)) {
         return Some(parameter);
     }
+    if let Some(csv) = csv_select(stub).filter(|c| c.select.as_deref() == Some(name)) {
+        let names: Vec<String> = csv.fields.iter().map(|n| regex_escape(n)).collect();
+        let one = format!("({})", names.join("|"));
+        return Some((
+            json!({"type": "string", "pattern": format!("^{one}(,{one})*$")}),
+            format!(
+                "Some of the columns, comma-separated; `{}` by default.",
+                csv.fields.join(",")
+            ),
+        ));
+    }
     let include = stub.include.as_ref().filter(|i| i.param == name)?;
     Some(include_parameter(include))
+}
+
+/// The `csv` effect of an export.
+fn csv_select(stub: &StubBehaviour) -> Option<&CsvExport> {
+    stub.effects.iter().find_map(|e| match e {
+        Effect::Csv(csv) => Some(csv),
+        _ => None,
+    })
 }
 
 /// The schema and description of query parameter `name` of a list: its page, its page
 /// size, its sort or one of its filters.
 fn list_parameter(list: &ListSpec, name: &str) -> Option<(Value, String)> {
     match name {
-        "page" => {
+        "page" if list.pages == Pages::Numbered => {
             return Some((
                 json!({"type": "integer"}),
                 "The page, from 1 (the default).".into(),
             ))
         }
-        "per_page" => {
+        "limit" if list.pages == Pages::Limit => {
+            return Some((
+                json!({"type": "integer", "minimum": 1, "maximum": list.per_page.max}),
+                format!(
+                    "The most records: {} by default, at most {}.",
+                    list.per_page.default, list.per_page.max
+                ),
+            ))
+        }
+        "per_page" if list.pages == Pages::Numbered => {
             return Some((
                 json!({"type": "integer"}),
                 format!(
@@ -77,6 +106,10 @@ fn filter_parameter(filter: &Filter) -> (Value, String) {
         Filter::Linked(link) => (
             json!({"type": "string"}),
             format!("Records linked to this id ({link})."),
+        ),
+        Filter::Has(field) => (
+            json!({"type": "string"}),
+            format!("Records whose {field} holds this value; repeated, every value."),
         ),
     }
 }

@@ -464,11 +464,14 @@ pub enum Unknown {
 /// `list:` of a list action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListSpec {
-    /// JSON pointer of the items' array in the answer.
-    pub items: String,
+    /// JSON pointer of the items' array in the answer; none for a list answered as CSV.
+    pub items: Option<String>,
     /// JSON pointer of `{page, per_page, total}`; none for a list without meta.
     pub meta: Option<String>,
+    /// The page size (`per_page:`), or the most records of a list without pages
+    /// (`limit:`, an export's).
     pub per_page: PerPage,
+    pub pages: Pages,
     pub out_of_range: OutOfRange,
     /// Query parameter → filter.
     pub filters: BTreeMap<String, Filter>,
@@ -479,6 +482,25 @@ pub struct ListSpec {
 pub struct PerPage {
     pub default: u64,
     pub max: u64,
+}
+
+/// How a list is cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pages {
+    /// `page` and `per_page`.
+    Numbered,
+    /// No pages: `limit` records at most (an export).
+    Limit,
+}
+
+impl Pages {
+    /// The query parameter of the page size (or the limit).
+    pub fn size_param(self) -> &'static str {
+        match self {
+            Pages::Numbered => "per_page",
+            Pages::Limit => "limit",
+        }
+    }
 }
 
 /// What a `page` below 1 or a `per_page` outside 1 to max gets.
@@ -503,6 +525,9 @@ pub enum Filter {
     Before(String),
     /// The record is linked, in this link collection, to the record the value names.
     Linked(String),
+    /// The array field holds the value; the parameter may repeat, and the record must
+    /// hold every value (`tag=a&tag=b`: tagged both).
+    Has(String),
 }
 
 /// `sort:` of a list: a query parameter naming a field, `-` in front for descending.
@@ -687,6 +712,20 @@ pub enum Effect {
     /// Keeps a copy of the request in a collection that no API reads (an outbox), for
     /// `serve` users to look at.
     Outbox(String),
+    /// Answers a list's records as CSV (`text/csv`, a header row first) instead of JSON.
+    Csv(CsvExport),
+}
+
+/// `- csv: { fields: [...], select: fields, filename: … }`: an export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvExport {
+    /// The columns by default: fields of the record as shown (after `shows`).
+    pub fields: Vec<String>,
+    /// The query parameter that chooses other columns (a comma-separated list of shown
+    /// fields); an unknown one is a 400.
+    pub select: Option<String>,
+    /// `Content-Disposition: attachment; filename="<filename>"`.
+    pub filename: Option<String>,
 }
 
 #[cfg(test)]

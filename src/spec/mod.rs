@@ -28,6 +28,7 @@ use parallel::in_parallel;
 
 pub use matcher::{JsonType, Matcher, NullsAt, Pattern, SortOrder, SortSpec};
 pub use model::*;
+pub(crate) use operations::is_json;
 pub use operations::MAX_SCHEMA_FILE_BYTES;
 use std::path::{Path, PathBuf};
 /// Whether a request of `op` changes or removes an existing record.
@@ -36,7 +37,7 @@ pub fn safety_changes(op: &Operation) -> bool {
 }
 
 pub use behaviour::StubAction;
-pub use raw::{HeaderRule, Repeat, StatusSet};
+pub use raw::{CsvExpect, HeaderRule, RateLimit, Repeat, StatusSet};
 
 /// Loads and validates every spec under `specs_dir`.
 pub fn load(specs_dir: &Path) -> Result<Suite, Vec<SpecError>> {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::behaviour::{Collection, StubBehaviour};
 use super::matcher::Matcher;
 use super::raw;
-use super::raw::{HeaderRule, Repeat, StatusSet};
+use super::raw::{CsvExpect, HeaderRule, RateLimit, Repeat, StatusSet};
 use crate::source::Span;
 
 /// Everything under `specs/`, validated.
@@ -50,6 +50,8 @@ pub struct Operation {
     /// JSON pointers of the body fields holding record ids (an id or an array of ids).
     pub ids_in_body: Vec<String>,
     pub stub: Option<StubBehaviour>,
+    /// A limit of its own, besides the plan's: the stub answers 429 past it.
+    pub rate_limit: Option<RateLimit>,
     pub responses: Vec<DocumentedResponse>,
     pub span: Span,
 }
@@ -216,6 +218,8 @@ pub struct Expectation {
     pub headers: Vec<HeaderCheck>,
     /// What the body must hold: `equals:` entries first, then the `body:` items in order.
     pub body: Vec<BodyAssertion>,
+    /// What a CSV body must hold (`expect.csv`), with the line of its key.
+    pub csv: Option<(CsvExpect, Span)>,
     pub span: Span,
 }
 

@@ -72,6 +72,15 @@ pub(super) fn build_operation(
         check_behaviour(&ctx, stub, &facts, errors);
     }
     check_ids_in_body(&ctx, raw, errors);
+    let limited = |r: &raw::Response| r.status == 429 && r.code.as_deref() == Some("rate_limited");
+    if raw.rate_limit.is_some() && !raw.responses.iter().any(limited) {
+        let error = ctx.error(
+            "operation.rate_limit",
+            "an operation with a `rate_limit` of its own must document 429 rate_limited",
+        );
+        errors
+            .push(error.with_hint("add `- status: 429` with `code: rate_limited` to `responses`"));
+    }
     let mut documented = Responses {
         ctx: &ctx,
         base_dir: spec.source.path.parent().unwrap_or(Path::new(".")),
@@ -95,6 +104,7 @@ pub(super) fn build_operation(
         permission: raw.permission.clone(),
         ids_in_body: raw.ids_in_body.clone(),
         stub: raw.stub.clone(),
+        rate_limit: raw.rate_limit,
         responses,
         span: ctx.span("operation"),
     })

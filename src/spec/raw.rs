@@ -114,7 +114,50 @@ pub struct Operation {
     pub ids_in_body: Vec<String>,
     /// How the stub serves this operation.
     pub stub: Option<StubBehaviour>,
+    /// A limit of this operation's own, besides the plan's (exports: 10 calls an hour).
+    pub rate_limit: Option<RateLimit>,
     pub responses: Vec<Response>,
+}
+
+/// `rate_limit:` of an operation: at most `calls` calls per workspace within any `per`
+/// window; the stub answers the next one 429 `rate_limited`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub calls: u32,
+    pub per: Per,
+}
+
+/// The window of a [`RateLimit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Per {
+    pub const NAMES: [&'static str; 3] = ["minute", "hour", "day"];
+
+    pub fn named(name: &str) -> Option<Per> {
+        Some(match name {
+            "minute" => Per::Minute,
+            "hour" => Per::Hour,
+            "day" => Per::Day,
+            _ => return None,
+        })
+    }
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Per::Minute => 60,
+            Per::Hour => 3_600,
+            Per::Day => 86_400,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// A documented (status, error code) pair.
@@ -187,6 +230,23 @@ pub struct Expect {
     pub equals: BTreeMap<String, Value>,
     /// `body:` items, in order: each one matcher at one JSON pointer.
     pub body: Vec<BodyItem>,
+    /// `csv:`: what a CSV body must hold.
+    pub csv: Option<CsvExpect>,
+}
+
+/// `expect.csv`: promises about a CSV body (RFC 4180, a header row first) and the
+/// `Content-Disposition` it comes with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvExpect {
+    /// The header row, exactly and in order.
+    pub columns: Option<Vec<String>>,
+    /// Data rows (the header row left out): exactly, at least.
+    pub rows: Option<u64>,
+    pub min_rows: Option<u64>,
+    /// A data row whose cells in these columns are these texts (templates allowed).
+    pub contains: BTreeMap<String, String>,
+    /// `Content-Disposition: attachment` with this file name.
+    pub attachment: Option<String>,
 }
 
 /// One item of `expect.body`: a JSON pointer and one matcher.
@@ -207,6 +267,14 @@ pub enum StatusSet {
 }
 
 impl StatusSet {
+    /// Whether it accepts `status`.
+    pub fn contains(&self, status: u16) -> bool {
+        match self {
+            StatusSet::One(s) => *s == status,
+            StatusSet::AnyOf(list) => list.contains(&status),
+        }
+    }
+
     /// Whether it accepts some success (2xx).
     pub fn accepts_2xx(&self) -> bool {
         match self {

@@ -52,6 +52,7 @@ const OPERATION: &[&str] = &[
     "permission",
     "ids_in_body",
     "stub",
+    "rate_limit",
     "responses",
 ];
 const RESPONSE: &[&str] = &[
@@ -79,7 +80,13 @@ const SCENARIO: &[&str] = &[
 ];
 const REQUEST: &[&str] = &["credential", "path", "query", "body"];
 const REPEAT: &[&str] = &["max_requests", "max_seconds"];
-const EXPECT: &[&str] = &["status", "code", "headers", "equals", "body"];
+const EXPECT: &[&str] = &["status", "code", "headers", "equals", "body", "csv"];
+const CSV: &[&str] = &["columns", "rows", "min_rows", "contains", "attachment"];
+const OPERATION_LIMIT: &[&str] = &["calls", "per"];
+/// Calls an operation's own limit may allow in its window.
+const CALLS: RangeInclusive<u64> = 1..=1_000_000;
+/// Data rows a CSV body may be expected to hold.
+const ROWS: RangeInclusive<u64> = 0..=10_000_000;
 const STEP: &[&str] = &["operation", "request", "expect", "capture", "cleanup"];
 const CAPTURE: &[&str] = &["pointer", "secret"];
 const CLEANUP: &[&str] = &["operation", "request"];
@@ -500,6 +507,7 @@ impl Reader {
         let permission = self.optional(&f, "permission", Self::text);
         let ids_in_body = self.optional(&f, "ids_in_body", Self::texts);
         let stub = self.optional(&f, "stub", Self::stub_behaviour);
+        let rate_limit = self.optional(&f, "rate_limit", Self::rate_limit);
         let responses = self.required(&f, "responses", |r, e| {
             let items = r.list(e, "documented responses (`- status: …` items)")?;
             let read: Vec<Option<raw::Response>> = items.iter().map(|n| r.response(n)).collect();
@@ -513,7 +521,54 @@ impl Reader {
             permission: permission.ok()?,
             ids_in_body: ids_in_body.ok()?.unwrap_or_default(),
             stub: stub.ok()?,
+            rate_limit: rate_limit.ok()?,
             responses: responses?,
+        })
+    }
+
+    /// `rate_limit: { calls: 10, per: hour }`.
+    fn rate_limit(&mut self, e: &Entry) -> Option<raw::RateLimit> {
+        let f = self.fields(
+            &e.value,
+            e.key_pos,
+            "`rate_limit`",
+            "`rate_limit`",
+            OPERATION_LIMIT,
+        )?;
+        let calls = self.required(&f, "calls", |r, e| {
+            r.number(&e.value, "`calls`", "a number of calls", &CALLS)
+        });
+        let per = self.required(&f, "per", |r, e| {
+            r.choice(&e.value, "`per`", &raw::Per::NAMES)
+        });
+        Some(raw::RateLimit {
+            calls: u32::try_from(calls?).ok()?,
+            per: raw::Per::named(per?)?,
+        })
+    }
+
+    /// `expect.csv`: the columns, the number of rows, a row it contains, the file name.
+    fn csv_expect(&mut self, e: &Entry) -> Option<raw::CsvExpect> {
+        let f = self.fields(&e.value, e.key_pos, "`csv`", "`csv`", CSV)?;
+        let columns = self.optional(&f, "columns", Self::texts);
+        let rows = self.optional(&f, "rows", |r, e| {
+            r.number(&e.value, "`rows`", "a number of rows", &ROWS)
+        });
+        let min_rows = self.optional(&f, "min_rows", |r, e| {
+            r.number(&e.value, "`min_rows`", "a number of rows", &ROWS)
+        });
+        let contains = self.optional(&f, "contains", |r, e| {
+            r.named(e, "cell texts", |r, cell| {
+                r.text_node(&cell.value, &format!("the cell of `{}`", cell.key))
+            })
+        });
+        let attachment = self.optional(&f, "attachment", Self::text);
+        Some(raw::CsvExpect {
+            columns: columns.ok()?,
+            rows: rows.ok()?,
+            min_rows: min_rows.ok()?,
+            contains: contains.ok()?.unwrap_or_default(),
+            attachment: attachment.ok()?,
         })
     }
 
@@ -732,6 +787,7 @@ impl Reader {
             .get("equals")
             .map(|e| self.named(e, "expected values", |_, v| Some(v.value.to_json())));
         let body = self.optional(&f, "body", Self::body);
+        let csv = self.optional(&f, "csv", Self::csv_expect);
         Some(raw::Expect {
             status: status.ok()?,
             code: code.ok()?,
@@ -741,6 +797,7 @@ impl Reader {
                 Some(read) => read?,
             },
             body: body.ok()?.unwrap_or_default(),
+            csv: csv.ok()?,
         })
     }
 }

@@ -11,10 +11,10 @@ use super::matcher::pointer_problem;
 use super::operations::code_on_success;
 use super::safety;
 use super::{
-    raw, BodyAssertion, Captured, Cleanup, Expectation, HeaderCheck, Matcher, Operation, Request,
-    Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
+    raw, BodyAssertion, Captured, Cleanup, CsvExpect, Expectation, HeaderCheck, Matcher, Operation,
+    Request, Scenario, SharedRecord, StatusSet, Step, BUILTIN_CREDENTIALS, BUILTIN_VARIABLES,
 };
-use crate::source::join;
+use crate::source::{join, Span};
 use crate::spec::template;
 
 /// Builds the scenarios of every file, files spread over the cores; errors keep the
@@ -601,6 +601,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         let request = self.request(at, &operation, request);
         let expect_at = join(at, "expect");
         let body = self.body_assertions(&expect_at, expect);
+        let csv = self.csv_expectation(&expect_at, &operation, expect);
         let headers = expect
             .headers
             .iter()
@@ -619,6 +620,7 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
                 code: expect.code.clone(),
                 headers,
                 body,
+                csv,
                 span: self.ctx.span(&expect_at),
             },
             capture: Vec::new(),
@@ -660,6 +662,44 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             });
         }
         built
+    }
+
+    /// `expect.csv`, with its templates checked: only where the operation documents a
+    /// `text/csv` answer for a status the step expects.
+    fn csv_expectation(
+        &mut self,
+        expect_at: &str,
+        op: &Operation,
+        expect: &raw::Expect,
+    ) -> Option<(CsvExpect, Span)> {
+        let csv = expect.csv.clone()?;
+        let at = join(expect_at, "csv");
+        for (column, cell) in &csv.contains {
+            self.check_template(&join(&join(&at, "contains"), column), cell);
+        }
+        let accepted = |status: u16| match &expect.status {
+            None => (200..300).contains(&status),
+            Some(set) => set.contains(status),
+        };
+        let documented_csv = op
+            .responses
+            .iter()
+            .any(|r| accepted(r.status) && r.media_type == "text/csv");
+        if !documented_csv {
+            let error = self.ctx.error(
+                &at,
+                format!(
+                    "`csv` checks a CSV body, and {} documents no `text/csv` answer for the \
+                     status this step expects",
+                    op.id
+                ),
+            );
+            self.errors.push(error.with_hint(
+                "give the documented response `media_type: text/csv`, or check a JSON body \
+                 with `body:`",
+            ));
+        }
+        Some((csv, self.ctx.span(&at)))
     }
 
     /// The text at `at` must be a JSON pointer; the caret goes under what breaks it.

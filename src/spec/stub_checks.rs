@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::behaviour::{Collection, Fill, Filter, Sort, StubAction, StubBehaviour};
+use super::behaviour::{
+    Collection, Effect, FieldType, Fill, Filter, Sort, StubAction, StubBehaviour,
+};
 use super::diagnostics::{did_you_mean, listed, FileCtx};
 use super::error::SpecError;
 use super::files::Parsed;
@@ -336,7 +338,9 @@ impl<'c> Checks<'_, 'c> {
         let stub = self.stub;
         let mut pointers = vec![(at("record"), stub.record.clone(), true)];
         if let Some(list) = &stub.list {
-            pointers.push((join(&at("list"), "items"), list.items.clone(), true));
+            if let Some(items) = &list.items {
+                pointers.push((join(&at("list"), "items"), items.clone(), true));
+            }
             if let Some(meta) = &list.meta {
                 pointers.push((join(&at("list"), "meta"), meta.clone(), true));
             }
@@ -552,6 +556,20 @@ impl<'c> Checks<'_, 'c> {
             return;
         };
         let list_at = at("list");
+        let csv = self
+            .stub
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Csv(_)));
+        if list.items.is_none() && !csv {
+            let error = self.ctx.error(
+                &list_at,
+                "`list` needs `items`, where the page goes in the example",
+            );
+            self.errors.push(
+                error.with_hint("only a list answered as CSV (a `csv` effect) has no `items`"),
+            );
+        }
         if list.per_page.default > list.per_page.max {
             self.error(
                 &join(&join(&list_at, "per_page"), "default"),
@@ -581,9 +599,16 @@ impl<'c> Checks<'_, 'c> {
         let path = join(&join(&at("list"), "filters"), param);
         let known = fields_of(collection);
         let own = &self.stub.collection;
+        if let Filter::Has(field) = filter {
+            let kind = collection.fields.get(field);
+            if kind.is_some_and(|k| !matches!(k, FieldType::Array(_) | FieldType::Any)) {
+                let message = format!("filter `{param}` is `has`, but `{field}` is no array");
+                self.value_error(&path, message);
+            }
+        }
         let fields: Vec<&String> = match filter {
             Filter::Contains(fields) => fields.iter().collect(),
-            Filter::Equals(f) | Filter::After(f) | Filter::Before(f) => vec![f],
+            Filter::Equals(f) | Filter::After(f) | Filter::Before(f) | Filter::Has(f) => vec![f],
             Filter::Linked(link) => {
                 let links_here = collections
                     .get(link)
@@ -740,6 +765,15 @@ impl<'c> Checks<'_, 'c> {
                 &at("effects"),
                 "spending credits answers 402 insufficient_credits when too few are left, which this operation does not document",
             );
+        }
+        for (i, effect) in stub.effects.iter().enumerate() {
+            if matches!(effect, Effect::Csv(_)) && stub.action != StubAction::List {
+                let path = join(&format!("{}[{i}]", at("effects")), "csv");
+                self.error(
+                    &path,
+                    "a `csv` effect answers a list's records: it is for `action: list`",
+                );
+            }
         }
         if let Some(collections) = self.facts.collections {
             for (i, effect) in stub.effects.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! What the stub answers: a status and a JSON body (or none), what an action did (which
+//! What the stub answers: a status and a JSON body (or none, or a text such as CSV), what an action did (which
 //! fills the documented example) or why it refused, and the stub's own answer for what
 //! the documentation does not say.
 
@@ -25,6 +25,18 @@ pub struct Answer {
     pub body: Option<Value>,
     /// The value of the stub's marker header, for the stub's own answers.
     pub mark: Option<&'static str>,
+    /// A body that is not JSON (an export's CSV), in place of `body`.
+    pub text: Option<TextBody>,
+}
+
+/// A body that is not JSON, with its headers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextBody {
+    /// The `Content-Type` (`text/csv; charset=utf-8`).
+    pub content_type: String,
+    pub text: String,
+    /// The `Content-Disposition`, if any.
+    pub disposition: Option<String>,
 }
 
 impl Answer {
@@ -33,6 +45,15 @@ impl Answer {
             status,
             body,
             mark: None,
+            text: None,
+        }
+    }
+
+    /// An answer whose body is not JSON.
+    pub fn text(status: u16, text: TextBody) -> Answer {
+        Answer {
+            text: Some(text),
+            ..Answer::new(status, None)
         }
     }
 
@@ -61,6 +82,7 @@ impl Answer {
             status: UNDOCUMENTED_STATUS,
             body: Some(json!({"error": {"code": UNDOCUMENTED_CODE, "message": message}})),
             mark: Some(UNDOCUMENTED_MARK),
+            text: None,
         }
     }
 

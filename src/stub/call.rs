@@ -51,6 +51,15 @@ impl Call {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a repeated query parameter, in order.
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The time of the call as the API writes timestamps: ISO 8601, UTC, `Z`.
     pub fn timestamp(&self) -> String {
         timestamp(self.now)

@@ -1,5 +1,6 @@
 //! The gate in front of every operation, as today's gateway has it: the bearer key (401),
-//! the key's rate-limit budget (429), the operation's documented permission (403), then
+//! the key's rate-limit budget (429), the operation's own limit per workspace, if it has
+//! one (429: an export's 10 calls an hour), the operation's documented permission (403), then
 //! the play; and the headers of every answer (rate limit, request id, the stub's marker
 //! on its own answers).
 
@@ -53,6 +54,12 @@ impl Respond for Gate {
         if let Some(body) = answer.body {
             response = response.set_body_json(body);
         }
+        if let Some(text) = answer.text {
+            if let Some(disposition) = text.disposition {
+                response = response.insert_header("Content-Disposition", disposition);
+            }
+            response = response.set_body_raw(text.text.into_bytes(), &text.content_type);
+        }
         if let Some(mark) = answer.mark {
             response = response.insert_header(NO_ROUTE_HEADER, mark);
         }
@@ -87,6 +94,17 @@ impl Gate {
         }
         *used += 1;
         let remaining = limit - *used;
+        let workspace = workspace_of(key).unwrap_or(key);
+        if let Some(own) = op.rate_limit.filter(|_| shared.operation_limits) {
+            if !state.take_call(workspace, &op.id, own, call.now) {
+                let message = format!(
+                    "Rate limit exceeded: {} calls per {} per workspace",
+                    own.calls,
+                    own.per.name()
+                );
+                return (Answer::error(op, 429, "rate_limited", &message), remaining);
+            }
+        }
         if let Some(permission) = op.permission.as_ref().filter(|p| lacks.contains(p)) {
             let message = format!("Missing {permission} permission");
             let answer = Answer::error(op, 403, "insufficient_permissions", &message);
@@ -116,6 +134,13 @@ pub fn credential_of(key: &str) -> Option<&str> {
     let (trial, credential) = rest.split_once('_')?;
     trial.parse::<u64>().ok()?;
     Some(credential)
+}
+
+/// The workspace of a stub key: its trial number (every credential of a trial is a key
+/// of the same workspace).
+fn workspace_of(key: &str) -> Option<&str> {
+    let (trial, _) = key.strip_prefix("wbk_stub_")?.split_once('_')?;
+    Some(trial)
 }
 
 /// `^/v1/contacts/([^/]+)$` for `/v1/contacts/{id}`.
@@ -163,5 +188,6 @@ mod tests {
         );
         assert_eq!(credential_of("wbk_live_x"), None);
         assert_eq!(credential_of("wbk_stub_x_full"), None);
+        assert_eq!(workspace_of("wbk_stub_7_read_only"), Some("7"));
     }
 }

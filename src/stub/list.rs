@@ -1,5 +1,6 @@
 //! Lists: `page` and `per_page` (defaults, the max, out-of-range values clamped or
-//! refused), the documented filters, and `sort` (a field, `-` in front for descending).
+//! refused) or an export's `limit`, the documented filters, and `sort` (a field, `-` in
+//! front for descending).
 //!
 //! Sorting compares numbers by value, strings by Unicode code point (two RFC 3339
 //! date-times as instants), `false` before `true`; values of different kinds by kind.
@@ -15,7 +16,7 @@ use serde_json::Value;
 
 use super::answer::Refusal;
 use super::call::Call;
-use crate::spec::behaviour::{Filter, ListSpec, OutOfRange, Rule, Sort, Validate};
+use crate::spec::behaviour::{Filter, ListSpec, OutOfRange, Pages, Rule, Sort, Validate};
 
 /// The highest page: the largest integer every JSON reader holds exactly (2^53 - 1).
 pub const MAX_PAGE: u64 = 9_007_199_254_740_991;
@@ -64,8 +65,12 @@ pub fn paging(spec: &ListSpec, call: &Call, validate: &Validate) -> Result<(u64,
             )),
         }
     };
-    let per_page = read("per_page", spec.per_page.default, spec.per_page.max)?;
-    let page = read("page", 1, MAX_PAGE)?;
+    let size = spec.pages.size_param();
+    let per_page = read(size, spec.per_page.default, spec.per_page.max)?;
+    let page = match spec.pages {
+        Pages::Numbered => read("page", 1, MAX_PAGE)?,
+        Pages::Limit => 1,
+    };
     Ok((page, per_page))
 }
 
@@ -149,6 +154,19 @@ pub fn filter<'r>(
                 });
             }
             Filter::Linked(link) => kept.retain(|r| linked(link, value, r)),
+            Filter::Has(field) => {
+                let wanted = call.query_all(param);
+                kept.retain(|r| {
+                    let held = r.get(field).and_then(Value::as_array);
+                    wanted.iter().all(|w| {
+                        held.is_some_and(|items| {
+                            items
+                                .iter()
+                                .any(|i| as_text(Some(i)).as_deref() == Some(*w))
+                        })
+                    })
+                });
+            }
         }
     }
     Ok(kept)
@@ -244,12 +262,13 @@ mod tests {
 
     fn spec(out_of_range: OutOfRange) -> ListSpec {
         ListSpec {
-            items: "/data/contacts".into(),
+            items: Some("/data/contacts".into()),
             meta: Some("/meta".into()),
             per_page: PerPage {
                 default: 50,
                 max: 100,
             },
+            pages: Pages::Numbered,
             out_of_range,
             filters: BTreeMap::from([
                 (
@@ -259,6 +278,7 @@ mod tests {
                 ("created_after".into(), Filter::After("created_date".into())),
                 ("status".into(), Filter::Equals("status".into())),
                 ("list_id".into(), Filter::Linked("members".into())),
+                ("tag".into(), Filter::Has("tags".into())),
             ]),
             sort: Some(Sort {
                 param: "sort".into(),
@@ -318,6 +338,19 @@ mod tests {
             refused_field(paging(&refuse, &call("page=0"), &rules)),
             "page"
         );
+        let export = ListSpec {
+            pages: Pages::Limit,
+            ..spec(OutOfRange::Refuse)
+        };
+        assert_eq!(paging(&export, &call("page=3"), &rules), Ok((1, 50)));
+        assert_eq!(
+            paging(&export, &call("limit=100&per_page=7"), &rules),
+            Ok((1, 100))
+        );
+        assert_eq!(
+            refused_field(paging(&export, &call("limit=101"), &rules)),
+            "limit"
+        );
         for invalid in [
             "page=abc",
             "page=1.5",
@@ -341,8 +374,8 @@ mod tests {
     #[test]
     fn filters_narrow_the_list() {
         let records = [
-            json!({"id": "a", "full_name": "Jane Doe", "email": "jane@acme.com", "status": "open", "created_date": "2026-01-01T00:00:00Z"}),
-            json!({"id": "b", "full_name": "John Smith", "email": "JS@beta.io", "status": 3, "created_date": "2026-03-01T00:00:00Z"}),
+            json!({"id": "a", "full_name": "Jane Doe", "email": "jane@acme.com", "status": "open", "created_date": "2026-01-01T00:00:00Z", "tags": ["lead"]}),
+            json!({"id": "b", "full_name": "John Smith", "email": "JS@beta.io", "status": 3, "created_date": "2026-03-01T00:00:00Z", "tags": ["vip", "lead"]}),
             json!({"id": "c", "full_name": null, "email": null, "created_date": null}),
         ];
         let all: Vec<&Value> = records.iter().collect();
@@ -374,6 +407,9 @@ mod tests {
         assert_eq!(ids("status=3"), ["b"]);
         assert_eq!(ids("list_id=l1&search=smith"), ["b"]);
         assert_eq!(ids("unknown=1"), ["a", "b", "c"]);
+        assert_eq!(ids("tag=lead"), ["a", "b"]);
+        assert_eq!(ids("tag=lead&tag=vip"), ["b"]);
+        assert_eq!(ids("tag=vip&tag=nobody"), Vec::<String>::new());
         let bad = filter(
             all,
             &spec(OutOfRange::Clamp),

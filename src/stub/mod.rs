@@ -44,6 +44,7 @@ mod answer;
 mod bulk;
 mod call;
 mod crud;
+mod export;
 pub mod faults;
 mod gate;
 mod import;
@@ -90,6 +91,8 @@ pub struct StubOptions {
     /// Requests one key may make before the stub answers 429; `None`: the suite's
     /// `stub.rate_limit`.
     pub rate_limit: Option<u32>,
+    /// Ignore the operations' own `rate_limit`s (`serve --no-operation-limits`).
+    pub no_operation_limits: bool,
     /// Called once for every request, after its answer is decided.
     pub log: Option<RequestLog>,
     /// Records the collections hold before the first request (`serve --seed`).
@@ -139,6 +142,7 @@ impl Stub {
                 .collect(),
             collections: suite.collections.clone(),
             rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
+            operation_limits: !options.no_operation_limits,
             state: Mutex::new(State::seeded(options.seed)),
             log: options.log.clone(),
         });
@@ -321,6 +325,8 @@ pub(crate) struct Shared {
     /// The suite's collections: what records hold.
     collections: BTreeMap<String, CollectionSpec>,
     rate_limit: u32,
+    /// Whether the operations' own rate limits are kept.
+    operation_limits: bool,
     state: Mutex<State>,
     log: Option<RequestLog>,
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::answer::{put, Answer, Done, Refusal};
 use super::scope::Scope;
 use super::state::State;
-use super::{bulk, crud, import, links, merge};
+use super::{bulk, crud, export, import, links, merge};
 use crate::spec::behaviour::{Effect, Fill, StubAction};
 
 /// The credits of the key's workspace, as the gate knows them.
@@ -33,7 +33,7 @@ pub fn play(scope: &Scope<'_>, state: &mut State, wallet: &Wallet<'_>) -> Answer
         .iter()
         .map(|e| match e {
             Effect::Credits(n) => *n,
-            Effect::Outbox(_) => 0,
+            Effect::Outbox(_) | Effect::Csv(_) => 0,
         })
         .sum();
     if cost > wallet.left(state) {
@@ -58,6 +58,14 @@ pub fn play(scope: &Scope<'_>, state: &mut State, wallet: &Wallet<'_>) -> Answer
         if let Effect::Outbox(outbox) = effect {
             keep_a_copy(scope, state, outbox);
         }
+    }
+    if let Some(csv) = scope.stub.effects.iter().find_map(|e| match e {
+        Effect::Csv(csv) => Some(csv),
+        _ => None,
+    }) {
+        let records = done.records.as_deref().unwrap_or_default();
+        return export::answer(scope, csv, records)
+            .unwrap_or_else(|refusal| Answer::refusal(scope.op, refusal));
     }
     success(scope, &done, wallet.left(state))
 }
@@ -114,11 +122,10 @@ fn success(scope: &Scope<'_>, done: &Done, credits_left: u64) -> Answer {
         .and_then(|r| r.example.clone())
         .unwrap_or_else(|| json!({}));
     if let (Some(list), Some((page, per_page))) = (&scope.stub.list, done.page) {
-        put(
-            &mut body,
-            &list.items,
-            Value::Array(done.records.clone().unwrap_or_default()),
-        );
+        if let Some(items) = &list.items {
+            let records = done.records.clone().unwrap_or_default();
+            put(&mut body, items, Value::Array(records));
+        }
         if let Some(meta) = &list.meta {
             let total = done.counts.get("total").copied().unwrap_or(0);
             put(

@@ -30,6 +30,8 @@ pub struct ServeOptions {
     /// Requests one key may make in the server's lifetime before it answers 429; `None`:
     /// the suite's `stub.rate_limit`.
     pub rate_limit: Option<u32>,
+    /// Whether an operation's own `rate_limit` is kept (`--no-operation-limits`: not).
+    pub operation_limits: bool,
     /// Records to start with.
     pub seed: Option<Seed>,
     /// Delays and injected failures; none by default.
@@ -41,6 +43,7 @@ impl Default for ServeOptions {
         ServeOptions {
             port: DEFAULT_PORT,
             rate_limit: None,
+            operation_limits: true,
             seed: None,
             faults: FaultOptions::default(),
         }
@@ -59,6 +62,9 @@ pub struct Served {
     pub stub: Stub,
     pub keys: Vec<ServedKey>,
     pub rate_limit: u32,
+    /// `contacts.export: 10 calls per hour per workspace`, for each operation with a limit
+    /// of its own that is kept.
+    pub operation_limits: Vec<String>,
     /// `METHOD path (operation id)` of each operation without a `stub:` behaviour: answered
     /// 501 like any unknown route.
     pub not_served: Vec<String>,
@@ -105,6 +111,7 @@ pub async fn start(
         StubOptions {
             listener: Some(listener),
             rate_limit: options.rate_limit,
+            no_operation_limits: !options.operation_limits,
             log: Some(log),
             seed: options.seed.clone(),
             faults: faults.clone(),
@@ -120,6 +127,19 @@ pub async fn start(
         stub,
         keys,
         rate_limit: options.rate_limit.unwrap_or(suite.stub_rate_limit),
+        operation_limits: suite
+            .operations
+            .iter()
+            .filter(|_| options.operation_limits)
+            .filter_map(|op| {
+                let own = op.rate_limit?;
+                let per = own.per.name();
+                Some(format!(
+                    "{}: {} calls per {per} per workspace",
+                    op.id, own.calls
+                ))
+            })
+            .collect(),
         not_served: not_served(suite),
         unservable: suite
             .scenarios
@@ -185,6 +205,13 @@ impl Served {
             "rate limit: {} requests per key for the server's lifetime, then 429 (--rate-limit N)",
             self.rate_limit
         );
+        if !self.operation_limits.is_empty() {
+            let _ = writeln!(
+                text,
+                "operation limits (--no-operation-limits ignores them): {}",
+                self.operation_limits.join(", ")
+            );
+        }
         for op in &self.not_served {
             let _ = writeln!(
                 text,

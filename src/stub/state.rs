@@ -5,9 +5,12 @@
 //! field break its ties by creation (records put in from outside, by a seed, come first,
 //! by id).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+use crate::spec::RateLimit;
 
 use super::seed::Seed;
 
@@ -24,6 +27,9 @@ pub struct State {
     /// The merge history: (collection, id of a retired record) → the id it was merged
     /// into.
     pub retired: HashMap<(String, String), String>,
+    /// The times of the recent calls of each operation with a limit of its own, by
+    /// workspace and operation id.
+    calls: HashMap<(String, String), VecDeque<DateTime<Utc>>>,
     /// When each record was made, by collection and id: its place in creation order.
     made: HashMap<(String, String), u64>,
     next: u64,
@@ -41,6 +47,29 @@ impl State {
             }
         }
         state
+    }
+
+    /// Counts a call of `operation` by `workspace` at `now` against the operation's own
+    /// limit: false, and not counted, when the calls within the window before `now`
+    /// already reach it.
+    pub fn take_call(
+        &mut self,
+        workspace: &str,
+        operation: &str,
+        limit: RateLimit,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let key = (workspace.to_string(), operation.to_string());
+        let recent = self.calls.entry(key).or_default();
+        let window = chrono::Duration::seconds(limit.per.seconds());
+        while recent.front().is_some_and(|at| now - *at >= window) {
+            recent.pop_front();
+        }
+        if recent.len() >= limit.calls as usize {
+            return false;
+        }
+        recent.push_back(now);
+        true
     }
 
     /// The records of a collection (none when nothing was stored there yet).
@@ -127,7 +156,29 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::raw::Per;
     use serde_json::json;
+
+    #[test]
+    fn an_operation_limit_counts_calls_per_workspace_within_its_window() {
+        let mut state = State::default();
+        let limit = RateLimit {
+            calls: 2,
+            per: Per::Hour,
+        };
+        let start = Utc::now();
+        let at = |seconds: i64| start + chrono::Duration::seconds(seconds);
+        assert!(state.take_call("1", "contacts.export", limit, at(0)));
+        assert!(state.take_call("1", "contacts.export", limit, at(10)));
+        assert!(!state.take_call("1", "contacts.export", limit, at(20)));
+        // Another workspace, another operation: budgets of their own.
+        assert!(state.take_call("2", "contacts.export", limit, at(20)));
+        assert!(state.take_call("1", "deals.export", limit, at(20)));
+        // A refused call is not counted; the first call leaves the window after an hour.
+        assert!(!state.take_call("1", "contacts.export", limit, at(3_599)));
+        assert!(state.take_call("1", "contacts.export", limit, at(3_600)));
+        assert!(!state.take_call("1", "contacts.export", limit, at(3_601)));
+    }
 
     #[test]
     fn records_keep_their_creation_order_and_outside_ones_come_first() {

@@ -21,7 +21,13 @@ pub struct HttpRequest {
     /// The values of its path parameters and the ids it sends in its body (`ids_in_body`):
     /// the records it addresses.
     pub targets: Vec<String>,
+    /// The `Accept` header: the media type of the operation's documented success
+    /// (`text/csv` for an export, as its page asks), `application/json` otherwise.
+    pub accept: String,
 }
+
+/// The `Accept` of a request whose operation documents no other success media type.
+pub const ACCEPT_JSON: &str = "application/json";
 
 /// The key of a request, and how reports show it.
 #[derive(Clone)]
@@ -41,7 +47,7 @@ impl fmt::Debug for Bearer {
 impl HttpRequest {
     /// The headers this client sends for the request, the key shown by reference.
     pub fn shown_headers(&self) -> Vec<(String, String)> {
-        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+        let mut headers = vec![("Accept".to_string(), self.accept.clone())];
         if let Some(bearer) = &self.bearer {
             headers.push(("Authorization".into(), format!("Bearer {}", bearer.shown)));
         }
@@ -179,7 +185,7 @@ impl HttpClient {
             .client
             .request(method, request.url.clone())
             .timeout(limit)
-            .header(reqwest::header::ACCEPT, "application/json");
+            .header(reqwest::header::ACCEPT, &request.accept);
         if let Some(bearer) = &request.bearer {
             builder = builder.bearer_auth(&bearer.key);
         }

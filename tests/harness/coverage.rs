@@ -210,6 +210,35 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             vec!["rate_limit_exceeded"],
         ),
         (
+            "contacts.export",
+            "200",
+            vec![
+                "created_before_leaves_out_newer_contacts",
+                "exports_a_contact_it_created",
+                "fields_selects_the_columns",
+            ],
+        ),
+        (
+            "contacts.export",
+            "400 validation_error",
+            vec!["limit_above_50000_is_a_validation_error"],
+        ),
+        (
+            "contacts.export",
+            "401 invalid_key",
+            vec!["invalid_key_is_rejected"],
+        ),
+        (
+            "contacts.export",
+            "403 insufficient_permissions",
+            vec!["key_without_read_contacts_is_forbidden"],
+        ),
+        (
+            "contacts.export",
+            "429 rate_limited",
+            vec!["rate_limit_exceeded"],
+        ),
+        (
             "contacts.get",
             "200",
             vec![
@@ -607,6 +636,19 @@ fn a_pair_is_covered_only_by_a_scenario_that_passed_in_this_run() {
             "429 rate_limited",
             PairState::Untested,
         ),
+        ("contacts.export", "200", PairState::Untested),
+        (
+            "contacts.export",
+            "400 validation_error",
+            PairState::Untested,
+        ),
+        ("contacts.export", "401 invalid_key", PairState::Untested),
+        (
+            "contacts.export",
+            "403 insufficient_permissions",
+            PairState::Untested,
+        ),
+        ("contacts.export", "429 rate_limited", PairState::Untested),
         ("contacts.get", "200", PairState::Untested),
         ("contacts.get", "401 invalid_key", PairState::Untested),
         (

@@ -11,6 +11,7 @@ mod ci;
 mod cli;
 mod common;
 mod coverage;
+mod csv_export;
 mod deviations;
 mod export;
 mod front_door;

@@ -354,3 +354,87 @@ fn the_matrix_marks_an_answer_from_the_example_only() {
         "{table}"
     );
 }
+
+/// The contacts export over HTTP: CSV with its headers and quoting, repeated `tag`s ANDed,
+/// `fields` and `limit` checked, and the operation's own limit of 10 calls an hour per
+/// workspace answered 429 while the key's budget (raised here) is far from spent and
+/// other operations and workspaces still answer.
+#[test]
+fn the_contacts_export_answers_csv_and_keeps_its_own_limit() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let suite = load(&root().join("specs")).expect("the specs load");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let options = leadlex_conformance::StubOptions {
+        rate_limit: Some(1000),
+        ..Default::default()
+    };
+    let stub = runtime.block_on(Stub::start_with(&suite, options));
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let send = |key: &str, method: &str, path: &str, body: Option<Value>| {
+        runtime.block_on(async {
+            let url = format!("{}{path}", stub.base_url());
+            let mut request = client
+                .request(method.parse().unwrap(), &url)
+                .bearer_auth(key);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                let value = response.headers().get(name);
+                value.map(|v| v.to_str().unwrap().to_string())
+            };
+            let (kind, disposition) = (header("content-type"), header("content-disposition"));
+            (status, kind, disposition, response.text().await.unwrap())
+        })
+    };
+    let key = Stub::key(1, "full");
+    for (name, tags) in [("Jane Doe", json!(["t1", "lead"])), ("Bob", json!(["t1"]))] {
+        let body = json!({"full_name": name, "tags": tags, "company": "Acme, Inc."});
+        assert_eq!(send(&key, "POST", "/v1/contacts", Some(body)).0, 201);
+    }
+    let (status, kind, disposition, text) = send(
+        &key,
+        "GET",
+        "/v1/contacts/export?tag=t1&tag=lead&fields=full_name,company_name,tags",
+        None,
+    );
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(kind.as_deref(), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        disposition.as_deref(),
+        Some("attachment; filename=\"contacts-export.csv\"")
+    );
+    assert_eq!(
+        text,
+        "full_name,company_name,tags\nJane Doe,\"Acme, Inc.\",\"t1,lead\"\n"
+    );
+    let (status, _, _, text) = send(&key, "GET", "/v1/contacts/export?fields=id,nope", None);
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("validation_error") && text.contains("nope"),
+        "{text}"
+    );
+    let (status, _, _, text) = send(&key, "GET", "/v1/contacts/export?limit=50001", None);
+    assert_eq!(status, 400, "{text}");
+    let (_, _, _, text) = send(&key, "GET", "/v1/contacts/export?limit=1", None);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    // Four calls so far (the 400s count): six more answer, the eleventh is refused.
+    for _ in 0..6 {
+        assert_eq!(send(&key, "GET", "/v1/contacts/export", None).0, 200);
+    }
+    let (status, kind, _, text) = send(&key, "GET", "/v1/contacts/export", None);
+    assert_eq!(status, 429, "{text}");
+    assert_eq!(kind.as_deref(), Some("application/json"));
+    assert!(text.contains("rate_limited"), "{text}");
+    // The same workspace's other credential too; not another operation, nor another
+    // workspace.
+    let read_only = Stub::key(1, "read_only");
+    assert_eq!(send(&read_only, "GET", "/v1/contacts/export", None).0, 429);
+    assert_eq!(send(&key, "GET", "/v1/contacts", None).0, 200);
+    assert_eq!(
+        send(&Stub::key(2, "full"), "GET", "/v1/contacts/export", None).0,
+        200
+    );
+}

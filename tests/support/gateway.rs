@@ -49,6 +49,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use uuid::Uuid;
 
+pub use super::export::ExportAnswer;
 pub use super::list::ListAnswer;
 
 /// Path prefix under which the resource routes are served.
@@ -91,6 +92,8 @@ pub struct GatewayConfig {
     pub create: CreateAnswer,
     /// How `GET /v1/contacts` answers: as documented, or with one deviation.
     pub list: ListAnswer,
+    /// How `GET /v1/contacts/export` answers: as documented, or with one deviation.
+    pub export: ExportAnswer,
 }
 
 /// How `POST /v1/contacts` answers (every other route is unaffected): the deviations a
@@ -142,6 +145,7 @@ impl Default for GatewayConfig {
             tls: None,
             create: CreateAnswer::Documented,
             list: ListAnswer::Documented,
+            export: ExportAnswer::Documented,
         }
     }
 }
@@ -321,6 +325,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw `Authorization` header value, if any.
     pub authorization: Option<String>,
+    /// The `Accept` header value, if any.
+    pub accept: Option<String>,
     /// Request body (lossy UTF-8).
     pub body: String,
     /// When the request head (request line and headers) had been fully read.
@@ -443,6 +449,7 @@ struct Request {
     /// The query string, without its `?`.
     query: String,
     authorization: Option<String>,
+    accept: Option<String>,
     content_length: usize,
     body: String,
     /// When the head had been fully read.
@@ -486,6 +493,8 @@ struct Reply {
     echo: Option<String>,
     /// Sent as `Retry-After` (the `RateLimited*` behaviours).
     retry_after: Option<u32>,
+    /// Sent as `Content-Disposition` (the export).
+    disposition: Option<&'static str>,
 }
 
 impl Reply {
@@ -498,6 +507,7 @@ impl Reply {
             remaining: 0,
             echo: None,
             retry_after: None,
+            disposition: None,
         }
     }
 
@@ -688,6 +698,7 @@ fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
         path: path.to_owned(),
         query: query.to_owned(),
         authorization: None,
+        accept: None,
         content_length: 0,
         body: String::new(),
         at,
@@ -697,6 +708,7 @@ fn parse_head(head: &str, at: Instant) -> Result<Request, &'static str> {
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
             "authorization" => request.authorization = Some(value.to_owned()),
+            "accept" => request.accept = Some(value.to_owned()),
             "content-length" => request.content_length = value.parse().map_err(|_| "Bad length")?,
             "transfer-encoding" => return Err("Transfer-Encoding is not supported"),
             _ => {}
@@ -719,6 +731,7 @@ impl Shared {
             method: request.method.clone(),
             path: path.to_owned(),
             authorization: request.authorization.clone(),
+            accept: request.accept.clone(),
             body: request.body.clone(),
             at: request.at,
         };
@@ -839,6 +852,7 @@ impl Shared {
         match (method, segments.as_slice()) {
             ("POST", ["v1", "contacts"]) => self.create(&request.body),
             ("GET", ["v1", "contacts"]) => self.list(&request.query),
+            ("GET", ["v1", "contacts", "export"]) => self.export(&request.query),
             ("GET", ["v1", "contacts", id]) if !id.is_empty() => self.get(id, &request.query),
             ("PATCH", ["v1", "contacts", id]) if !id.is_empty() => self.update(id, &request.body),
             ("DELETE", ["v1", "contacts", id]) if !id.is_empty() => self.delete(id, role),
@@ -907,6 +921,14 @@ impl Shared {
             Ok(body) => Reply::json(200, &body),
             Err(message) => Reply::error(400, "validation_error", &message),
         }
+    }
+
+    fn export(&self, query: &str) -> Reply {
+        let state = self.state();
+        let exported = super::export::answer(&state.contacts, query, self.config.export);
+        let mut reply = Reply::new(exported.status, exported.content_type, exported.body);
+        reply.disposition = exported.disposition;
+        reply
     }
 
     /// Get Contact; `include` adds the top 3 related notes, open tasks and open deals
@@ -1304,6 +1326,9 @@ fn render_head(reply: &Reply, config: &GatewayConfig) -> String {
     }
     if let Behaviour::Hostile { note, .. } = config.behaviour {
         head += &format!("X-Note: {note}\r\n");
+    }
+    if let Some(disposition) = reply.disposition {
+        head += &format!("Content-Disposition: {disposition}\r\n");
     }
     if let Some(seconds) = reply.retry_after {
         head += &format!("Retry-After: {seconds}\r\n");

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests.
 
+pub mod export;
 pub mod gateway;
 pub mod list;
 pub mod proxy;

@@ -11,6 +11,7 @@
 
 mod body;
 mod code;
+mod csv;
 mod headers;
 mod json;
 mod matchers;
@@ -32,6 +33,7 @@ const CHECKS: &[Registered] = &[
     Registered::always(status::check),
     Registered::always(headers::check),
     Registered::if_status_matched(media_type::check),
+    Registered::if_status_matched(csv::check),
     Registered::if_status_matched(body::is_json),
     Registered::on_json_body(body::repeated_key, body::never_wanted),
     Registered::on_json_body(code::check, code::wanted),
@@ -200,6 +202,7 @@ mod tests {
             permission: None,
             ids_in_body: Vec::new(),
             stub: None,
+            rate_limit: None,
             responses: vec![documented],
             span: Default::default(),
         };

@@ -9,12 +9,13 @@ use std::ops::RangeInclusive;
 use serde_json::Value;
 
 use super::super::behaviour::{
-    default_record, Backdating, Bulk, Collection, Effect, Embed, FieldType, Fill, Filter, IdStyle,
-    Import, Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange, Parent, PerPage,
+    default_record, Backdating, Bulk, Collection, CsvExport, Effect, Embed, FieldType, Fill,
+    Filter, IdStyle, Import, Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange,
+    Pages, Parent, PerPage,
     Rule, Sort, StubAction, StubBehaviour, Unknown, Validate,
 };
 use super::super::yaml::{Entry, Node, Yaml};
-use super::Reader;
+use super::{Fields, Reader};
 
 const COLLECTION: &[&str] = &[
     "id",
@@ -70,12 +71,13 @@ const LIST: &[&str] = &[
     "items",
     "meta",
     "per_page",
+    "limit",
     "out_of_range",
     "filters",
     "sort",
 ];
 const PER_PAGE: &[&str] = &["default", "max"];
-const FILTER: &[&str] = &["contains", "equals", "after", "before", "linked"];
+const FILTER: &[&str] = &["contains", "equals", "after", "before", "linked", "has"];
 const SORT: &[&str] = &["param", "default", "fields"];
 const INCLUDE: &[&str] = &["param", "all", "each"];
 const EMBED: &[&str] = &["into", "collection", "field", "top", "sort", "only"];
@@ -101,7 +103,8 @@ const IMPORT: &[&str] = &[
     "max",
     "job_prefix",
 ];
-const EFFECT: &[&str] = &["credits", "outbox"];
+const EFFECT: &[&str] = &["credits", "outbox", "csv"];
+const CSV_EXPORT: &[&str] = &["fields", "select", "filename"];
 
 /// Days back a back-dated record may go: a century.
 const PAST_DAYS: RangeInclusive<u64> = 0..=36_600;
@@ -438,21 +441,9 @@ impl Reader {
 
     fn list_spec(&mut self, e: &Entry) -> Option<ListSpec> {
         let f = self.fields(&e.value, e.key_pos, "`list`", "`list`", LIST)?;
-        let items = self.required(&f, "items", Self::text);
+        let items = self.optional(&f, "items", Self::text);
         let meta = self.optional(&f, "meta", Self::text);
-        let per_page = self.required(&f, "per_page", |r, e| {
-            let f = r.fields(&e.value, e.key_pos, "`per_page`", "`per_page`", PER_PAGE)?;
-            let default = r.required(&f, "default", |r, e| {
-                r.number(&e.value, "`default`", "a page size", &SIZES)
-            });
-            let max = r.required(&f, "max", |r, e| {
-                r.number(&e.value, "`max`", "a page size", &SIZES)
-            });
-            Some(PerPage {
-                default: default?,
-                max: max?,
-            })
-        });
+        let sizes = self.page_sizes(&f, e);
         let out_of_range = self.optional(&f, "out_of_range", |r, e| {
             r.choice(&e.value, "`out_of_range`", &["clamp", "refuse"])
         });
@@ -472,10 +463,12 @@ impl Reader {
                 default: default?,
             })
         });
+        let (pages, per_page) = sizes?;
         Some(ListSpec {
-            items: items?,
+            items: items.ok()?,
             meta: meta.ok()?,
-            per_page: per_page?,
+            per_page,
+            pages,
             out_of_range: match out_of_range.ok()? {
                 Some("refuse") => OutOfRange::Refuse,
                 _ => OutOfRange::Clamp,
@@ -483,6 +476,48 @@ impl Reader {
             filters: filters.ok()?.unwrap_or_default(),
             sort: sort.ok()?,
         })
+    }
+
+    /// `per_page: { default, max }` of a list with pages, or `limit: { default, max }` of
+    /// one without: exactly one of them.
+    fn page_sizes(&mut self, f: &Fields<'_>, e: &Entry) -> Option<(Pages, PerPage)> {
+        let read = |r: &mut Self, e: &Entry| {
+            let name = format!("`{}`", e.key);
+            let f = r.fields(&e.value, e.key_pos, &name, "this size", PER_PAGE)?;
+            let default = r.required(&f, "default", |r, e| {
+                r.number(&e.value, "`default`", "a page size", &SIZES)
+            });
+            let max = r.required(&f, "max", |r, e| {
+                r.number(&e.value, "`max`", "a page size", &SIZES)
+            });
+            Some(PerPage {
+                default: default?,
+                max: max?,
+            })
+        };
+        let per_page = self.optional(f, "per_page", read);
+        let limit = self.optional(f, "limit", read);
+        match (per_page.ok()?, limit.ok()?) {
+            (Some(per_page), None) => Some((Pages::Numbered, per_page)),
+            (None, Some(limit)) => Some((Pages::Limit, limit)),
+            (None, None) => {
+                let problem = self.problem(e.key_pos, "`list` needs `per_page` or `limit`".into());
+                problem.hint = Some(
+                    "`per_page: { default, max }` for pages, `limit: { default, max }` for a \
+                     list without pages (an export)"
+                        .into(),
+                );
+                None
+            }
+            (Some(_), Some(_)) => {
+                let at = f.get("limit").map_or(e.key_pos, |l| l.key_pos);
+                self.problem(
+                    at,
+                    "a list has pages (`per_page`) or a `limit`, not both".into(),
+                );
+                None
+            }
+        }
     }
 
     /// One filter: a mapping of exactly one kind to its argument.
@@ -514,6 +549,7 @@ impl Reader {
             "equals" => self.text(entry).map(Filter::Equals),
             "after" => self.text(entry).map(Filter::After),
             "before" => self.text(entry).map(Filter::Before),
+            "has" => self.text(entry).map(Filter::Has),
             _ => self.text(entry).map(Filter::Linked),
         }
     }
@@ -637,9 +673,25 @@ impl Reader {
         })
     }
 
+    /// `csv: { fields: [...], select: fields, filename: … }`.
+    fn csv_export(&mut self, e: &Entry) -> Option<CsvExport> {
+        let f = self.fields(&e.value, e.key_pos, "`csv`", "`csv`", CSV_EXPORT)?;
+        let fields = self.required(&f, "fields", Self::texts);
+        let select = self.optional(&f, "select", Self::text);
+        let filename = self.optional(&f, "filename", Self::text);
+        Some(CsvExport {
+            fields: fields?,
+            select: select.ok()?,
+            filename: filename.ok()?,
+        })
+    }
+
     /// `effects`: a list of one-key mappings (`- credits: 1`, `- outbox: emails`).
     fn effects(&mut self, e: &Entry) -> Option<Vec<Effect>> {
-        let items = self.list(e, "effects (`- credits: 1`, `- outbox: <collection>`)")?;
+        let items = self.list(
+            e,
+            "effects (`- credits: 1`, `- outbox: <collection>`, `- csv: { fields: […] }`)",
+        )?;
         let mut effects = Vec::new();
         let mut all = true;
         for node in items {
@@ -652,9 +704,13 @@ impl Reader {
                     .number(&one.value, "`credits`", "a number of credits", &CREDITS)
                     .map(Effect::Credits),
                 [one] if one.key == "outbox" => self.text(one).map(Effect::Outbox),
+                [one] if one.key == "csv" => self.csv_export(one).map(Effect::Csv),
                 [_] => None,
                 _ => {
-                    self.problem(node.pos, "an effect is one key: credits or outbox".into());
+                    self.problem(
+                        node.pos,
+                        "an effect is one key: credits, outbox or csv".into(),
+                    );
                     None
                 }
             };
