@@ -11,8 +11,7 @@ use serde_json::Value;
 use super::super::behaviour::{
     default_record, Backdating, Bulk, Collection, CsvExport, Effect, Embed, FieldType, Fill,
     Filter, IdStyle, Import, Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange,
-    Pages, Parent, PerPage,
-    Rule, Sort, StubAction, StubBehaviour, Unknown, Validate,
+    Pages, Parent, PerPage, Rule, Sort, StubAction, StubBehaviour, Unknown, Validate,
 };
 use super::super::yaml::{Entry, Node, Yaml};
 use super::{Fields, Reader};
