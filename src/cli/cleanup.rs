@@ -190,6 +190,7 @@ async fn remove(
         url,
         bearer,
         body: None,
+        pad: None,
         targets: Vec::new(),
     };
     match delivery.send(&request, Kind::Cleanup, false, |_| {}).await {

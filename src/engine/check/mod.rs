@@ -208,6 +208,7 @@ mod tests {
             path: Default::default(),
             query: Default::default(),
             body: None,
+            pad: None,
         };
         Step {
             label: "request".into(),
