@@ -171,3 +171,31 @@ pub fn bearer(keys: &Keys, credential: &str, trial: u64) -> Result<Option<Bearer
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn padding_brings_the_body_to_the_size_asked() {
+        let body = json!({"csv": "email\n", "n": 1});
+        let written = serde_json::to_vec(&body).unwrap().len();
+        let pad = |at: &str, bytes: u64| Pad {
+            at: at.into(),
+            bytes,
+        };
+        let made = padding(Some(&body), &pad("/csv", 100)).unwrap();
+        assert_eq!(made.count, 100 - written);
+        assert_eq!(
+            padding(Some(&body), &pad("/csv", written as u64))
+                .unwrap()
+                .count,
+            0
+        );
+        let short = padding(Some(&body), &pad("/csv", 5)).unwrap_err();
+        assert!(short.contains("more than `pad.bytes` (5)"), "{short}");
+        assert!(padding(Some(&body), &pad("/n", 100)).is_err());
+        assert!(padding(None, &pad("/csv", 100)).is_err());
+    }
+}

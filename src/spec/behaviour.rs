@@ -311,15 +311,16 @@ pub enum StubAction {
     /// Merges the records a body array names into the one a body field names: empty
     /// fields filled, child records moved, the others retired (with a merge history).
     Merge,
-    /// Answers the documented example: the effect is outside the API. A last resort,
-    /// marked as such in the coverage matrix.
-    Example,
     /// Imports rows (JSON objects or CSV lines): each made as a create would, or matched
     /// to an existing record and skipped or updated; per-row errors; queued above a size.
     Import,
+    /// Answers the documented example: the effect is outside the API. A last resort,
+    /// marked as such in the coverage matrix.
+    Example,
 }
 
 impl StubAction {
+    /// In the order of the variants: [`StubAction::name`] indexes it.
     pub const NAMES: [&'static str; 12] = [
         "create",
         "read",
@@ -695,4 +696,16 @@ pub enum Effect {
     /// Keeps a copy of the request in a collection that no API reads (an outbox), for
     /// `serve` users to look at.
     Outbox(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_named_by_its_own_name() {
+        for name in StubAction::NAMES {
+            assert_eq!(StubAction::named(name).map(StubAction::name), Some(name));
+        }
+    }
 }

@@ -893,16 +893,14 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
             return;
         };
         if !matches!(body.pointer(&pad.at), Some(serde_json::Value::String(_))) {
-            let error = self
-                .ctx
-                .value_error(
-                    &join(at, "at"),
-                    format!("`{}` is not a string of the request's body", pad.at),
-                )
-                .with_hint(
-                    "`at` is a JSON pointer (such as /csv) to a string the body holds; the \
+            let message = match pointer_problem(&pad.at) {
+                Some((message, _)) => message,
+                None => format!("`{}` is not a string of the request's body", pad.at),
+            };
+            let error = self.ctx.value_error(&join(at, "at"), message).with_hint(
+                "`at` is a JSON pointer (such as /csv) to a string the body holds; the \
                      padding is added to its end",
-                );
+            );
             self.errors.push(error);
         }
     }

@@ -302,3 +302,39 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn padded(count: usize) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            url: reqwest::Url::parse("http://127.0.0.1/v1/import/contacts").unwrap(),
+            bearer: None,
+            body: Some(serde_json::json!({"csv": "email\n\"é\",", "tags": ["a"]})),
+            pad: Some(Padding {
+                at: "/csv".into(),
+                count,
+            }),
+            targets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn padding_adds_one_byte_each_and_is_never_shown() {
+        let plain = serde_json::to_vec(padded(0).body.as_ref().unwrap()).unwrap();
+        let request = padded(1000);
+        let wire = request.wire_body().unwrap();
+        assert_eq!(wire.len(), plain.len() + 1000);
+        let sent: serde_json::Value = serde_json::from_slice(&wire).unwrap();
+        assert!(sent["csv"].as_str().unwrap().ends_with(&"x".repeat(1000)));
+        assert_eq!(sent["tags"], serde_json::json!(["a"]));
+        let shown = request.shown_body().unwrap().to_string();
+        assert!(!shown.contains("xxxx"), "{shown}");
+        assert!(
+            shown.contains("1000 × 'x' of padding, not shown"),
+            "{shown}"
+        );
+    }
+}
