@@ -1,12 +1,13 @@
 //! Import Contacts' documented body limit ("payload over 20 MB": 413 payload_too_large),
 //! live against `serve` of specs changed on purpose: a gateway whose limit lies above
 //! 20 MiB takes the padded body and fails that trial (and only it), without the 20 MB
-//! body in any output; a gateway that reads the limit as 20 MiB passes.
+//! body in any output; a gateway that reads the limit as 20 MiB passes. And the slow
+//! trial that sends it is over before a 429 burst spends the key it shares.
 
 use std::collections::BTreeSet;
 
 use crate::common::copy_specs;
-use crate::residue::{break_spec, run_live};
+use crate::residue::{break_spec, run_live, run_live_with};
 
 const TRIAL: &str = "contacts/import.yaml::a_body_over_20_mb_is_refused";
 const LIMIT: &str = "max_body_bytes: 20000000";
@@ -60,4 +61,16 @@ fn a_gateway_that_reads_20_mb_as_20_mib_passes() {
         .lines()
         .any(|l| l.starts_with(&format!("test {TRIAL} ")) && l.ends_with(" ... ok"));
     assert!(passed, "{}", run.stdout);
+}
+
+#[test]
+fn the_429_burst_waits_for_the_slow_padded_trial() {
+    // Import Contacts' other trials send about 30 requests, all with the full key: 60 a
+    // key leaves the burst room to run into the limit, but only once every other trial
+    // is over (the padded one, slowest, included: its verify would meet the spent key).
+    let specs = crate::common::root().join("specs");
+    let quota = [("LEADLEX_SPEND_QUOTA", "1")];
+    let run = run_live_with(&specs, 60, &quota, &["contacts/import.yaml"]);
+    assert!(run.failed.is_empty(), "{}", run.stdout);
+    assert!(run.ignored.is_empty(), "{:?}", run.ignored);
 }

@@ -41,12 +41,27 @@ pub(crate) struct LiveRun {
 /// A live run of the shipped specs' trials matching each of `filters` against `serve`
 /// of `served_specs`.
 pub(crate) fn run_live(served_specs: &Path, allow_residue: bool, filters: &[&str]) -> LiveRun {
+    let residue: &[(&str, &str)] = match allow_residue {
+        true => &[("LEADLEX_ALLOW_RESIDUE", "1")],
+        false => &[],
+    };
+    // A budget no trial here reaches (serve allows 10 requests a key by default).
+    run_live_with(served_specs, 100_000, residue, filters)
+}
+
+/// [`run_live`] against `serve --rate-limit <rate_limit>`, with more variables.
+pub(crate) fn run_live_with(
+    served_specs: &Path,
+    rate_limit: u32,
+    more: &[(&str, &str)],
+    filters: &[&str],
+) -> LiveRun {
     let serve_env = BTreeMap::from([(
         "LEADLEX_SPECS".to_string(),
         served_specs.display().to_string(),
     )]);
-    // A budget no trial here reaches (serve allows 10 requests a key by default).
-    let served = Served::start_with(&serve_env, &["--rate-limit", "100000"]);
+    let limit = rate_limit.to_string();
+    let served = Served::start_with(&serve_env, &["--rate-limit", &limit]);
     let (ledger, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut env = served.live.clone();
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600000".into());
@@ -58,8 +73,8 @@ pub(crate) fn run_live(served_specs: &Path, allow_residue: bool, filters: &[&str
         "LEADLEX_JUNIT".into(),
         junit_in(&reports).display().to_string(),
     );
-    if allow_residue {
-        env.insert("LEADLEX_ALLOW_RESIDUE".into(), "1".into());
+    for (name, value) in more {
+        env.insert(name.to_string(), value.to_string());
     }
     let mut run = LiveRun {
         failed: BTreeSet::new(),
