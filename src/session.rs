@@ -147,7 +147,12 @@ impl Session {
 
     pub(crate) fn execute(&self, planned: &Planned) -> Result<Completion, Failed> {
         let scenario = &planned.scenario;
-        let _counted = (!scenario.spends_quota).then_some(NotSpendingQuota(self));
+        // Made only for a trial that spends no quota: `then_some` would make the guard for
+        // every trial and drop it at once for the others, counting them as finished.
+        let _counted = match scenario.spends_quota {
+            true => None,
+            false => Some(NotSpendingQuota(self)),
+        };
         if let Some(reason) = &planned.cannot_run {
             self.record(ignored(scenario, reason));
             return Ok(Completion::ignored_with(reason));

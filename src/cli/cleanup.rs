@@ -190,6 +190,7 @@ async fn remove(
         url,
         bearer,
         body: None,
+        pad: None,
         targets: Vec::new(),
         accept: crate::transport::http::ACCEPT_JSON.to_string(),
     };

@@ -588,6 +588,7 @@ impl ScenarioRun<'_> {
             path: cleanup.request.path.clone(),
             query: Default::default(),
             body: None,
+            pad: None,
         };
         let http = self.render(&read, &request)?;
         let label = format!("ownership check of {}", step.label);
@@ -760,7 +761,7 @@ impl ScenarioRun<'_> {
                     method: http.method.clone(),
                     url: http.url.to_string(),
                     request_headers: http.shown_headers(),
-                    request_body: http.body.clone(),
+                    request_body: http.shown_body(),
                     status,
                     response_headers,
                     body,

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use crate::config::Secret;
 use crate::live::ids::path_segment;
 use crate::live::ownership::body_targets;
+use crate::spec::raw::Pad;
 use crate::spec::template::Vars;
 use crate::spec::{Operation, Request};
 use crate::stub::Stub;
-use crate::transport::http::{Bearer, HttpRequest, ACCEPT_JSON};
+use crate::transport::http::{Bearer, HttpRequest, Padding, ACCEPT_JSON};
 
 /// A well-formed key that no workspace has: what the `invalid` credential sends.
 pub const INVALID_KEY: &str = "wbk_conformance0invalid0key000000000000000000000000000000";
@@ -58,16 +59,42 @@ pub fn build_request(
         body.as_ref(),
         &operation.ids_in_body,
     ));
+    let pad = match &request.pad {
+        Some(pad) => Some(padding(body.as_ref(), pad)?),
+        None => None,
+    };
     Ok(HttpRequest {
         method: operation.method.clone(),
         url,
         bearer,
         body,
+        pad,
         targets,
         accept: operation
             .success()
             .map_or(ACCEPT_JSON, |r| r.media_type.as_str())
             .to_string(),
+    })
+}
+
+/// How much padding brings the filled `body` to `pad.bytes` bytes as sent: each
+/// [`Pad::FILL`] adds one byte to the string at `pad.at`.
+fn padding(body: Option<&serde_json::Value>, pad: &Pad) -> Result<Padding, String> {
+    let body = body.ok_or("`pad` needs a body to lengthen")?;
+    if !matches!(body.pointer(&pad.at), Some(serde_json::Value::String(_))) {
+        return Err(format!("`pad.at` {} is not a string of the body", pad.at));
+    }
+    let written = serde_json::to_vec(body).map_or(0, |b| b.len());
+    let wanted = usize::try_from(pad.bytes).unwrap_or(usize::MAX);
+    let count = wanted.checked_sub(written).ok_or_else(|| {
+        format!(
+            "the body is {written} bytes before any padding, more than `pad.bytes` ({})",
+            pad.bytes
+        )
+    })?;
+    Ok(Padding {
+        at: pad.at.clone(),
+        count,
     })
 }
 
@@ -147,4 +174,32 @@ pub fn bearer(keys: &Keys, credential: &str, trial: u64) -> Result<Option<Bearer
             }
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn padding_brings_the_body_to_the_size_asked() {
+        let body = json!({"csv": "email\n", "n": 1});
+        let written = serde_json::to_vec(&body).unwrap().len();
+        let pad = |at: &str, bytes: u64| Pad {
+            at: at.into(),
+            bytes,
+        };
+        let made = padding(Some(&body), &pad("/csv", 100)).unwrap();
+        assert_eq!(made.count, 100 - written);
+        assert_eq!(
+            padding(Some(&body), &pad("/csv", written as u64))
+                .unwrap()
+                .count,
+            0
+        );
+        let short = padding(Some(&body), &pad("/csv", 5)).unwrap_err();
+        assert!(short.contains("more than `pad.bytes` (5)"), "{short}");
+        assert!(padding(Some(&body), &pad("/n", 100)).is_err());
+        assert!(padding(None, &pad("/csv", 100)).is_err());
+    }
 }

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use super::bundle::Bundle;
 use super::ExportError;
-use crate::spec::{DocumentedResponse, HeaderRule, Operation, Step, Suite};
+use crate::spec::{template, DocumentedResponse, HeaderRule, Operation, Step, Suite};
 
 /// The OpenAPI version of the document.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -494,8 +494,11 @@ impl Usage {
                 match sent.body {
                     Some(body) => {
                         let bodies = usage.bodies.entry(id.clone()).or_default();
-                        // A body the spec expects refused is no example of a request.
-                        if sent.valid && !bodies.examples.iter().any(|(_, b)| b == body) {
+                        // A body the spec expects refused is no example of a request; nor
+                        // is one holding the clock (`{{now_minus_1d}}`), whose value only a
+                        // run knows: as written it is no date-time.
+                        let example = sent.valid && !holds_the_clock(body);
+                        if example && !bodies.examples.iter().any(|(_, b)| b == body) {
                             bodies.examples.push((name.clone(), body.clone()));
                         }
                     }
@@ -558,6 +561,13 @@ impl Usage {
             }
         }
     }
+}
+
+/// Whether a body uses a clock variable anywhere.
+fn holds_the_clock(body: &Value) -> bool {
+    template::strings_in(body).into_iter().any(|text| {
+        template::variables(text).is_ok_and(|names| names.into_iter().any(template::is_clock))
+    })
 }
 
 /// A step's request and its cleanup's.

@@ -266,7 +266,15 @@ pub struct StubBehaviour {
     pub fill: BTreeMap<String, Fill>,
     /// Effects outside the API (declared; see the README).
     pub effects: Vec<Effect>,
+    /// The documented largest body, in bytes: a larger one is refused with the
+    /// operation's documented 413 before the action plays.
+    pub max_body_bytes: Option<u64>,
 }
+
+/// The largest body size the format accepts anywhere (`max_body_bytes`, a request's
+/// `pad.bytes`): 64 MiB, far above any documented limit, and the stub's hard cap on the
+/// bodies it reads.
+pub const BODY_BYTES_CAP: u64 = 64 * 1024 * 1024;
 
 pub fn default_record() -> String {
     "/data".to_string()
@@ -312,6 +320,7 @@ pub enum StubAction {
 }
 
 impl StubAction {
+    /// In the order of the variants: [`StubAction::name`] indexes it.
     pub const NAMES: [&'static str; 12] = [
         "create",
         "read",
@@ -737,6 +746,18 @@ mod tests {
         for name in StubAction::NAMES {
             let action = StubAction::named(name).unwrap();
             assert_eq!(action.name(), name, "{action:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_named_by_its_own_name() {
+        for name in StubAction::NAMES {
+            assert_eq!(StubAction::named(name).map(StubAction::name), Some(name));
         }
     }
 }

@@ -202,6 +202,8 @@ pub struct Request {
     pub path: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
     pub body: Option<Value>,
+    /// The body is lengthened to a size (`pad:`), when sent.
+    pub pad: Option<raw::Pad>,
 }
 
 #[derive(Debug)]

@@ -208,6 +208,23 @@ pub struct Request {
     pub path: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
     pub body: Option<Value>,
+    pub pad: Option<Pad>,
+}
+
+/// `pad: { at: /csv, bytes: 20971521 }`: the string at `at` of the body is lengthened
+/// with `x` until the body, as sent, is `bytes` bytes long: a large body without a large
+/// spec. Reports show the body without the padding, and say how much was added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pad {
+    /// A JSON pointer to a string of the body.
+    pub at: String,
+    /// The size of the body as sent.
+    pub bytes: u64,
+}
+
+impl Pad {
+    /// What the padding adds: one character that JSON writes as one byte.
+    pub const FILL: char = 'x';
 }
 
 #[derive(Clone, Debug)]

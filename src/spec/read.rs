@@ -78,7 +78,10 @@ const SCENARIO: &[&str] = &[
     "cleanup",
     "verify",
 ];
-const REQUEST: &[&str] = &["credential", "path", "query", "body"];
+const REQUEST: &[&str] = &["credential", "path", "query", "body", "pad"];
+const PAD: &[&str] = &["at", "bytes"];
+/// A padded body's size: the format's cap.
+const PAD_BYTES: RangeInclusive<u64> = 1..=super::behaviour::BODY_BYTES_CAP;
 const REPEAT: &[&str] = &["max_requests", "max_seconds"];
 const EXPECT: &[&str] = &["status", "code", "headers", "equals", "body", "csv"];
 const CSV: &[&str] = &["columns", "rows", "min_rows", "contains", "attachment"];
@@ -748,11 +751,31 @@ impl Reader {
             })
         });
         let body = f.get("body").map(|e| e.value.to_json());
+        let pad = self.optional(&f, "pad", Self::pad);
         Some(raw::Request {
             credential: credential.ok()?,
             path: path.ok()?.unwrap_or_default(),
             query: query.ok()?.unwrap_or_default(),
             body: body.filter(|v| !v.is_null()),
+            pad: pad.ok()?,
+        })
+    }
+
+    /// `pad: { at: /pointer, bytes: N }` of a request.
+    fn pad(&mut self, entry: &Entry) -> Option<raw::Pad> {
+        let f = self.fields(&entry.value, entry.key_pos, "`pad`", "`pad`", PAD)?;
+        let at = self.required(&f, "at", Self::text);
+        let bytes = self.required(&f, "bytes", |r, e| {
+            r.number(
+                &e.value,
+                "`bytes`",
+                "a size of the body in bytes",
+                &PAD_BYTES,
+            )
+        });
+        Some(raw::Pad {
+            at: at?,
+            bytes: bytes?,
         })
     }
 

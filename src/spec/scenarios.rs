@@ -907,11 +907,41 @@ impl<'a, 'c, T> ScenarioBuilder<'a, 'c, T> {
         if let Some(body) = &raw.body {
             self.check_templates_in(&join(&at, "body"), body);
         }
+        if let Some(pad) = &raw.pad {
+            self.check_pad(&join(&at, "pad"), raw.body.as_ref(), pad);
+        }
         Request {
             credential,
             path: raw.path.clone(),
             query: raw.query.clone(),
             body: raw.body.clone(),
+            pad: raw.pad.clone(),
+        }
+    }
+
+    /// `pad` (at `at`) lengthens a string that the body holds.
+    fn check_pad(&mut self, at: &str, body: Option<&serde_json::Value>, pad: &raw::Pad) {
+        let Some(body) = body else {
+            let error = self
+                .ctx
+                .error(
+                    at,
+                    "`pad` lengthens a string of the body, and this request sends no body",
+                )
+                .with_hint("give the request a `body:` holding the string to lengthen");
+            self.errors.push(error);
+            return;
+        };
+        if !matches!(body.pointer(&pad.at), Some(serde_json::Value::String(_))) {
+            let message = match pointer_problem(&pad.at) {
+                Some((message, _)) => message,
+                None => format!("`{}` is not a string of the request's body", pad.at),
+            };
+            let error = self.ctx.value_error(&join(at, "at"), message).with_hint(
+                "`at` is a JSON pointer (such as /csv) to a string the body holds; the \
+                     padding is added to its end",
+            );
+            self.errors.push(error);
         }
     }
 

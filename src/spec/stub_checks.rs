@@ -229,6 +229,7 @@ pub(super) fn check_behaviour(
     checks.include(collections);
     checks.merge(collections);
     checks.codes();
+    checks.body_limit();
 }
 
 struct Checks<'a, 'c> {
@@ -798,6 +799,43 @@ impl<'c> Checks<'_, 'c> {
                     format!("400 {code} is not documented for this operation"),
                 );
             }
+        }
+    }
+}
+
+impl Checks<'_, '_> {
+    /// A declared `max_body_bytes` is answered with the documented 413, so one must be
+    /// documented (with its code); and a documented 413 is answered only where a limit is
+    /// declared, so the stub can play it.
+    fn body_limit(&mut self) {
+        let documented = self.facts.responses.iter().position(|r| r.status == 413);
+        let coded = self
+            .facts
+            .responses
+            .iter()
+            .any(|r| r.status == 413 && r.code.is_some());
+        match (self.stub.max_body_bytes, documented) {
+            (Some(_), _) if !coded => {
+                let error = self
+                    .ctx
+                    .error(
+                        &at("max_body_bytes"),
+                        "a body over `max_body_bytes` is answered with the operation's documented 413, and this operation documents no 413 with a code",
+                    )
+                    .with_hint("document it: `- status: 413` with `code: payload_too_large` (or the page's code) and a `source:`");
+                self.errors.push(error);
+            }
+            (None, Some(i)) => {
+                let error = self
+                    .ctx
+                    .error(
+                        &format!("operation.responses[{i}]"),
+                        "this operation documents a 413 but its `stub:` declares no `max_body_bytes`, so the stub could never answer it",
+                    )
+                    .with_hint("declare the documented limit: `stub: { max_body_bytes: 20000000, … }`");
+                self.errors.push(error);
+            }
+            _ => {}
         }
     }
 }

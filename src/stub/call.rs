@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-/// The largest body the stub reads; a larger one is refused like one that is not JSON.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// The largest body the stub reads (the format's cap, above any documented limit that
+/// `max_body_bytes` declares); a larger one is refused like one that is not JSON.
+pub const MAX_BODY_BYTES: usize = crate::spec::behaviour::BODY_BYTES_CAP as usize;
 
 #[derive(Clone, Debug)]
 pub struct Call {

@@ -1,7 +1,8 @@
 //! The gate in front of every operation, as today's gateway has it: the bearer key (401),
 //! the key's rate-limit budget (429), the operation's own limit per workspace, if it has
-//! one (429: an export's 10 calls an hour), the operation's documented permission (403), then
-//! the play; and the headers of every answer (rate limit, request id, the stub's marker
+//! one (429: an export's 10 calls an hour), the operation's documented permission (403),
+//! the operation's documented body limit (`max_body_bytes`: its documented 413), then the
+//! play; and the headers of every answer (rate limit, request id, the stub's marker
 //! on its own answers).
 
 use std::sync::Arc;
@@ -28,14 +29,20 @@ impl Respond for Gate {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
+        // A body over the documented limit is never parsed: it is refused whole.
+        let over = self.over_limit(request.body.len());
+        let body: &[u8] = match over {
+            Some(_) => &[],
+            None => &request.body,
+        };
         let call = Call::new(
             &self.operation.path,
             request.url.path(),
             request.url.query(),
-            &request.body,
+            body,
         );
         let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (answer, remaining) = self.answer(&mut state, key, &call);
+        let (answer, remaining) = self.answer(&mut state, key, &call, over);
         drop(state);
         tell(
             &self.shared.log,
@@ -68,12 +75,20 @@ impl Respond for Gate {
 }
 
 impl Gate {
-    /// The answer and the key's remaining budget.
+    /// The operation's documented body limit, when a body of `len` bytes exceeds it.
+    fn over_limit(&self, len: usize) -> Option<u64> {
+        let limit = self.operation.stub.as_ref()?.max_body_bytes?;
+        (u64::try_from(len).unwrap_or(u64::MAX) > limit).then_some(limit)
+    }
+
+    /// The answer and the key's remaining budget; `over`: the body exceeded this
+    /// documented limit (answered with the documented 413 once the key may call).
     fn answer(
         &self,
         state: &mut super::state::State,
         key: Option<&str>,
         call: &Call,
+        over: Option<u64>,
     ) -> (Answer, u32) {
         let op = &self.operation;
         let shared = &self.shared;
@@ -110,6 +125,9 @@ impl Gate {
             let answer = Answer::error(op, 403, "insufficient_permissions", &message);
             return (answer, remaining);
         }
+        if let Some(limit) = over {
+            return (too_large(op, limit), remaining);
+        }
         let stub = op
             .stub
             .as_ref()
@@ -126,6 +144,18 @@ impl Gate {
         };
         (play(&scope, state, &wallet), remaining)
     }
+}
+
+/// The documented 413 of `op` (lint requires one with a code where a limit is declared).
+fn too_large(op: &Operation, limit: u64) -> Answer {
+    let code = op
+        .responses
+        .iter()
+        .find(|r| r.status == 413)
+        .and_then(|r| r.code.as_deref())
+        .unwrap_or("payload_too_large");
+    let message = format!("Payload larger than {limit} bytes");
+    Answer::error(op, 413, code, &message)
 }
 
 /// The credential named by a stub key (`wbk_stub_<trial>_<credential>`), if it is one.

@@ -17,7 +17,10 @@ pub struct HttpRequest {
     pub method: String,
     pub url: reqwest::Url,
     pub bearer: Option<Bearer>,
+    /// The body as written, without the padding that `pad` adds when it is sent.
     pub body: Option<serde_json::Value>,
+    /// Padding added to a string of the body when it is sent (`pad:` of a request).
+    pub pad: Option<Padding>,
     /// The values of its path parameters and the ids it sends in its body (`ids_in_body`):
     /// the records it addresses.
     pub targets: Vec<String>,
@@ -44,7 +47,47 @@ impl fmt::Debug for Bearer {
     }
 }
 
+/// `count` copies of [`Pad::FILL`](crate::spec::raw::Pad::FILL) added to the end of the
+/// string at the pointer `at` of the body: made only while the request is sent, so a run
+/// holds one padded body at a time, and reports never see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Padding {
+    pub at: String,
+    pub count: usize,
+}
+
 impl HttpRequest {
+    /// The body's bytes as sent, padding included.
+    pub fn wire_body(&self) -> Option<Vec<u8>> {
+        let body = self.body.as_ref()?;
+        let Some(pad) = &self.pad else {
+            return serde_json::to_vec(body).ok();
+        };
+        let mut padded = body.clone();
+        if let Some(serde_json::Value::String(text)) = padded.pointer_mut(&pad.at) {
+            let fill = crate::spec::raw::Pad::FILL;
+            text.reserve_exact(pad.count);
+            text.extend(std::iter::repeat_n(fill, pad.count));
+        }
+        serde_json::to_vec(&padded).ok()
+    }
+
+    /// The body as reports show it: the padded string, if any, ends with a note of the
+    /// padding instead of the padding itself.
+    pub fn shown_body(&self) -> Option<serde_json::Value> {
+        let mut body = self.body.clone()?;
+        if let Some(pad) = &self.pad {
+            if let Some(serde_json::Value::String(text)) = body.pointer_mut(&pad.at) {
+                let fill = crate::spec::raw::Pad::FILL;
+                text.push_str(&format!(
+                    "[… {} × '{fill}' of padding, not shown]",
+                    pad.count
+                ));
+            }
+        }
+        Some(body)
+    }
+
     /// The headers this client sends for the request, the key shown by reference.
     pub fn shown_headers(&self) -> Vec<(String, String)> {
         let mut headers = vec![("Accept".to_string(), self.accept.clone())];
@@ -189,8 +232,12 @@ impl HttpClient {
         if let Some(bearer) = &request.bearer {
             builder = builder.bearer_auth(&bearer.key);
         }
-        if let Some(body) = &request.body {
-            builder = builder.json(body);
+        if request.body.is_some() {
+            // The padded bytes live only until the request is sent.
+            let bytes = request.wire_body().unwrap_or_default();
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes);
         }
         let mut response = builder.send().await.map_err(|e| self.classify(&e))?;
         let status = response.status().as_u16();
@@ -260,4 +307,40 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         current = e.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn padded(count: usize) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            url: reqwest::Url::parse("http://127.0.0.1/v1/import/contacts").unwrap(),
+            bearer: None,
+            body: Some(serde_json::json!({"csv": "email\n\"é\",", "tags": ["a"]})),
+            pad: Some(Padding {
+                at: "/csv".into(),
+                count,
+            }),
+            targets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn padding_adds_one_byte_each_and_is_never_shown() {
+        let plain = serde_json::to_vec(padded(0).body.as_ref().unwrap()).unwrap();
+        let request = padded(1000);
+        let wire = request.wire_body().unwrap();
+        assert_eq!(wire.len(), plain.len() + 1000);
+        let sent: serde_json::Value = serde_json::from_slice(&wire).unwrap();
+        assert!(sent["csv"].as_str().unwrap().ends_with(&"x".repeat(1000)));
+        assert_eq!(sent["tags"], serde_json::json!(["a"]));
+        let shown = request.shown_body().unwrap().to_string();
+        assert!(!shown.contains("xxxx"), "{shown}");
+        assert!(
+            shown.contains("1000 × 'x' of padding, not shown"),
+            "{shown}"
+        );
+    }
 }

@@ -291,7 +291,11 @@ fn the_shipped_specs_cover_every_delete_contact_pair() {
             "403 insufficient_permissions",
             vec!["key_without_write_permission_is_forbidden"],
         ),
-        ("contacts.import", "413 payload_too_large", vec![]),
+        (
+            "contacts.import",
+            "413 payload_too_large",
+            vec!["a_body_over_20_mb_is_refused"],
+        ),
         (
             "contacts.import",
             "429 rate_limited",

@@ -195,6 +195,14 @@ fn the_document_stands_alone_and_its_examples_pass_their_schemas() {
     let document = exported(&BTreeMap::new());
     assert_eq!(dangling(&document), Vec::<String>::new());
     assert_eq!(example_problems(&document), Vec::<String>::new());
+    // No request example holds the clock: `{{now_minus_1d}}` as written is no date-time.
+    let create = &document["paths"]["/v1/contacts"]["post"]["requestBody"]["content"]
+        ["application/json"]["examples"];
+    assert!(
+        create.as_object().is_some_and(|e| !e.is_empty()),
+        "{create}"
+    );
+    assert!(!create.to_string().contains("{{now"), "{create}");
     // The checks find what they are meant to find.
     let mut broken = document.clone();
     broken["components"]["schemas"]

@@ -7,6 +7,7 @@
 mod support;
 
 mod architecture;
+mod body_limit;
 mod ci;
 mod cli;
 mod common;

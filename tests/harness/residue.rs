@@ -10,7 +10,7 @@ use crate::common::{command, copy_specs, junit_in, text};
 use crate::serve::Served;
 
 /// Replaces `from` by `to` in the spec file `file` under `specs` (it must be there).
-fn break_spec(specs: &Path, file: &str, from: &str, to: &str) {
+pub(crate) fn break_spec(specs: &Path, file: &str, from: &str, to: &str) {
     let path = specs.join(file);
     let spec = std::fs::read_to_string(&path).unwrap();
     assert!(spec.contains(from), "{file}: {from}");
@@ -23,12 +23,45 @@ fn run_against(
     served_specs: &Path,
     allow_residue: bool,
 ) -> (BTreeSet<String>, Vec<String>, String) {
+    let filters = ["contacts/import.yaml", "contacts/create-note.yaml"];
+    let run = run_live(served_specs, allow_residue, &filters);
+    (run.failed, run.ignored, run.stdout)
+}
+
+/// What a live run of some trials showed.
+pub(crate) struct LiveRun {
+    pub(crate) failed: BTreeSet<String>,
+    /// The lines of the ignored trials.
+    pub(crate) ignored: Vec<String>,
+    pub(crate) stdout: String,
+    /// The JUnit report of the last filter's run.
+    pub(crate) junit: String,
+}
+
+/// A live run of the shipped specs' trials matching each of `filters` against `serve`
+/// of `served_specs`.
+pub(crate) fn run_live(served_specs: &Path, allow_residue: bool, filters: &[&str]) -> LiveRun {
+    let residue: &[(&str, &str)] = match allow_residue {
+        true => &[("LEADLEX_ALLOW_RESIDUE", "1")],
+        false => &[],
+    };
+    // A budget no trial here reaches (serve allows 10 requests a key by default).
+    run_live_with(served_specs, 100_000, residue, filters)
+}
+
+/// [`run_live`] against `serve --rate-limit <rate_limit>`, with more variables.
+pub(crate) fn run_live_with(
+    served_specs: &Path,
+    rate_limit: u32,
+    more: &[(&str, &str)],
+    filters: &[&str],
+) -> LiveRun {
     let serve_env = BTreeMap::from([(
         "LEADLEX_SPECS".to_string(),
         served_specs.display().to_string(),
     )]);
-    // A budget no trial here reaches (serve allows 10 requests a key by default).
-    let served = Served::start_with(&serve_env, &["--rate-limit", "100000"]);
+    let limit = rate_limit.to_string();
+    let served = Served::start_with(&serve_env, &["--rate-limit", &limit]);
     let (ledger, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut env = served.live.clone();
     env.insert("LEADLEX_RATE_LIMIT_RPM".into(), "600000".into());
@@ -40,13 +73,16 @@ fn run_against(
         "LEADLEX_JUNIT".into(),
         junit_in(&reports).display().to_string(),
     );
-    if allow_residue {
-        env.insert("LEADLEX_ALLOW_RESIDUE".into(), "1".into());
+    for (name, value) in more {
+        env.insert(name.to_string(), value.to_string());
     }
-    let mut failed = BTreeSet::new();
-    let mut ignored = Vec::new();
-    let mut all = String::new();
-    for filter in ["contacts/import.yaml", "contacts/create-note.yaml"] {
+    let mut run = LiveRun {
+        failed: BTreeSet::new(),
+        ignored: Vec::new(),
+        stdout: String::new(),
+        junit: String::new(),
+    };
+    for filter in filters {
         let output = command(&env, &[filter]);
         let stdout = text(&output.stdout);
         for line in stdout.lines() {
@@ -55,15 +91,16 @@ fn run_against(
                 .and_then(|l| l.split_whitespace().next());
             match trial {
                 Some(trial) if line.ends_with(" ... FAILED") => {
-                    failed.insert(trial.to_string());
+                    run.failed.insert(trial.to_string());
                 }
-                Some(_) if line.contains(" ... ignored") => ignored.push(line.to_string()),
+                Some(_) if line.contains(" ... ignored") => run.ignored.push(line.to_string()),
                 _ => {}
             }
         }
-        all.push_str(&stdout);
+        run.stdout.push_str(&stdout);
     }
-    (failed, ignored, all)
+    run.junit = std::fs::read_to_string(junit_in(&reports)).unwrap_or_default();
+    run
 }
 
 fn trials(names: &[&str]) -> BTreeSet<String> {

@@ -343,6 +343,7 @@ fn request(path: &[(&str, &str)], body: Option<serde_json::Value>) -> leadlex_co
             .collect(),
         query: Default::default(),
         body,
+        pad: None,
     }
 }
 

@@ -211,6 +211,7 @@ mod tests {
             path: Default::default(),
             query: Default::default(),
             body: None,
+            pad: None,
         };
         Step {
             label: "request".into(),

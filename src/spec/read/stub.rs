@@ -12,6 +12,7 @@ use super::super::behaviour::{
     default_record, Backdating, Bulk, Collection, CsvExport, Effect, Embed, FieldType, Fill,
     Filter, IdStyle, Import, Include, ListSpec, Merge, Move, NameRuleSet, NameRules, OutOfRange,
     Pages, Parent, PerPage, Rule, Sort, StubAction, StubBehaviour, Unknown, Validate,
+    BODY_BYTES_CAP,
 };
 use super::super::yaml::{Entry, Node, Yaml};
 use super::{Fields, Reader};
@@ -55,6 +56,7 @@ const BEHAVIOUR: &[&str] = &[
     "cascade",
     "fill",
     "effects",
+    "max_body_bytes",
 ];
 const PARENT: &[&str] = &["param", "collection", "field", "not_found"];
 const VALIDATE: &[&str] = &[
@@ -113,6 +115,8 @@ const FUTURE_HOURS: RangeInclusive<u64> = 0..=8_784;
 const SIZES: RangeInclusive<u64> = 1..=1_000_000;
 /// Lengths of text fields.
 const LENGTHS: RangeInclusive<u64> = 1..=100_000_000;
+/// A documented body size: the format's cap.
+const BODY_BYTES: RangeInclusive<u64> = 1..=BODY_BYTES_CAP;
 /// Credits one request may spend.
 const CREDITS: RangeInclusive<u64> = 0..=1_000_000;
 
@@ -323,6 +327,14 @@ impl Reader {
             })
         });
         let effects = self.optional(&f, "effects", Self::effects);
+        let max_body_bytes = self.optional(&f, "max_body_bytes", |r, e| {
+            r.number(
+                &e.value,
+                "`max_body_bytes`",
+                "a number of bytes",
+                &BODY_BYTES,
+            )
+        });
         let action = StubAction::named(action?)?;
         Some(StubBehaviour {
             action,
@@ -344,6 +356,7 @@ impl Reader {
             cascade: cascade.ok()?.unwrap_or_default(),
             fill: fill.ok()?.unwrap_or_default(),
             effects: effects.ok()?.unwrap_or_default(),
+            max_body_bytes: max_body_bytes.ok()?,
         })
     }
 
