@@ -749,15 +749,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_action_is_named_by_its_own_name() {
-        for name in StubAction::NAMES {
-            assert_eq!(StubAction::named(name).map(StubAction::name), Some(name));
-        }
-    }
-}

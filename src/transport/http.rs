@@ -318,6 +318,7 @@ mod tests {
             method: "POST".into(),
             url: reqwest::Url::parse("http://127.0.0.1/v1/import/contacts").unwrap(),
             bearer: None,
+            accept: ACCEPT_JSON.into(),
             body: Some(serde_json::json!({"csv": "email\n\"é\",", "tags": ["a"]})),
             pad: Some(Padding {
                 at: "/csv".into(),
