@@ -47,12 +47,13 @@ impl Vars {
     }
 
     fn get(&self, name: &str) -> Option<Value> {
+        // Captures first: no capture may take a built-in's or the clock's name (lint).
+        if let Some(value) = self.values.get(name) {
+            return Some(value.clone());
+        }
         match name {
             "uuid" => Some(Value::String(uuid::Uuid::new_v4().to_string())),
-            _ => match clock_shift(name) {
-                Some(shift) => Some(Value::String(clock_at(chrono::Utc::now(), shift))),
-                None => self.values.get(name).cloned(),
-            },
+            _ => clock_shift(name).map(|shift| Value::String(clock_at(chrono::Utc::now(), shift))),
         }
     }
 

@@ -6,18 +6,15 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::copy_specs;
-use crate::residue::{break_spec, run_live, run_live_with};
+use crate::residue::{broken_copy, run_live, run_live_with};
 
 const TRIAL: &str = "contacts/import.yaml::a_body_over_20_mb_is_refused";
 const LIMIT: &str = "max_body_bytes: 20000000";
 
 /// A run of Import Contacts' trials against `serve` whose limit is `limit` bytes.
 fn with_limit(limit: u64) -> crate::residue::LiveRun {
-    let dir = tempfile::tempdir().unwrap();
-    copy_specs(dir.path());
     let to = format!("max_body_bytes: {limit}");
-    break_spec(dir.path(), "contacts/import.yaml", LIMIT, &to);
+    let dir = broken_copy("contacts/import.yaml", &[(LIMIT, &to)]);
     run_live(dir.path(), false, &["contacts/import.yaml"])
 }
 

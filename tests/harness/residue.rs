@@ -17,6 +17,16 @@ pub(crate) fn break_spec(specs: &Path, file: &str, from: &str, to: &str) {
     std::fs::write(path, spec.replacen(from, to, 1)).unwrap();
 }
 
+/// A copy of the shipped specs with each `(from, to)` edit made once in `file`.
+pub(crate) fn broken_copy(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_specs(dir.path());
+    for (from, to) in edits {
+        break_spec(dir.path(), file, from, to);
+    }
+    dir
+}
+
 /// A live run of the shipped specs of Import Contacts and Create Contact Note against
 /// `serve` of `served_specs`; (failed trials, ignored lines, stdout).
 fn run_against(
@@ -140,14 +150,10 @@ fn the_shipped_import_and_note_scenarios_pass_live_and_skip_residue_unless_allow
 
 #[test]
 fn a_gateway_that_imports_rows_it_should_skip_or_miscounts_fails_those_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_specs(dir.path());
     // Rows are not matched by email, so each is created.
-    break_spec(
-        dir.path(),
+    let dir = broken_copy(
         "contacts/import.yaml",
-        "match: [email, phone]",
-        "match: [phone]",
+        &[("match: [email, phone]", "match: [phone]")],
     );
     let (failed, _, stdout) = run_against(dir.path(), true);
     assert_eq!(
@@ -164,20 +170,16 @@ fn a_gateway_that_imports_rows_it_should_skip_or_miscounts_fails_those_checks() 
     // The duplicate shows in List Contacts, too.
     assert!(stdout.contains("verify[1]"), "{stdout}");
 
-    let dir = tempfile::tempdir().unwrap();
-    copy_specs(dir.path());
     // Updated and skipped rows counted under each other's name; a read-only key may import.
-    break_spec(
-        dir.path(),
+    let dir = broken_copy(
         "contacts/import.yaml",
-        "/data/updated_count: count.updated\n      /data/skipped_count: count.skipped",
-        "/data/updated_count: count.skipped\n      /data/skipped_count: count.updated",
-    );
-    break_spec(
-        dir.path(),
-        "contacts/import.yaml",
-        "permission: write:contacts",
-        "permission: contacts:read",
+        &[
+            (
+                "/data/updated_count: count.updated\n      /data/skipped_count: count.skipped",
+                "/data/updated_count: count.skipped\n      /data/skipped_count: count.updated",
+            ),
+            ("permission: write:contacts", "permission: contacts:read"),
+        ],
     );
     let (failed, _, stdout) = run_against(dir.path(), true);
     assert_eq!(
@@ -195,20 +197,17 @@ fn a_gateway_that_imports_rows_it_should_skip_or_miscounts_fails_those_checks() 
 
 #[test]
 fn a_gateway_that_takes_any_note_or_echoes_another_fails_those_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_specs(dir.path());
-    // No title required, no bound on content; the answer's title is the contact's id.
-    break_spec(
-        dir.path(),
+    // No title required, no bound on content, the answer's title is the contact's id; a
+    // read-only key may write.
+    let dir = broken_copy(
         "contacts/create-note.yaml",
-        "validate: { required: [title], max_length: { content: 10000 } }",
-        "fill: { /data/title: param.id }",
-    );
-    break_spec(
-        dir.path(),
-        "contacts/create-note.yaml",
-        "permission: contacts:write",
-        "permission: contacts:read",
+        &[
+            (
+                "validate: { required: [title], max_length: { content: 10000 } }",
+                "fill: { /data/title: param.id }",
+            ),
+            ("permission: contacts:write", "permission: contacts:read"),
+        ],
     );
     let (failed, _, stdout) = run_against(dir.path(), true);
     assert_eq!(
